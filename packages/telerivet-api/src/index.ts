@@ -1,1 +1,17 @@
-export {}
+/** @module @telehook/telerivet-api — a typed, web-standard client of Telerivet's REST API. */
+export {
+  type CallOptions,
+  createTelerivetClient,
+  DEFAULT_BASE_URL,
+  encodeQuery,
+  type TelerivetClient,
+  type TelerivetClientOptions,
+} from './client'
+export {
+  type ClientErrorCode,
+  isInvalidParam,
+  isNotFound,
+  isUnauthorized,
+  TelerivetApiError,
+} from './errors'
+export * from './types'
