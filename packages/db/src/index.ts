@@ -1,1 +1,8 @@
-export {}
+/** @module Telehook persistence: Drizzle schema (`telehook.*`), migrations and `openDb()`. */
+export type { Database, Db, OpenDbOptions } from './client'
+export { openDb } from './client'
+export type { Migration } from './migrate'
+export { migrate } from './migrate'
+export { migrations } from './migrations.generated'
+export { queryRows } from './rows'
+export * from './schema'

@@ -1,0 +1,111 @@
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import postgres from 'postgres'
+import { migrate } from './migrate'
+import * as schema from './schema'
+
+/** The Drizzle database, the same type whichever driver is underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
+
+/** An open database with its driver-specific extras. */
+export interface Database {
+  db: Db
+  driver: 'pglite' | 'postgres'
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>
+  close(): Promise<void>
+  /** Subscribes to `NOTIFY channel`; resolves to an unsubscribe function. */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>
+}
+
+export interface OpenDbOptions {
+  /** postgres.js connection string; when absent and neither `dataDir` nor `memory` is given, `DATABASE_URL`. */
+  databaseUrl?: string
+  /** PGlite data folder (default `TELEHOOK_DATA_DIR`, else `./.telehook`). */
+  dataDir?: string
+  /** PGlite in memory (tests, throw-away runs). */
+  memory?: boolean
+  /** Extra PGlite options, e.g. `wasmModule`/`fsBundle` for the compiled binary. */
+  pglite?: Record<string, unknown>
+  /** Extra postgres.js options. */
+  postgres?: Record<string, unknown>
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean
+  /** postgres.js pool size (default 10). */
+  maxConnections?: number
+}
+
+const env = (name: string): string | undefined =>
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] ||
+  undefined
+
+/**
+ * Opens the database: postgres.js when a URL is given (or `DATABASE_URL` is set and no PGlite
+ * option is), else PGlite in `dataDir` (or in memory). Migrates unless `migrate: false`.
+ * @example const database = await openDb({ memory: true })
+ */
+export async function openDb(opts: OpenDbOptions = {}): Promise<Database> {
+  const wantsPglite = opts.memory === true || opts.dataDir !== undefined
+  const url = opts.databaseUrl ?? (wantsPglite ? undefined : env('DATABASE_URL'))
+  const database = url ? openPostgres(url, opts) : await openPglite(opts)
+  if (opts.migrate !== false) {
+    try {
+      await migrate(database)
+    } catch (error) {
+      await database.close().catch(() => {})
+      throw error
+    }
+  }
+  return database
+}
+
+function openPostgres(url: string, opts: OpenDbOptions): Database {
+  const client = postgres(url, {
+    max: opts.maxConnections ?? 10,
+    connect_timeout: 10,
+    // CREATE ... IF NOT EXISTS notices are expected noise.
+    onnotice: () => {},
+    ...opts.postgres,
+  })
+  const db = drizzlePostgres({ client, schema, casing: 'snake_case' }) as unknown as Db
+  return {
+    db,
+    driver: 'postgres',
+    async ping() {
+      await client`select 1`
+    },
+    async close() {
+      await client.end({ timeout: 5 })
+    },
+    async listen(channel, onNotify) {
+      const { unlisten } = await client.listen(channel, onNotify)
+      return unlisten
+    },
+  }
+}
+
+async function openPglite(opts: OpenDbOptions): Promise<Database> {
+  const extra = (opts.pglite ?? {}) as PGliteOptions
+  const dataDir = opts.memory
+    ? undefined
+    : (opts.dataDir ?? env('TELEHOOK_DATA_DIR') ?? './.telehook')
+  const client = dataDir === undefined ? new PGlite(extra) : new PGlite(dataDir, extra)
+  await client.waitReady
+  const db = drizzlePglite({ client, schema, casing: 'snake_case' }) as unknown as Db
+  return {
+    db,
+    driver: 'pglite',
+    async ping() {
+      await client.query('select 1')
+    },
+    async close() {
+      if (!client.closed) await client.close()
+    },
+    async listen(channel, onNotify) {
+      const unsubscribe = await client.listen(channel, onNotify)
+      return () => unsubscribe()
+    },
+  }
+}

@@ -1,0 +1,10 @@
+/** @module Drizzle tables of Telehook, all in the PostgreSQL schema `telehook`. */
+export * from './admin'
+export * from './broadcasts'
+export * from './contacts'
+export * from './endpoints'
+export * from './events'
+export * from './jobs'
+export * from './messages'
+export * from './projects'
+export { telehook } from './telehook'
