@@ -1,0 +1,100 @@
+/** @module The `telehook --help` texts, with examples. */
+import type { HelpTopic } from './args.ts'
+
+const MAIN = `telehook — receive Telerivet webhooks: verified, stored exactly once, answered in time
+
+Usage:
+  telehook serve [options]        webhook receiver + admin API + job worker, one process
+  telehook migrate [options]      apply the database migrations and exit
+  telehook token create [--name]  create an admin API token (printed once, stored hashed)
+  telehook sim [options]          a local Telerivet (REST API + webhook delivery) for development
+  telehook --version | --help     (each command also takes --help)
+
+Database: PGlite in the data folder (--data-dir, TELEHOOK_DATA_DIR, default ./.telehook)
+unless DATABASE_URL (or --database-url) names a PostgreSQL server.
+
+Examples:
+  telehook serve                                  # embedded database in ./.telehook, port 8000
+  telehook serve --handlers ./my-handlers.ts      # answer with your own handlers
+  DATABASE_URL=postgres://app@db/telehook telehook serve --public-url https://hooks.example.com
+  telehook token create --name ci
+  telehook sim --port 8088
+`
+
+const SERVE = `telehook serve — the webhook receiver, the admin API and the job worker in one process
+
+Options (flag, environment variable, default):
+  --port, -p N             PORT                  8000        public webhook port
+  --host H                 HOST                  0.0.0.0
+  --admin-port N           ADMIN_PORT            8081        admin API port
+  --admin-host H           ADMIN_HOST            127.0.0.1   keep it private
+  --no-admin                                                 do not serve the admin API
+  --no-worker                                                do not run async handlers here
+  --data-dir DIR           TELEHOOK_DATA_DIR     ./.telehook PGlite data, key files
+  --database-url URL       DATABASE_URL                      use PostgreSQL instead of PGlite
+  --public-url URL         TELEHOOK_PUBLIC_URL   http://localhost:PORT  base of the hook URLs
+  --secret S               TELEHOOK_SECRET       generated   secret of POST /webhook (single project)
+  --admin-token T          TELEHOOK_ADMIN_TOKEN  generated   bearer token of the admin API
+  --master-key K           TELEHOOK_MASTER_KEY   key file    encrypts stored Telerivet API keys
+  --telerivet-api-url URL  TELERIVET_API_URL     Telerivet   e.g. the simulator's URL
+  --handlers PATH          TELEHOOK_HANDLERS     example     handler module; 'example' = the bundled
+                                                             two-step bot; 'none' = store, never reply
+  --deadline-ms N          TELEHOOK_DEADLINE_MS  8000        answer 503 before Telerivet's 10 s limit
+  --handler-timeout-ms N   TELEHOOK_HANDLER_TIMEOUT_MS 3000  a slower sync handler gives no reply
+  --body-limit BYTES       TELEHOOK_BODY_LIMIT   262144
+
+Secrets that are not given are generated once and kept (mode 0600) in the data folder.
+
+A handler module exports its handlers as the default export (or as 'handlers'):
+  import { defineHandlers, reply } from '@telehook/protocol'
+  export default defineHandlers({
+    sync: { incoming_message: (m) => reply().message({ content: 'Got: ' + m.content }).build() },
+  })
+The binary provides '@telehook/protocol' (also importable as 'telehook') to the module itself.
+
+Examples:
+  telehook serve --port 8000 --handlers ./bot.ts
+  TELEHOOK_SECRET=s3cret telehook serve --data-dir /var/lib/telehook
+  DATABASE_URL=postgres://app@127.0.0.1/telehook telehook serve --no-admin
+`
+
+const MIGRATE = `telehook migrate — apply the database migrations (idempotent; safe beside running instances)
+
+Options: --data-dir DIR (TELEHOOK_DATA_DIR), --database-url URL (DATABASE_URL)
+
+Examples:
+  telehook migrate
+  DATABASE_URL=postgres://app@127.0.0.1/telehook telehook migrate
+`
+
+const TOKEN = `telehook token create — create an admin API token; it is printed once and stored hashed
+
+Options: --name NAME, --data-dir DIR (TELEHOOK_DATA_DIR), --database-url URL (DATABASE_URL)
+
+Example:
+  TOKEN=$(telehook token create --name ci)
+  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/v1/events
+`
+
+const SIM = `telehook sim — a local Telerivet; every argument is passed to the simulator
+
+Examples:
+  telehook sim --port 8088
+  telehook sim --help
+`
+
+/** The help text of one command. */
+export function helpText(topic: HelpTopic): string {
+  switch (topic) {
+    case 'serve':
+      return SERVE
+    case 'migrate':
+      return MIGRATE
+    case 'token':
+      return TOKEN
+    case 'sim':
+      return SIM
+    default:
+      return MAIN
+  }
+}
