@@ -1,0 +1,1621 @@
+/**
+ * @module simulator
+ * A local Telerivet, held in memory, answering through one web-standard `fetch(request)`:
+ * the REST subset under `/v1`, the control API under `/_sim`. It delivers webhooks as Telerivet
+ * does (see `delivery.ts`) and acts on the replies.
+ */
+import { isValidReply, replyErrors, type WebhookReply } from '@telehook/protocol'
+import { Scheduler } from './clock.ts'
+import { handleControl } from './control.ts'
+import {
+  type AttemptResult,
+  DEFAULT_RETRY_DELAYS_MS,
+  DEFAULT_RETRY_HORIZON_MS,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  Deliverer,
+  type FetchFn,
+} from './delivery.ts'
+import { jsonError, SimError } from './errors.ts'
+import { newApiKey, newId } from './ids.ts'
+import {
+  type Broadcast,
+  type BroadcastRecipient,
+  type Contact,
+  type ContactServiceState,
+  CREATABLE_SERVICE_TYPES,
+  type Delivery,
+  type Group,
+  type Media,
+  type Message,
+  type Phone,
+  type Project,
+  type ProjectWebhook,
+  type ProjectWebhookEvents,
+  type Service,
+  type Vars,
+} from './model.ts'
+import {
+  type ContactUpdateType,
+  contactUpdateParams,
+  encodePayload,
+  incomingMessageParams,
+  type MetadataUpdateType,
+  messageMetadataParams,
+  sendBroadcastParams,
+  sendStatusParams,
+} from './payloads.ts'
+import { handleRest } from './rest.ts'
+
+/** Ports Telerivet accepts in webhook URLs. */
+export const ALLOWED_WEBHOOK_PORTS: readonly number[] = [80, 443, 8000, 8080, 8443]
+
+/** Options of {@link createSimulator}. */
+export interface SimulatorOptions {
+  /** API key of the default project (generated when absent). */
+  apiKey?: string
+  /** Id of the default project (generated when absent). */
+  projectId?: string
+  /** Name of the default project. */
+  projectName?: string
+  /** Simulated ms per real ms (default 1). With 3600, one real second is one simulated hour. */
+  timeScale?: number
+  /** Time moves only through `advance(ms)` (default false: it follows the wall clock). */
+  manualClock?: boolean
+  /** Simulated start time, ms since the epoch (default: now). */
+  startTime?: number
+  /** Webhook timeout in simulated ms (default 10 000); the real wait is this / timeScale. */
+  webhookTimeoutMs?: number
+  /** Delays between delivery attempts in simulated ms; the last repeats (default 1 min … 4 h). */
+  retryDelaysMs?: readonly number[]
+  /** Give up this long after the first attempt (default 24 h, simulated). */
+  retryHorizonMs?: number
+  /** Ports allowed in webhook URLs (default 80, 443, 8000, 8080, 8443); 'any' lifts the check. */
+  allowedPorts?: readonly number[] | 'any'
+  /** The fetch used for webhook requests (default globalThis.fetch). */
+  fetch?: FetchFn
+}
+
+/** An incoming message to simulate. */
+export interface IncomingMessageInput {
+  /** Default: the simulator's default project. */
+  project_id?: string
+  from_number: string
+  /** Your phone's number (default: the default route's number). */
+  to_number?: string
+  content: string
+  /** sms (default; mms when media is given), mms, ussd, call, chat. */
+  message_type?: string
+  media?: Media[]
+  /** The phone that received it (default: the one whose number is `to_number`, else the default route). */
+  phone_id?: string
+}
+
+/** What one service's webhook did with an incoming message. */
+export interface ServiceOutcome {
+  service_id: string
+  delivery_id: string
+  /** Status of the first attempt (null: no answer). */
+  http_status: number | null
+  ok: boolean
+  error: string | null
+  reply_body: string | null
+  /** The parsed reply, when the body was a valid webhook reply. */
+  reply: WebhookReply | null
+  /** Why the body was not acted upon, when it was not a valid reply. */
+  reply_errors: string[]
+  /** The outgoing messages the reply caused. */
+  messages: Message[]
+  /** Temporary `$` variables the reply set. */
+  temporary_variables: Record<string, unknown>
+}
+
+/** The answer of {@link Simulator.incomingMessage}. */
+export interface IncomingOutcome {
+  message: Message
+  contact: Contact
+  /** One entry per service that was invoked, in order. */
+  deliveries: ServiceOutcome[]
+  /** True when a service handled the message (sent messages without `return_value` false). */
+  handled: boolean
+}
+
+/** Input of {@link Simulator.sendMessage} (the REST `messages/send` body). */
+export interface SendMessageInput {
+  content?: string
+  to_number?: string
+  contact_id?: string
+  route_id?: string
+  message_type?: string
+  status_url?: string
+  status_secret?: string
+  vars?: Vars
+  label_ids?: string[]
+  priority?: number
+}
+
+/** A reply body of a webhook, as far as the simulator acts on it. */
+interface ProjectState {
+  project: Project
+  apiKeys: Set<string>
+  webhook: ProjectWebhook | null
+  phones: Map<string, Phone>
+  services: Map<string, Service & { config: Record<string, unknown>; seq: number }>
+  groups: Map<string, Group>
+  serviceSeq: number
+}
+
+const ALL_EVENTS: ProjectWebhookEvents = {
+  send_status: true,
+  send_broadcast: true,
+  contact_update: true,
+  message_metadata: true,
+}
+
+/** Status sequences of Telerivet's test numbers (after `queued`). */
+const TEST_NUMBER_SEQUENCES: Record<string, { status: string; error?: string; delayMs: number }[]> =
+  {
+    '+15005550011': [{ status: 'failed', error: 'Example error message.', delayMs: 1000 }],
+    '+15005550012': [
+      { status: 'sent', delayMs: 1000 },
+      { status: 'delivered', delayMs: 2000 },
+    ],
+    '+15005550013': [
+      { status: 'sent', delayMs: 1000 },
+      { status: 'not_delivered', error: 'Example delivery failure message.', delayMs: 2000 },
+    ],
+    '+15005550014': [
+      { status: 'failed_queued', error: 'Example temporary failure message.', delayMs: 1000 },
+      { status: 'sent', delayMs: 60_000 },
+    ],
+  }
+const DEFAULT_SEQUENCE = [{ status: 'sent', delayMs: 1000 }]
+
+/** The status sequence an outgoing message to `toNumber` goes through after `queued`. */
+export function statusSequence(
+  toNumber: string,
+): { status: string; error?: string; delayMs: number }[] {
+  return TEST_NUMBER_SEQUENCES[toNumber] ?? DEFAULT_SEQUENCE
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000)
+
+/** The whole simulated Telerivet. Create with {@link createSimulator}. */
+export class Simulator {
+  readonly apiKey: string
+  readonly projectId: string
+  readonly scheduler: Scheduler
+  readonly allowedPorts: readonly number[] | 'any'
+  private readonly deliverer: Deliverer
+  private readonly projects = new Map<string, ProjectState>()
+  private readonly contactsById = new Map<string, Contact>()
+  private readonly messagesById = new Map<string, Message>()
+  private readonly broadcastsById = new Map<string, Broadcast>()
+  private readonly states = new Map<string, ContactServiceState>()
+  private readonly statusTargets = new Map<string, { url: string; secret: string | null }>()
+
+  constructor(opts: SimulatorOptions = {}) {
+    this.scheduler = new Scheduler({
+      ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
+      manual: opts.manualClock ?? false,
+      ...(opts.startTime === undefined ? {} : { start: opts.startTime }),
+    })
+    this.allowedPorts = opts.allowedPorts ?? ALLOWED_WEBHOOK_PORTS
+    this.deliverer = new Deliverer({
+      scheduler: this.scheduler,
+      fetch: opts.fetch ?? ((input: string, init: RequestInit) => fetch(input, init)),
+      timeoutMs: opts.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
+      retryDelaysMs: opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+      retryHorizonMs: opts.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS,
+    })
+    const project = this.createProject({
+      ...(opts.projectId === undefined ? {} : { id: opts.projectId }),
+      ...(opts.projectName === undefined ? {} : { name: opts.projectName }),
+      ...(opts.apiKey === undefined ? {} : { apiKey: opts.apiKey }),
+    })
+    this.projectId = project.project.id
+    this.apiKey = opts.apiKey ?? [...project.apiKeys][0] ?? ''
+  }
+
+  /** The web-standard request handler: REST under `/v1`, control API under `/_sim`. */
+  fetch = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url)
+    try {
+      if (url.pathname.startsWith('/v1/')) return await handleRest(this, req, url)
+      if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) {
+        return await handleControl(this, req, url)
+      }
+      if (url.pathname === '/' && req.method === 'GET') {
+        return Response.json({
+          name: 'telehook simulator',
+          api_url: `${url.origin}/v1`,
+          project_id: this.projectId,
+        })
+      }
+      throw new SimError(404, 'not_found', `No route for ${req.method} ${url.pathname}`)
+    } catch (e) {
+      if (e instanceof SimError) return jsonError(e)
+      return jsonError(
+        new SimError(500, 'internal_error', e instanceof Error ? e.message : String(e)),
+      )
+    }
+  }
+
+  // ---- clock -------------------------------------------------------------------------------
+
+  /** Simulated time, ms since the epoch. */
+  now(): number {
+    return this.scheduler.now()
+  }
+
+  /** Moves simulated time forward, running every retry and status change that falls due. */
+  advance(ms: number): Promise<void> {
+    return this.scheduler.advance(ms)
+  }
+
+  /** Runs whatever is due now and waits for work in flight (status notifications, retries). */
+  settle(): Promise<void> {
+    return this.scheduler.advance(0)
+  }
+
+  /** Stops timers; pending retries are dropped. */
+  close(): void {
+    this.scheduler.close()
+  }
+
+  // ---- projects ------------------------------------------------------------------------------
+
+  /** Adds a project with a default route and a test route. */
+  createProject(input: { id?: string; name?: string; apiKey?: string } = {}): ProjectState {
+    const id = input.id ?? newId('PJ')
+    if (this.projects.has(id)) throw new SimError(400, 'invalid_param', 'Project exists', 'id')
+    const t = seconds(this.now())
+    const phone = (name: string, number: string, type: string): Phone => ({
+      id: newId('PN'),
+      name,
+      phone_number: number,
+      phone_type: type,
+      country: 'US',
+      send_paused: false,
+      time_created: t,
+      last_active_time: t,
+      vars: {},
+      project_id: id,
+      battery: type === 'android' ? 87 : null,
+      charging: type === 'android' ? false : null,
+      internet_type: type === 'android' ? 'wifi' : null,
+      app_version: type === 'android' ? '3.14.1' : null,
+      android_sdk: type === 'android' ? 34 : null,
+      mccmnc: type === 'android' ? '310260' : null,
+      manufacturer: type === 'android' ? 'Google' : null,
+      model: type === 'android' ? 'Pixel 8' : null,
+      send_limit: null,
+    })
+    const main = phone('Android phone', '+16505550100', 'android')
+    const test = phone('Test Number', '+15005550006', 'test')
+    const state: ProjectState = {
+      project: {
+        id,
+        name: input.name ?? 'Simulated project',
+        timezone_id: 'UTC',
+        url_slug: `sim-${id.slice(2, 8).toLowerCase()}`,
+        default_route_id: main.id,
+        auto_create_contacts: true,
+        vars: {},
+        organization_id: 'OG0000000000000000',
+      },
+      apiKeys: new Set([input.apiKey ?? newApiKey()]),
+      webhook: null,
+      phones: new Map([
+        [main.id, main],
+        [test.id, test],
+      ]),
+      services: new Map(),
+      groups: new Map(),
+      serviceSeq: 0,
+    }
+    this.projects.set(id, state)
+    return state
+  }
+
+  /** The project, or a `not_found` error. */
+  project(id: string = this.projectId): ProjectState {
+    const p = this.projects.get(id)
+    if (p === undefined) throw new SimError(404, 'not_found', `Project ${id} not found`)
+    return p
+  }
+
+  /** The project whose key this is, when the key is known at all. */
+  projectIdsForKey(key: string): string[] {
+    const ids: string[] = []
+    for (const p of this.projects.values()) if (p.apiKeys.has(key)) ids.push(p.project.id)
+    return ids
+  }
+
+  /** Sets (or clears, with null) the project webhook for project-level notifications. */
+  setProjectWebhook(
+    projectId: string,
+    webhook: { url: string; secret?: string | null; events?: Partial<ProjectWebhookEvents> } | null,
+  ): ProjectWebhook | null {
+    const p = this.project(projectId)
+    if (webhook === null) {
+      p.webhook = null
+      return null
+    }
+    checkHttpUrl(webhook.url, 'url')
+    p.webhook = {
+      url: webhook.url,
+      secret: webhook.secret ?? null,
+      events: { ...ALL_EVENTS, ...(webhook.events ?? {}) },
+    }
+    return p.webhook
+  }
+
+  /** The project's phones and routes. */
+  phones(projectId: string = this.projectId): Phone[] {
+    return [...this.project(projectId).phones.values()]
+  }
+
+  /** The project's test route (Telerivet's "Test Number"). */
+  testRoute(projectId: string = this.projectId): Phone {
+    const phone = this.phones(projectId).find((p) => p.phone_type === 'test')
+    if (phone === undefined) throw new SimError(404, 'not_found', 'No test route')
+    return phone
+  }
+
+  // ---- services ------------------------------------------------------------------------------
+
+  /** Services of a project in Telerivet's order (priority, then creation). */
+  services(projectId: string = this.projectId): Service[] {
+    return this.serviceRecords(projectId).map(serviceView)
+  }
+
+  private serviceRecords(projectId: string) {
+    return [...this.project(projectId).services.values()].sort(
+      (a, b) => a.priority - b.priority || a.seq - b.seq,
+    )
+  }
+
+  private serviceRecord(projectId: string, serviceId: string) {
+    const s = this.project(projectId).services.get(serviceId)
+    if (s === undefined) throw new SimError(404, 'not_found', `Service ${serviceId} not found`)
+    return s
+  }
+
+  /** A service, or `not_found`. */
+  service(projectId: string, serviceId: string): Service {
+    return serviceView(this.serviceRecord(projectId, serviceId))
+  }
+
+  /** The service's type-specific config (`getConfig`). */
+  serviceConfig(projectId: string, serviceId: string): Record<string, unknown> {
+    return { ...this.serviceRecord(projectId, serviceId).config }
+  }
+
+  /** Replaces the type-specific config (`setConfig`), validated as at creation. */
+  setServiceConfig(projectId: string, serviceId: string, config: unknown): Record<string, unknown> {
+    const s = this.serviceRecord(projectId, serviceId)
+    const checked = this.checkConfig(s.service_type, config, 'config')
+    s.config = checked
+    s.webhook_url = typeof checked.url === 'string' ? checked.url : null
+    return { ...checked }
+  }
+
+  /** `createService`, validated as Telerivet validates it. */
+  createService(projectId: string, input: unknown): Service {
+    const p = this.project(projectId)
+    if (!isRecord(input)) throw new SimError(400, 'invalid_param', 'Expected a JSON object')
+    const type = input.service_type
+    if (type === undefined || type === null || type === '') {
+      throw new SimError(400, 'invalid_param', 'service_type is required', 'service_type')
+    }
+    if (
+      typeof type !== 'string' ||
+      !(CREATABLE_SERVICE_TYPES as readonly string[]).includes(type)
+    ) {
+      throw new SimError(
+        400,
+        'invalid_param',
+        `Invalid service_type: ${String(type)}`,
+        'service_type',
+      )
+    }
+    if (input.config === undefined || input.config === null) {
+      throw new SimError(400, 'invalid_param', 'config is required', 'config')
+    }
+    const config = this.checkConfig(type, input.config, 'config')
+    const fields = this.checkServiceFields(p, input, null)
+    const seq = ++p.serviceSeq
+    const maxPriority = Math.max(0, ...[...p.services.values()].map((s) => s.priority))
+    const record = {
+      id: newId('SV'),
+      name: fields.name ?? this.generatedName(p, type),
+      service_type: type,
+      active: fields.active ?? true,
+      priority: fields.priority ?? maxPriority + 1,
+      contexts: contextsOf(type),
+      vars: fields.vars === undefined ? {} : mergeVars({}, fields.vars),
+      project_id: p.project.id,
+      response_table_id: fields.response_table_id ?? null,
+      phone_ids: fields.phone_ids ?? null,
+      message_types: fields.message_types ?? null,
+      apply_mode: fields.apply_mode ?? 'unhandled',
+      contact_number_filter: fields.contact_number_filter ?? 'long_number',
+      show_action: fields.show_action ?? true,
+      direction: fields.direction ?? (type === 'voice_script' ? 'incoming' : null),
+      webhook_url: typeof config.url === 'string' ? config.url : null,
+      config,
+      seq,
+    }
+    p.services.set(record.id, record)
+    return serviceView(record)
+  }
+
+  /** `service.save`: updates the given fields. */
+  updateService(projectId: string, serviceId: string, input: unknown): Service {
+    const p = this.project(projectId)
+    const s = this.serviceRecord(projectId, serviceId)
+    if (!isRecord(input)) throw new SimError(400, 'invalid_param', 'Expected a JSON object')
+    const f = this.checkServiceFields(p, input, s.id)
+    if (f.name !== undefined) s.name = f.name
+    if (f.active !== undefined) s.active = f.active
+    if (f.priority !== undefined) s.priority = f.priority
+    if (f.vars !== undefined) s.vars = mergeVars(s.vars, f.vars)
+    if (f.response_table_id !== undefined) s.response_table_id = f.response_table_id
+    if (f.phone_ids !== undefined) s.phone_ids = f.phone_ids
+    if (f.message_types !== undefined) s.message_types = f.message_types
+    if (f.apply_mode !== undefined) s.apply_mode = f.apply_mode
+    if (f.contact_number_filter !== undefined) s.contact_number_filter = f.contact_number_filter
+    if (f.show_action !== undefined) s.show_action = f.show_action
+    if (f.direction !== undefined) s.direction = f.direction
+    return serviceView(s)
+  }
+
+  /** `service.delete`. */
+  deleteService(projectId: string, serviceId: string): void {
+    this.serviceRecord(projectId, serviceId)
+    this.project(projectId).services.delete(serviceId)
+  }
+
+  private generatedName(p: ProjectState, type: string): string {
+    const base = type === 'incoming_message_webhook' ? 'Webhook API' : type.replaceAll('_', ' ')
+    const taken = new Set([...p.services.values()].map((s) => s.name))
+    if (!taken.has(base)) return base
+    for (let i = 2; ; i++) if (!taken.has(`${base} ${i}`)) return `${base} ${i}`
+  }
+
+  private checkConfig(type: string, config: unknown, param: string): Record<string, unknown> {
+    if (!isRecord(config))
+      throw new SimError(400, 'invalid_param', 'config must be an object', param)
+    if (type !== 'incoming_message_webhook') return { ...config }
+    const url = config.url
+    if (url === undefined || url === null || url === '') {
+      throw new SimError(400, 'invalid_param', 'config.url is required', `${param}.url`)
+    }
+    if (typeof url !== 'string') {
+      throw new SimError(400, 'invalid_param', 'config.url must be a string', `${param}.url`)
+    }
+    checkWebhookUrl(url, `${param}.url`, this.allowedPorts)
+    const secret = config.secret
+    if (secret !== undefined && secret !== null && typeof secret !== 'string') {
+      throw new SimError(400, 'invalid_param', 'config.secret must be a string', `${param}.secret`)
+    }
+    return { url, ...(typeof secret === 'string' ? { secret } : {}) }
+  }
+
+  private checkServiceFields(
+    p: ProjectState,
+    input: Record<string, unknown>,
+    selfId: string | null,
+  ) {
+    const bad = (param: string, message: string) =>
+      new SimError(400, 'invalid_param', message, param)
+    const out: { vars?: Record<string, string | number | boolean | null> } & Partial<
+      Pick<
+        Service,
+        | 'name'
+        | 'active'
+        | 'priority'
+        | 'response_table_id'
+        | 'phone_ids'
+        | 'message_types'
+        | 'apply_mode'
+        | 'contact_number_filter'
+        | 'show_action'
+        | 'direction'
+      >
+    > = {}
+    if (input.name !== undefined && input.name !== null) {
+      if (typeof input.name !== 'string' || input.name.trim() === '') {
+        throw bad('name', 'name must be a non-empty string')
+      }
+      for (const s of p.services.values()) {
+        if (s.id !== selfId && s.name === input.name) {
+          throw bad('name', `A service named '${input.name}' already exists`)
+        }
+      }
+      out.name = input.name
+    }
+    if (input.active !== undefined) {
+      const b = toBool(input.active)
+      if (b === null) throw bad('active', 'active must be a boolean')
+      out.active = b
+    }
+    if (input.priority !== undefined) {
+      if (typeof input.priority !== 'number' || !Number.isInteger(input.priority)) {
+        throw bad('priority', 'priority must be an integer')
+      }
+      out.priority = input.priority
+    }
+    if (input.vars !== undefined) out.vars = checkVars(input.vars, 'vars')
+    if (input.response_table_id !== undefined) {
+      if (input.response_table_id !== null && typeof input.response_table_id !== 'string') {
+        throw bad('response_table_id', 'response_table_id must be a string')
+      }
+      out.response_table_id = input.response_table_id
+    }
+    if (input.phone_ids !== undefined) {
+      if (input.phone_ids === null) out.phone_ids = null
+      else {
+        if (!Array.isArray(input.phone_ids)) throw bad('phone_ids', 'phone_ids must be an array')
+        for (const id of input.phone_ids) {
+          if (typeof id !== 'string' || !p.phones.has(id)) {
+            throw bad('phone_ids', `Unknown phone id: ${String(id)}`)
+          }
+        }
+        out.phone_ids = [...(input.phone_ids as string[])]
+      }
+    }
+    if (input.message_types !== undefined) {
+      const known = ['text', 'call', 'sms', 'mms', 'ussd_session', 'chat']
+      if (input.message_types === null) out.message_types = null
+      else {
+        if (!Array.isArray(input.message_types)) {
+          throw bad('message_types', 'message_types must be an array')
+        }
+        for (const t of input.message_types) {
+          if (typeof t !== 'string' || !known.includes(t)) {
+            throw bad('message_types', `Invalid message type: ${String(t)}`)
+          }
+        }
+        out.message_types = [...(input.message_types as string[])]
+      }
+    }
+    if (input.apply_mode !== undefined) {
+      if (input.apply_mode !== 'unhandled' && input.apply_mode !== 'always') {
+        throw bad('apply_mode', "apply_mode must be 'unhandled' or 'always'")
+      }
+      out.apply_mode = input.apply_mode
+    }
+    if (input.contact_number_filter !== undefined) {
+      if (input.contact_number_filter !== 'long_number' && input.contact_number_filter !== 'all') {
+        throw bad('contact_number_filter', "contact_number_filter must be 'long_number' or 'all'")
+      }
+      out.contact_number_filter = input.contact_number_filter
+    }
+    if (input.show_action !== undefined) {
+      const b = toBool(input.show_action)
+      if (b === null) throw bad('show_action', 'show_action must be a boolean')
+      out.show_action = b
+    }
+    if (input.direction !== undefined) {
+      if (!['incoming', 'outgoing', 'both'].includes(input.direction as string)) {
+        throw bad('direction', "direction must be 'incoming', 'outgoing' or 'both'")
+      }
+      out.direction = input.direction as Service['direction']
+    }
+    return out
+  }
+
+  // ---- contacts ------------------------------------------------------------------------------
+
+  /** Contacts of a project. */
+  contacts(projectId: string = this.projectId): Contact[] {
+    return [...this.contactsById.values()].filter((c) => c.project_id === projectId)
+  }
+
+  /** A contact by id, or `not_found`. */
+  contact(id: string): Contact {
+    const c = this.contactsById.get(id)
+    if (c === undefined) throw new SimError(404, 'not_found', `Contact ${id} not found`)
+    return c
+  }
+
+  /** The project's contact with this phone number, if any. */
+  contactByNumber(projectId: string, phoneNumber: string): Contact | undefined {
+    return this.contacts(projectId).find((c) => c.phone_number === phoneNumber)
+  }
+
+  private newContact(projectId: string, phoneNumber: string, name: string | null = null): Contact {
+    const t = seconds(this.now())
+    const c: Contact = {
+      id: newId('CT'),
+      name,
+      phone_number: phoneNumber,
+      time_created: t,
+      time_updated: t,
+      send_blocked: false,
+      conversation_status: 'closed',
+      last_message_time: null,
+      last_incoming_message_time: null,
+      last_outgoing_message_time: null,
+      message_count: 0,
+      incoming_message_count: 0,
+      outgoing_message_count: 0,
+      last_message_id: null,
+      default_route_id: null,
+      group_ids: [],
+      vars: {},
+      project_id: projectId,
+    }
+    this.contactsById.set(c.id, c)
+    return c
+  }
+
+  /**
+   * Adds a contact as a user would in the web app, and notifies the project webhook
+   * (`contact_update`, `add`).
+   */
+  async addContact(
+    projectId: string,
+    input: { phone_number: string; name?: string | null; vars?: Vars; group_ids?: string[] },
+  ): Promise<{ contact: Contact; delivery: Delivery | null }> {
+    if (this.contactByNumber(projectId, input.phone_number) !== undefined) {
+      throw new SimError(
+        400,
+        'invalid_param',
+        'A contact with this phone number exists',
+        'phone_number',
+      )
+    }
+    this.project(projectId)
+    const c = this.newContact(projectId, input.phone_number, input.name ?? null)
+    if (input.vars) c.vars = mergeVars({}, checkVars(input.vars, 'vars'))
+    if (input.group_ids) c.group_ids = this.checkGroupIds(projectId, input.group_ids)
+    const delivery = await this.notifyContact(c, 'add')
+    return { contact: c, delivery }
+  }
+
+  /**
+   * Updates a contact as a user would in the web app and notifies the project webhook.
+   * `update_type` defaults to `update`.
+   */
+  async updateContact(
+    contactId: string,
+    input: {
+      name?: string | null
+      phone_number?: string
+      vars?: Record<string, unknown>
+      send_blocked?: boolean
+      add_group_ids?: string[]
+      remove_group_ids?: string[]
+      update_type?: ContactUpdateType
+    },
+  ): Promise<{ contact: Contact; delivery: Delivery | null }> {
+    const c = this.contact(contactId)
+    let type: ContactUpdateType = input.update_type ?? 'update'
+    if (input.name !== undefined) c.name = input.name
+    if (input.phone_number !== undefined) c.phone_number = input.phone_number
+    if (input.vars !== undefined) {
+      c.vars = mergeVars(c.vars, checkVars(input.vars, 'vars'))
+      if (input.update_type === undefined && input.name === undefined) type = 'update_field'
+    }
+    if (input.send_blocked !== undefined) {
+      c.send_blocked = input.send_blocked
+      if (input.update_type === undefined) type = input.send_blocked ? 'block_send' : 'unblock_send'
+    }
+    if (input.add_group_ids !== undefined) {
+      for (const g of this.checkGroupIds(c.project_id, input.add_group_ids)) {
+        if (!c.group_ids.includes(g)) c.group_ids.push(g)
+      }
+      if (input.update_type === undefined) type = 'add_group'
+    }
+    if (input.remove_group_ids !== undefined) {
+      c.group_ids = c.group_ids.filter((g) => !input.remove_group_ids?.includes(g))
+      if (input.update_type === undefined) type = 'remove_group'
+    }
+    c.time_updated = seconds(this.now())
+    const delivery = await this.notifyContact(c, type)
+    return { contact: c, delivery }
+  }
+
+  /** Deletes a contact and notifies the project webhook (`delete`). */
+  async deleteContact(contactId: string): Promise<{ contact: Contact; delivery: Delivery | null }> {
+    const c = this.contact(contactId)
+    this.contactsById.delete(contactId)
+    const delivery = await this.notifyContact(c, 'delete')
+    return { contact: c, delivery }
+  }
+
+  /** Creates a group (or returns the one with this name). */
+  group(projectId: string, name: string): Group {
+    const p = this.project(projectId)
+    for (const g of p.groups.values()) if (g.name === name) return g
+    const g: Group = { id: newId('GR'), name, project_id: projectId }
+    p.groups.set(g.id, g)
+    return g
+  }
+
+  private checkGroupIds(projectId: string, ids: unknown): string[] {
+    const p = this.project(projectId)
+    if (!Array.isArray(ids))
+      throw new SimError(400, 'invalid_param', 'group_ids must be an array', 'group_ids')
+    for (const id of ids) {
+      if (typeof id !== 'string' || !p.groups.has(id)) {
+        throw new SimError(400, 'invalid_param', `Unknown group id: ${String(id)}`, 'group_ids')
+      }
+    }
+    return [...(ids as string[])]
+  }
+
+  private async notifyContact(c: Contact, type: ContactUpdateType): Promise<Delivery | null> {
+    const hook = this.project(c.project_id).webhook
+    if (hook === null || !hook.events.contact_update) return null
+    const body = encodePayload(
+      contactUpdateParams({ contact: c, updateType: type, secret: hook.secret }),
+    )
+    const { delivery } = await this.deliverer.send({
+      event: 'contact_update',
+      projectId: c.project_id,
+      serviceId: null,
+      target: 'project',
+      url: hook.url,
+      objectId: c.id,
+      body,
+    })
+    return delivery
+  }
+
+  /** The contact's state in a service, if any. */
+  serviceState(contactId: string, serviceId: string): ContactServiceState | undefined {
+    return this.states.get(`${contactId}/${serviceId}`)
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  /** Messages (of one project, or all), oldest first. */
+  messages(projectId?: string): Message[] {
+    const all = [...this.messagesById.values()]
+    return projectId === undefined ? all : all.filter((m) => m.project_id === projectId)
+  }
+
+  /** A message by id, or `not_found`. */
+  message(id: string): Message {
+    const m = this.messagesById.get(id)
+    if (m === undefined) throw new SimError(404, 'not_found', `Message ${id} not found`)
+    return m
+  }
+
+  /** Every webhook delivery with its attempts, oldest first. */
+  deliveries(filter: { event?: string; status?: Delivery['status'] } = {}): Delivery[] {
+    return this.deliverer.all.filter(
+      (d) =>
+        (filter.event === undefined || d.event === filter.event) &&
+        (filter.status === undefined || d.status === filter.status),
+    )
+  }
+
+  private phoneFor(
+    p: ProjectState,
+    phoneId: string | undefined,
+    toNumber: string | undefined,
+  ): Phone {
+    if (phoneId !== undefined) {
+      const ph = p.phones.get(phoneId)
+      if (ph === undefined)
+        throw new SimError(400, 'invalid_param', `Unknown phone id ${phoneId}`, 'phone_id')
+      return ph
+    }
+    if (toNumber !== undefined) {
+      for (const ph of p.phones.values()) if (ph.phone_number === toNumber) return ph
+    }
+    const def = p.phones.get(p.project.default_route_id)
+    if (def === undefined) throw new SimError(500, 'internal_error', 'Project has no default route')
+    return def
+  }
+
+  private newMessage(
+    fields: Pick<
+      Message,
+      | 'direction'
+      | 'status'
+      | 'message_type'
+      | 'source'
+      | 'from_number'
+      | 'to_number'
+      | 'content'
+      | 'phone_id'
+      | 'contact_id'
+      | 'project_id'
+    > &
+      Partial<Message>,
+  ): Message {
+    const t = seconds(this.now())
+    const m: Message = {
+      id: newId('SM'),
+      time_created: t,
+      time_sent: null,
+      time_updated: t,
+      time_clicked: null,
+      starred: false,
+      simulated: true,
+      label_ids: [],
+      route_params: {},
+      vars: {},
+      priority: 1,
+      send_attempts: 0,
+      error_message: null,
+      error_code: null,
+      external_id: null,
+      num_parts: Math.max(1, Math.ceil(fields.content.length / 160)),
+      price: null,
+      price_currency: null,
+      duration: null,
+      ring_time: null,
+      audio_url: null,
+      tts_lang: null,
+      tts_voice: null,
+      track_clicks: false,
+      short_urls: [],
+      network_code: null,
+      media: [],
+      mms_parts: [],
+      service_id: null,
+      route_id: fields.phone_id,
+      broadcast_id: null,
+      scheduled_id: null,
+      user_id: null,
+      ...fields,
+    }
+    this.messagesById.set(m.id, m)
+    const c = this.contactsById.get(m.contact_id)
+    if (c !== undefined) {
+      c.message_count++
+      c.last_message_time = t
+      c.last_message_id = m.id
+      if (m.direction === 'incoming') {
+        c.incoming_message_count++
+        c.last_incoming_message_time = t
+        c.conversation_status = 'active'
+      } else {
+        c.outgoing_message_count++
+        c.last_outgoing_message_time = t
+      }
+    }
+    return m
+  }
+
+  /**
+   * A phone user sends a message to the project: the contact is found or created (notifying
+   * `contact_update` `auto_add`), then the active `incoming_message_webhook` services run in
+   * priority order with Telerivet's apply_mode and fall-through rules. Resolves once every
+   * service's first attempt is answered and its reply acted upon.
+   */
+  async incomingMessage(input: IncomingMessageInput): Promise<IncomingOutcome> {
+    const p = this.project(input.project_id ?? this.projectId)
+    const projectId = p.project.id
+    if (typeof input.from_number !== 'string' || input.from_number === '') {
+      throw new SimError(400, 'invalid_param', 'from_number is required', 'from_number')
+    }
+    if (typeof input.content !== 'string') {
+      throw new SimError(400, 'invalid_param', 'content must be a string', 'content')
+    }
+    const phone = this.phoneFor(p, input.phone_id, input.to_number)
+    let contact = this.contactByNumber(projectId, input.from_number)
+    let created = false
+    if (contact === undefined) {
+      contact = this.newContact(projectId, input.from_number)
+      created = true
+    }
+    const media = input.media ?? []
+    const message = this.newMessage({
+      direction: 'incoming',
+      status: 'received',
+      message_type: input.message_type ?? (media.length > 0 ? 'mms' : 'sms'),
+      source: 'phone',
+      from_number: input.from_number,
+      to_number: input.to_number ?? phone.phone_number,
+      content: input.content,
+      phone_id: phone.id,
+      contact_id: contact.id,
+      project_id: projectId,
+      media,
+    })
+    message.time_sent = message.time_created
+    phone.last_active_time = message.time_created
+    if (created) await this.notifyContact(contact, 'auto_add')
+
+    const outcomes: ServiceOutcome[] = []
+    let handled = false
+    const tempVars: Record<string, unknown> = {}
+    for (const svc of this.serviceRecords(projectId)) {
+      if (!svc.active || svc.service_type !== 'incoming_message_webhook') continue
+      if (!serviceApplies(svc, message)) continue
+      if (svc.apply_mode === 'unhandled' && handled) continue
+      message.service_id ??= svc.id
+      const outcome = await this.invokeService(svc, message, contact, phone, tempVars)
+      outcomes.push(outcome)
+      if (
+        outcome.ok &&
+        outcome.messages.length > 0 &&
+        outcome.reply?.variables?.return_value !== false
+      ) {
+        handled = true
+      }
+    }
+    return { message, contact, deliveries: outcomes, handled }
+  }
+
+  private async invokeService(
+    svc: Service & { config: Record<string, unknown> },
+    message: Message,
+    contact: Contact,
+    phone: Phone,
+    tempVars: Record<string, unknown>,
+  ): Promise<ServiceOutcome> {
+    const secret = typeof svc.config.secret === 'string' ? svc.config.secret : null
+    const handlerServiceId = message.service_id ?? svc.id
+    const body = encodePayload(
+      incomingMessageParams({
+        message,
+        contact,
+        phone,
+        state: this.serviceState(contact.id, svc.id) ?? null,
+        service: svc,
+        handlerServiceId,
+        secret,
+      }),
+    )
+    const outcome: ServiceOutcome = {
+      service_id: svc.id,
+      delivery_id: '',
+      http_status: null,
+      ok: false,
+      error: null,
+      reply_body: null,
+      reply: null,
+      reply_errors: [],
+      messages: [],
+      temporary_variables: tempVars,
+    }
+    // Telerivet acts on the reply of whichever attempt succeeds, the first or a retry.
+    const onDelivered = async (_d: Delivery, result: AttemptResult) => {
+      const parsed = parseReply(result.response_body)
+      outcome.reply = parsed.reply
+      outcome.reply_errors = parsed.errors
+      if (parsed.reply !== null) {
+        outcome.messages = await this.actOnReply(
+          parsed.reply,
+          message,
+          contact,
+          phone,
+          svc,
+          tempVars,
+        )
+      }
+    }
+    const { delivery, result } = await this.deliverer.send(
+      {
+        event: 'incoming_message',
+        projectId: message.project_id,
+        serviceId: svc.id,
+        target: 'service',
+        url: String(svc.config.url),
+        objectId: message.id,
+        body,
+      },
+      onDelivered,
+    )
+    outcome.delivery_id = delivery.id
+    outcome.http_status = result.http_status
+    outcome.ok = result.ok
+    outcome.error = result.error
+    outcome.reply_body = result.response_body
+    return outcome
+  }
+
+  private async actOnReply(
+    reply: WebhookReply,
+    incoming: Message,
+    contact: Contact,
+    phone: Phone,
+    svc: Service,
+    tempVars: Record<string, unknown>,
+  ): Promise<Message[]> {
+    if (reply.variables)
+      this.applyVariables(reply.variables, incoming, contact, phone, svc, tempVars)
+    const sent: Message[] = []
+    for (const m of reply.messages ?? []) {
+      const type = m.message_type ?? 'sms'
+      sent.push(
+        this.queueOutgoing({
+          projectId: incoming.project_id,
+          toNumber: m.to_number ?? incoming.from_number,
+          content: type === 'ussd' ? '' : (m.content ?? ''),
+          messageType: type,
+          routeId: m.route_id ?? phone.id,
+          source: 'webhook',
+          serviceId: svc.id,
+          statusUrl: m.status_url ?? null,
+          statusSecret: m.status_secret ?? null,
+          notifyQueued: true,
+        }),
+      )
+    }
+    return sent
+  }
+
+  private applyVariables(
+    variables: Record<string, string | number | boolean | null>,
+    incoming: Message,
+    contact: Contact,
+    phone: Phone,
+    svc: Service,
+    tempVars: Record<string, unknown>,
+  ): void {
+    const now = seconds(this.now())
+    const setVar = (vars: Vars, key: string, value: string | number | boolean | null) => {
+      if (value === null) delete vars[key]
+      else vars[key] = value
+    }
+    for (const [name, value] of Object.entries(variables)) {
+      if (name.startsWith('$')) {
+        tempVars[name] = value
+      } else if (name === 'contact.name') {
+        contact.name = value === null ? null : String(value)
+        contact.time_updated = now
+      } else if (name === 'contact.phone_number' && typeof value === 'string') {
+        contact.phone_number = value
+        contact.time_updated = now
+      } else if (name === 'contact.send_blocked' && typeof value === 'boolean') {
+        contact.send_blocked = value
+        contact.time_updated = now
+      } else if (name === 'contact.conversation_status' && typeof value === 'string') {
+        if (value === 'closed' || value === 'active' || value === 'handled') {
+          contact.conversation_status = value
+        }
+      } else if (name.startsWith('contact.vars.')) {
+        setVar(contact.vars, name.slice('contact.vars.'.length), value)
+        contact.time_updated = now
+      } else if (name === 'state.id') {
+        const key = `${contact.id}/${svc.id}`
+        if (value === null) this.states.delete(key)
+        else this.upsertState(contact, svc, now).id = String(value)
+      } else if (name.startsWith('state.vars.')) {
+        setVar(this.upsertState(contact, svc, now).vars, name.slice('state.vars.'.length), value)
+      } else if (name.startsWith('message.vars.')) {
+        setVar(incoming.vars, name.slice('message.vars.'.length), value)
+      } else if (name.startsWith('phone.vars.')) {
+        setVar(phone.vars, name.slice('phone.vars.'.length), value)
+      } else if (name.startsWith('project.vars.')) {
+        setVar(this.project(incoming.project_id).project.vars, name.slice(13), value)
+      } else if (name.startsWith('service.vars.')) {
+        setVar(svc.vars, name.slice('service.vars.'.length), value)
+      }
+    }
+  }
+
+  private upsertState(contact: Contact, svc: Service, now: number): ContactServiceState {
+    const key = `${contact.id}/${svc.id}`
+    let s = this.states.get(key)
+    if (s === undefined) {
+      s = {
+        id: '',
+        contact_id: contact.id,
+        service_id: svc.id,
+        vars: {},
+        time_created: now,
+        time_updated: now,
+        project_id: contact.project_id,
+      }
+      this.states.set(key, s)
+    }
+    s.time_updated = now
+    return s
+  }
+
+  /**
+   * Creates an outgoing message and schedules its status changes (the test numbers' sequences),
+   * each one notified to the message's `status_url` or to the project webhook.
+   */
+  queueOutgoing(a: {
+    projectId: string
+    toNumber: string
+    content: string
+    messageType: string
+    routeId: string
+    source: string
+    serviceId?: string | null
+    broadcastId?: string | null
+    statusUrl?: string | null
+    statusSecret?: string | null
+    notifyQueued: boolean
+    vars?: Vars
+    labelIds?: string[]
+    priority?: number
+  }): Message {
+    const p = this.project(a.projectId)
+    const route = p.phones.get(a.routeId)
+    if (route === undefined)
+      throw new SimError(400, 'invalid_param', `Unknown route ${a.routeId}`, 'route_id')
+    const contact =
+      this.contactByNumber(a.projectId, a.toNumber) ?? this.newContact(a.projectId, a.toNumber)
+    const m = this.newMessage({
+      direction: 'outgoing',
+      status: 'queued',
+      message_type: a.messageType,
+      source: a.source,
+      from_number: route.phone_number,
+      to_number: a.toNumber,
+      content: a.content,
+      phone_id: route.id,
+      contact_id: contact.id,
+      project_id: a.projectId,
+      service_id: a.serviceId ?? null,
+      broadcast_id: a.broadcastId ?? null,
+      vars: a.vars ?? {},
+      label_ids: a.labelIds ?? [],
+      priority: a.priority ?? 1,
+    })
+    if (a.statusUrl)
+      this.statusTargets.set(m.id, { url: a.statusUrl, secret: a.statusSecret ?? null })
+    if (a.notifyQueued) {
+      this.scheduler.schedule(0, async () => {
+        await this.notifyStatus(m)
+      })
+    }
+    if (contact.send_blocked) {
+      this.scheduler.schedule(1000, async () => {
+        await this.changeStatus(m, 'failed', 'Contact has blocked messages from this project')
+      })
+      return m
+    }
+    let at = 0
+    for (const step of statusSequence(a.toNumber)) {
+      at += step.delayMs
+      this.scheduler.schedule(at, async () => {
+        await this.changeStatus(m, step.status, step.error ?? null)
+      })
+    }
+    return m
+  }
+
+  /** Changes an outgoing message's status and notifies it (as the network would). */
+  async changeStatus(m: Message, status: string, error: string | null): Promise<Delivery | null> {
+    const t = seconds(this.now())
+    m.status = status
+    m.time_updated = t
+    m.error_message = error
+    if (status === 'sent' || status === 'failed' || status === 'failed_queued') m.send_attempts++
+    if (status === 'sent' && m.time_sent === null) m.time_sent = t
+    if (m.broadcast_id !== null) {
+      const b = this.broadcastsById.get(m.broadcast_id)
+      if (b !== undefined) b.status_counts = this.statusCounts(b.id)
+    }
+    return this.notifyStatus(m)
+  }
+
+  private statusCounts(broadcastId: string): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const m of this.messagesById.values()) {
+      if (m.broadcast_id === broadcastId) counts[m.status] = (counts[m.status] ?? 0) + 1
+    }
+    return counts
+  }
+
+  private async notifyStatus(m: Message): Promise<Delivery | null> {
+    const own = this.statusTargets.get(m.id)
+    const hook = this.project(m.project_id).webhook
+    const target =
+      own !== undefined
+        ? { url: own.url, secret: own.secret, kind: 'status_url' as const }
+        : hook?.events.send_status
+          ? { url: hook.url, secret: hook.secret, kind: 'project' as const }
+          : null
+    if (target === null) return null
+    const body = encodePayload(
+      sendStatusParams({
+        message: m,
+        contact: this.contactsById.get(m.contact_id) ?? null,
+        secret: target.secret,
+      }),
+    )
+    const { delivery } = await this.deliverer.send({
+      event: 'send_status',
+      projectId: m.project_id,
+      serviceId: null,
+      target: target.kind,
+      url: target.url,
+      objectId: m.id,
+      body,
+    })
+    return delivery
+  }
+
+  /** REST `messages/send`: one message, no `queued` notification (as Telerivet does for the API). */
+  sendMessage(projectId: string, input: unknown): Message {
+    const p = this.project(projectId)
+    if (!isRecord(input)) throw new SimError(400, 'invalid_param', 'Expected a JSON object')
+    const bad = (param: string, message: string) =>
+      new SimError(400, 'invalid_param', message, param)
+    const type = input.message_type ?? 'sms'
+    if (!['sms', 'mms', 'ussd', 'call', 'chat', 'service'].includes(type as string)) {
+      throw bad('message_type', `Invalid message_type: ${String(type)}`)
+    }
+    let toNumber = input.to_number
+    if (input.contact_id !== undefined) {
+      const c = this.contactsById.get(String(input.contact_id))
+      if (c === undefined || c.project_id !== projectId)
+        throw bad('contact_id', 'Unknown contact_id')
+      toNumber ??= c.phone_number
+    }
+    if (typeof toNumber !== 'string' || toNumber.trim() === '') {
+      throw bad('to_number', 'to_number or contact_id is required')
+    }
+    if (type !== 'ussd' && (typeof input.content !== 'string' || input.content === '')) {
+      throw bad('content', 'content is required')
+    }
+    const routeId = input.route_id ?? p.project.default_route_id
+    if (typeof routeId !== 'string' || !p.phones.has(routeId))
+      throw bad('route_id', 'Unknown route_id')
+    if (input.status_url !== undefined && input.status_url !== null) {
+      if (typeof input.status_url !== 'string')
+        throw bad('status_url', 'status_url must be a string')
+      checkHttpUrl(input.status_url, 'status_url')
+    }
+    return this.queueOutgoing({
+      projectId,
+      toNumber,
+      content: typeof input.content === 'string' ? input.content : '',
+      messageType: type as string,
+      routeId,
+      source: 'api',
+      statusUrl: (input.status_url as string | undefined) ?? null,
+      statusSecret: typeof input.status_secret === 'string' ? input.status_secret : null,
+      notifyQueued: false,
+      ...(input.vars === undefined ? {} : { vars: mergeVars({}, checkVars(input.vars, 'vars')) }),
+      ...(Array.isArray(input.label_ids) ? { labelIds: input.label_ids.map(String) } : {}),
+      ...(typeof input.priority === 'number' ? { priority: input.priority } : {}),
+    })
+  }
+
+  /**
+   * A user sends a broadcast from the web app: messages go to every recipient (phone numbers,
+   * contacts, groups) and the project webhook gets `send_broadcast`.
+   */
+  async broadcast(
+    projectId: string,
+    input: {
+      content: string
+      to_numbers?: string[]
+      contact_ids?: string[]
+      group_ids?: string[]
+      title?: string
+      route_id?: string
+    },
+  ): Promise<{ broadcast: Broadcast; messages: Message[]; delivery: Delivery | null }> {
+    const p = this.project(projectId)
+    if (typeof input.content !== 'string' || input.content === '') {
+      throw new SimError(400, 'invalid_param', 'content is required', 'content')
+    }
+    const recipients: BroadcastRecipient[] = []
+    const numbers = new Set<string>()
+    for (const n of input.to_numbers ?? []) {
+      recipients.push({ type: 'phone_number', phone_number: n })
+      numbers.add(n)
+    }
+    for (const id of input.contact_ids ?? []) {
+      const c = this.contact(id)
+      recipients.push({ type: 'contact', id: c.id, name: c.name, phone_number: c.phone_number })
+      numbers.add(c.phone_number)
+    }
+    for (const id of input.group_ids ?? []) {
+      const g = p.groups.get(id)
+      if (g === undefined)
+        throw new SimError(400, 'invalid_param', `Unknown group ${id}`, 'group_ids')
+      recipients.push({ type: 'group', id: g.id, name: g.name })
+      for (const c of this.contacts(projectId))
+        if (c.group_ids.includes(g.id)) numbers.add(c.phone_number)
+    }
+    if (recipients.length === 0) {
+      throw new SimError(400, 'invalid_param', 'At least one recipient is required', 'to_numbers')
+    }
+    const t = seconds(this.now())
+    const routeId = input.route_id ?? p.project.default_route_id
+    const b: Broadcast = {
+      id: newId('BR'),
+      recipients,
+      title: input.title ?? input.content.slice(0, 40),
+      time_created: t,
+      last_message_time: t,
+      last_send_time: t,
+      status_counts: {},
+      message_count: numbers.size,
+      estimated_count: numbers.size,
+      num_parts: Math.max(1, Math.ceil(input.content.length / 160)),
+      message_type: 'sms',
+      content: input.content,
+      audio_url: null,
+      tts_lang: null,
+      tts_voice: null,
+      replace_variables: false,
+      status: 'queuing',
+      source: 'web',
+      simulated: true,
+      track_clicks: false,
+      clicked_count: 0,
+      label_ids: [],
+      media: [],
+      vars: {},
+      route_params: {},
+      price: null,
+      price_currency: null,
+      reply_count: 0,
+      last_reply_time: null,
+      route_id: routeId,
+      service_id: null,
+      user_id: 'UR0000000000000001',
+      project_id: projectId,
+    }
+    this.broadcastsById.set(b.id, b)
+    const messages = [...numbers].map((n) =>
+      this.queueOutgoing({
+        projectId,
+        toNumber: n,
+        content: input.content,
+        messageType: 'sms',
+        routeId,
+        source: 'web',
+        broadcastId: b.id,
+        notifyQueued: true,
+      }),
+    )
+    b.status_counts = this.statusCounts(b.id)
+    b.status = 'complete'
+    let delivery: Delivery | null = null
+    if (p.webhook?.events.send_broadcast) {
+      const body = encodePayload(
+        sendBroadcastParams({
+          broadcast: b,
+          userName: 'Simulator User',
+          userEmail: 'user@example.com',
+          secret: p.webhook.secret,
+        }),
+      )
+      delivery = (
+        await this.deliverer.send({
+          event: 'send_broadcast',
+          projectId,
+          serviceId: null,
+          target: 'project',
+          url: p.webhook.url,
+          objectId: b.id,
+          body,
+        })
+      ).delivery
+    }
+    return { broadcast: b, messages, delivery }
+  }
+
+  /** A user changes a message's metadata in the web app (or a call saves a variable or ends). */
+  async messageMetadata(
+    messageId: string,
+    input: {
+      update_type: MetadataUpdateType
+      label_id?: string
+      name?: string
+      value?: string | number | boolean | null
+    },
+  ): Promise<{ message: Message; delivery: Delivery | null }> {
+    const m = this.message(messageId)
+    const bad = (param: string, message: string) =>
+      new SimError(400, 'invalid_param', message, param)
+    switch (input.update_type) {
+      case 'star':
+        m.starred = true
+        break
+      case 'unstar':
+        m.starred = false
+        break
+      case 'add_label':
+        if (typeof input.label_id !== 'string') throw bad('label_id', 'label_id is required')
+        if (!m.label_ids.includes(input.label_id)) m.label_ids.push(input.label_id)
+        break
+      case 'remove_label':
+        if (typeof input.label_id !== 'string') throw bad('label_id', 'label_id is required')
+        m.label_ids = m.label_ids.filter((l) => l !== input.label_id)
+        break
+      case 'set_variable':
+        if (typeof input.name !== 'string' || input.name === '')
+          throw bad('name', 'name is required')
+        if (input.value === null || input.value === undefined) delete m.vars[input.name]
+        else m.vars[input.name] = input.value
+        break
+      case 'call_complete':
+        if (m.message_type !== 'call') throw bad('update_type', 'call_complete applies to calls')
+        m.status = m.direction === 'incoming' ? 'received' : 'sent'
+        break
+      default:
+        throw bad('update_type', `Invalid update_type: ${String(input.update_type)}`)
+    }
+    m.time_updated = seconds(this.now())
+    const hook = this.project(m.project_id).webhook
+    if (hook === null || !hook.events.message_metadata) return { message: m, delivery: null }
+    const isCall = m.message_type === 'call'
+    const body = encodePayload(
+      messageMetadataParams({
+        message: m,
+        contact: this.contactsById.get(m.contact_id) ?? null,
+        updateType: input.update_type,
+        inProgress: isCall ? input.update_type !== 'call_complete' : null,
+        secret: hook.secret,
+      }),
+    )
+    const { delivery } = await this.deliverer.send({
+      event: 'message_metadata',
+      projectId: m.project_id,
+      serviceId: null,
+      target: 'project',
+      url: hook.url,
+      objectId: m.id,
+      body,
+    })
+    return { message: m, delivery }
+  }
+}
+
+/** Creates a simulator without listening: `sim.fetch(request)` serves REST and control calls. */
+export function createSimulator(opts: SimulatorOptions = {}): Simulator {
+  return new Simulator(opts)
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+function serviceView(s: Service & { config?: unknown; seq?: unknown }): Service {
+  return {
+    id: s.id,
+    name: s.name,
+    service_type: s.service_type,
+    active: s.active,
+    priority: s.priority,
+    contexts: s.contexts,
+    vars: { ...s.vars },
+    project_id: s.project_id,
+    response_table_id: s.response_table_id,
+    phone_ids: s.phone_ids === null ? null : [...s.phone_ids],
+    message_types: s.message_types === null ? null : [...s.message_types],
+    apply_mode: s.apply_mode,
+    contact_number_filter: s.contact_number_filter,
+    show_action: s.show_action,
+    direction: s.direction,
+    webhook_url: s.webhook_url,
+  }
+}
+
+function contextsOf(type: string): Record<string, Record<string, true>> {
+  switch (type) {
+    case 'incoming_message_webhook':
+    case 'incoming_message_script':
+    case 'messaging_poll':
+      return { message: { incoming_message: true } }
+    case 'message_script':
+      return { message: { default: true } }
+    case 'contact_script':
+      return { contact: { default: true } }
+    case 'data_row_script':
+      return { row: { default: true } }
+    case 'voice_script':
+      return { call: { incoming_call: true } }
+    case 'ussd_script':
+      return { ussd_session: { incoming_ussd_session: true } }
+    case 'webhook_script':
+    case 'project_script':
+      return { project: { default: true } }
+    default:
+      return {}
+  }
+}
+
+/** Whether a service's filters admit this incoming message. */
+function serviceApplies(svc: Service, m: Message): boolean {
+  if (svc.phone_ids !== null && !svc.phone_ids.includes(m.phone_id)) return false
+  if (svc.message_types !== null) {
+    const t = m.message_type
+    const kinds = new Set([t === 'ussd' ? 'ussd_session' : t])
+    if (t === 'sms' || t === 'mms' || t === 'chat') kinds.add('text')
+    if (!svc.message_types.some((k) => kinds.has(k))) return false
+  }
+  // long_number: Telerivet skips short codes and alphanumeric sender ids.
+  if (svc.contact_number_filter === 'long_number') {
+    return /^\+?\d{7,}$/.test(m.from_number.replace(/[\s().-]/g, ''))
+  }
+  return true
+}
+
+function parseReply(body: string | null): { reply: WebhookReply | null; errors: string[] } {
+  if (body === null || body.trim() === '') return { reply: null, errors: [] }
+  let json: unknown
+  try {
+    json = JSON.parse(body)
+  } catch {
+    return { reply: null, errors: ['response body is not JSON'] }
+  }
+  if (isValidReply(json)) return { reply: json, errors: [] }
+  return { reply: null, errors: replyErrors(json) }
+}
+
+/** True for a plain JSON object. */
+export function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x)
+}
+
+function toBool(x: unknown): boolean | null {
+  if (x === true || x === 1 || x === '1' || x === 'true') return true
+  if (x === false || x === 0 || x === '0' || x === 'false') return false
+  return null
+}
+
+const VAR_NAME = /^[A-Za-z0-9_]{1,32}$/
+const utf8 = new TextEncoder()
+
+/** Validates custom variables as Telerivet does (null values delete). */
+export function checkVars(
+  x: unknown,
+  param: string,
+): Record<string, string | number | boolean | null> {
+  if (!isRecord(x)) throw new SimError(400, 'invalid_param', `${param} must be an object`, param)
+  const entries = Object.entries(x)
+  if (entries.length > 100)
+    throw new SimError(400, 'invalid_param', 'Too many variables (max 100)', param)
+  for (const [k, v] of entries) {
+    if (!VAR_NAME.test(k))
+      throw new SimError(400, 'invalid_param', `Invalid variable name: ${k}`, param)
+    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) {
+      throw new SimError(400, 'invalid_param', `Invalid value of variable ${k}`, param)
+    }
+    if (typeof v === 'string' && utf8.encode(v).length > 4096) {
+      throw new SimError(400, 'invalid_param', `Variable ${k} is longer than 4096 bytes`, param)
+    }
+  }
+  return x as Record<string, string | number | boolean | null>
+}
+
+function mergeVars(base: Vars, update: Record<string, string | number | boolean | null>): Vars {
+  const out: Vars = { ...base }
+  for (const [k, v] of Object.entries(update)) {
+    if (v === null) delete out[k]
+    else out[k] = v
+  }
+  return out
+}
+
+function checkHttpUrl(url: string, param: string): URL {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new SimError(400, 'invalid_param', `Invalid URL: ${url}`, param)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new SimError(400, 'invalid_param', 'URL must use http or https', param)
+  }
+  return u
+}
+
+/** Checks a webhook URL as Telerivet does: http(s) and one of the allowed ports. */
+export function checkWebhookUrl(
+  url: string,
+  param: string,
+  ports: readonly number[] | 'any',
+): void {
+  const u = checkHttpUrl(url, param)
+  if (ports === 'any') return
+  const port = u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port)
+  if (!ports.includes(port)) {
+    throw new SimError(
+      400,
+      'invalid_param',
+      `Webhook URL port ${port} is not allowed; use one of ${ports.join(', ')}`,
+      param,
+    )
+  }
+}
