@@ -1,1 +1,30 @@
-export {}
+/**
+ * @module @telehook/engine
+ * The ingestion core shared by the webhook and admin apps: endpoint authentication, exactly-once
+ * storage with projections, the sync-handler deadline, and the durable job queue.
+ */
+export { dedupeKey } from './dedupe'
+export {
+  type CreateEndpointInput,
+  createEndpoint,
+  type Endpoint,
+  ensureSingleEndpoint,
+  rotateEndpointSecret,
+  SINGLE_ENDPOINT_ID,
+} from './endpoints'
+export {
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type IngestResult,
+  JOBS_CHANNEL,
+} from './ingest'
+export { createJsonLogger, type Logger, silentLogger } from './logger'
+export { STATUS_RANK } from './projections'
+export {
+  createWorker,
+  defaultBackoffMs,
+  replayEvent,
+  type Worker,
+  type WorkerOptions,
+} from './queue'

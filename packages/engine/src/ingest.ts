@@ -1,0 +1,276 @@
+import { type Database, type Db, events, jobs } from '@telehook/db'
+import {
+  type DecodeResult,
+  decodeEvent,
+  type FormObject,
+  type Handlers,
+  isValidReply,
+  type TelerivetEvent,
+  type WebhookReply,
+} from '@telehook/protocol'
+import { sql } from 'drizzle-orm'
+import { dedupeKey } from './dedupe'
+import { createEndpointAuthenticator, type Endpoint } from './endpoints'
+import { errorMessage, type Logger, silentLogger } from './logger'
+import { applyProjections } from './projections'
+
+/** The channel on which the ingest transaction announces new jobs to workers. */
+export const JOBS_CHANNEL = 'telehook_jobs'
+
+export interface EngineOptions {
+  database: Database
+  handlers?: Handlers
+  /** Deadline of a synchronous handler (default 3000 ms); an overrun means no reply. */
+  handlerTimeoutMs?: number
+  logger?: Logger
+  /** How long an endpoint and its secret hashes are cached (default 5000 ms). */
+  endpointCacheMs?: number
+}
+
+export interface IngestResult {
+  outcome: 'stored' | 'duplicate'
+  eventId: string
+  /** The `event` parameter as sent; null when absent. */
+  event: string | null
+  telerivetId: string | null
+  valid: boolean
+  /** The reply as stored (read back from jsonb), identical for the first delivery and duplicates. */
+  reply: WebhookReply | null
+  /** Why the synchronous handler gave no reply on this delivery, or null. */
+  handlerError: string | null
+  /** Time spent in the synchronous handler (0 when none ran). */
+  handlerMs: number
+  /** Time of the whole ingest: decode, handler, transaction. */
+  durationMs: number
+}
+
+export interface Engine {
+  /** The endpoint when `secret` matches its current (or unexpired previous) secret; else null. */
+  authenticate(endpointId: string, secret: string | undefined): Promise<Endpoint | null>
+  /** Stores one delivery exactly once and returns the reply to send. */
+  ingest(endpoint: Endpoint, form: FormObject): Promise<IngestResult>
+  /** Drops a cached endpoint (after a rotation or a change made in this process). */
+  invalidateEndpoint(id: string): void
+}
+
+/** What is stored for one delivery, before the database decides whether it is new. */
+interface Prepared {
+  decoded: DecodeResult
+  eventType: string | null
+  telerivetId: string | null
+  dedupeKey: string
+  payload: Record<string, unknown>
+  valid: boolean
+  errors: unknown
+  projectId: string | null
+}
+
+async function prepare(endpoint: Endpoint, form: FormObject): Promise<Prepared> {
+  const decoded = decodeEvent(form)
+  const payload = (decoded.ok ? decoded.event : decoded.payload) as Record<string, unknown>
+  const eventType = decoded.ok
+    ? decoded.event.event
+    : decoded.reason === 'invalid'
+      ? decoded.eventType
+      : decoded.eventType
+  const id = payload.id
+  const payloadProject = payload.project_id
+  return {
+    decoded,
+    eventType,
+    telerivetId: typeof id === 'string' ? id : null,
+    dedupeKey: await dedupeKey(decoded, form),
+    payload,
+    valid: decoded.ok,
+    errors: !decoded.ok && decoded.reason === 'invalid' ? decoded.errors : null,
+    projectId: endpoint.projectId ?? (typeof payloadProject === 'string' ? payloadProject : null),
+  }
+}
+
+/** jsonb wants plain JSON: the decoded objects have null prototypes and may hold `undefined`. */
+function toJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T
+}
+
+/**
+ * Stores a prepared delivery in ONE transaction: the event row (the unique key decides between
+ * concurrent copies), then — only for the copy that inserted — projections and jobs.
+ */
+export async function storeEvent(
+  db: Db,
+  endpoint: Endpoint,
+  p: Prepared,
+  reply: WebhookReply | null,
+  handlerError: string | null,
+  asyncHandlers: ReadonlySet<string>,
+): Promise<{ id: string; reply: WebhookReply | null; inserted: boolean }> {
+  return db.transaction(async (txn) => {
+    const tx = txn as unknown as Db
+    const [row] = await tx
+      .insert(events)
+      .values({
+        endpointId: endpoint.id,
+        projectId: p.projectId,
+        event: p.eventType ?? '',
+        telerivetId: p.telerivetId,
+        dedupeKey: p.dedupeKey,
+        payload: toJson(p.payload),
+        reply: reply === null ? null : (toJson(reply) as Record<string, unknown>),
+        valid: p.valid,
+        errors: p.errors === null ? null : toJson(p.errors),
+        handlerError,
+      })
+      .onConflictDoUpdate({
+        target: [events.endpointId, events.dedupeKey],
+        set: {
+          deliveryCount: sql`${events.deliveryCount} + 1`,
+          lastReceivedAt: sql`now()`,
+        },
+      })
+      .returning({
+        id: events.id,
+        reply: events.reply,
+        // xmax is 0 only for a row this statement inserted (not one it updated on conflict).
+        inserted: sql<boolean>`(xmax = 0)`,
+      })
+    if (!row) throw new Error('event upsert returned nothing')
+    if (row.inserted && p.decoded.ok) {
+      await applyProjections(tx, p.decoded.event, row.id, p.projectId)
+      await enqueueJobs(tx, row.id, p.decoded.event, asyncHandlers)
+    }
+    return { id: row.id, reply: (row.reply as WebhookReply | null) ?? null, inserted: row.inserted }
+  })
+}
+
+/** Enqueues the async handler of the event's type, if any, and wakes the workers on commit. */
+export async function enqueueJobs(
+  tx: Db,
+  eventId: string,
+  event: TelerivetEvent,
+  asyncHandlers: ReadonlySet<string>,
+): Promise<number> {
+  if (!asyncHandlers.has(event.event)) return 0
+  await tx.insert(jobs).values({ eventId, handler: event.event })
+  await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, ${eventId})`)
+  return 1
+}
+
+/** The event types that have an async handler. */
+export function asyncHandlerTypes(handlers: Handlers | undefined): Set<string> {
+  return new Set(
+    Object.entries(handlers?.async ?? {})
+      .filter(([, fn]) => typeof fn === 'function')
+      .map(([type]) => type),
+  )
+}
+
+/**
+ * Runs a synchronous handler under a deadline. A throw, an overrun or an invalid reply gives no
+ * reply and an error string; the event is stored either way.
+ */
+async function runSyncHandler(
+  handlers: Handlers | undefined,
+  event: TelerivetEvent,
+  endpoint: Endpoint,
+  projectId: string | null,
+  timeoutMs: number,
+): Promise<{ reply: WebhookReply | null; error: string | null }> {
+  const fn = handlers?.sync?.[event.event] as
+    | ((e: TelerivetEvent, ctx: unknown) => unknown)
+    | undefined
+  if (!fn) return { reply: null, error: null }
+  const controller = new AbortController()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`handler exceeded ${timeoutMs} ms`)
+      controller.abort(error)
+      reject(error)
+    }, timeoutMs)
+  })
+  try {
+    const ctx = { endpointId: endpoint.id, projectId, signal: controller.signal }
+    const out = await Promise.race([Promise.resolve().then(() => fn(event, ctx)), deadline])
+    if (out === undefined || out === null) return { reply: null, error: null }
+    if (!isValidReply(out)) return { reply: null, error: 'handler returned an invalid reply' }
+    return { reply: out, error: null }
+  } catch (error) {
+    return { reply: null, error: errorMessage(error) }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Creates the ingestion engine used by the webhook app (and by anything that stores deliveries).
+ * @example
+ * const engine = createEngine({ database, handlers })
+ * const endpoint = await engine.authenticate(id, form.secret)
+ * if (endpoint) return engine.ingest(endpoint, form)
+ */
+export function createEngine(opts: EngineOptions): Engine {
+  const { database, handlers } = opts
+  const logger = opts.logger ?? silentLogger
+  const timeoutMs = opts.handlerTimeoutMs ?? 3000
+  const auth = createEndpointAuthenticator(database, opts.endpointCacheMs ?? 5000)
+  const asyncTypes = asyncHandlerTypes(handlers)
+
+  async function storedReply(endpointId: string, key: string) {
+    const rows = await database.db
+      .select({ id: events.id })
+      .from(events)
+      .where(sql`${events.endpointId} = ${endpointId} and ${events.dedupeKey} = ${key}`)
+      .limit(1)
+    return rows[0] ?? null
+  }
+
+  return {
+    authenticate: (id, secret) => auth.authenticate(id, secret),
+    invalidateEndpoint: (id) => auth.invalidate(id),
+
+    async ingest(endpoint, form) {
+      const started = performance.now()
+      const p = await prepare(endpoint, form)
+      let reply: WebhookReply | null = null
+      let handlerError: string | null = null
+      let handlerMs = 0
+      // A redelivery must not run the handler again: the stored reply is the answer.
+      if (p.decoded.ok && handlers?.sync?.[p.decoded.event.event]) {
+        if ((await storedReply(endpoint.id, p.dedupeKey)) === null) {
+          const t = performance.now()
+          const r = await runSyncHandler(
+            handlers,
+            p.decoded.event,
+            endpoint,
+            p.projectId,
+            timeoutMs,
+          )
+          handlerMs = performance.now() - t
+          reply = r.reply
+          handlerError = r.error
+          if (handlerError !== null) {
+            logger.warn({
+              msg: 'sync handler failed',
+              endpoint: endpoint.id,
+              event: p.eventType,
+              telerivet_id: p.telerivetId,
+              error: handlerError,
+            })
+          }
+        }
+      }
+      const stored = await storeEvent(database.db, endpoint, p, reply, handlerError, asyncTypes)
+      return {
+        outcome: stored.inserted ? 'stored' : 'duplicate',
+        eventId: stored.id,
+        event: p.eventType,
+        telerivetId: p.telerivetId,
+        valid: p.valid,
+        reply: stored.reply,
+        handlerError: stored.inserted ? handlerError : null,
+        handlerMs,
+        durationMs: performance.now() - started,
+      }
+    },
+  }
+}

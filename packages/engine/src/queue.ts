@@ -1,0 +1,265 @@
+import { type Database, type Db, events, jobs, messageStatusHistory, queryRows } from '@telehook/db'
+import {
+  decodeEvent,
+  type FormObject,
+  type Handlers,
+  type TelerivetEvent,
+} from '@telehook/protocol'
+import { and, eq, sql } from 'drizzle-orm'
+import { asyncHandlerTypes, enqueueJobs, JOBS_CHANNEL } from './ingest'
+import { errorMessage, type Logger, silentLogger } from './logger'
+import { applyProjections } from './projections'
+
+export interface WorkerOptions {
+  database: Database
+  handlers?: Handlers
+  /** Jobs run at once by this worker (default 4). */
+  concurrency?: number
+  /** Polling interval besides LISTEN/NOTIFY wake-ups (default 1000 ms). */
+  pollMs?: number
+  logger?: Logger
+  /**
+   * How long a claimed job may run (default 5 min). Its signal aborts then and the job counts as
+   * failed; a worker that died holding it loses it to another worker after this time.
+   */
+  leaseMs?: number
+  /** Delay before retry number `attempt` (1-based); default 1 s doubling up to 1 h, +0–25 % jitter. */
+  backoffMs?: (attempt: number) => number
+}
+
+export interface Worker {
+  /** Starts the loop: LISTEN on `telehook_jobs` plus polling. */
+  start(): void
+  /** Stops claiming, waits for running jobs, and unlistens. */
+  stop(): Promise<void>
+  /** Claims and runs the due jobs once (up to `concurrency`); returns how many ran. */
+  runOnce(): Promise<number>
+}
+
+/** The default retry delay: 1 s, 2 s, 4 s … capped at one hour, with 0–25 % jitter. */
+export function defaultBackoffMs(attempt: number): number {
+  const base = Math.min(3_600_000, 1000 * 2 ** Math.max(0, attempt - 1))
+  return Math.round(base * (1 + Math.random() * 0.25))
+}
+
+interface ClaimedJob {
+  id: number
+  event_id: string
+  handler: string
+  attempts: number
+  max_attempts: number
+}
+
+/**
+ * Creates a worker that runs async handlers from `telehook.jobs`. Due jobs are claimed with
+ * `FOR UPDATE SKIP LOCKED`, so any number of workers (in any number of processes) share the queue.
+ * A failed job is retried with exponential backoff until `max_attempts`, then marked `dead` with
+ * its `last_error`. A worker claims only jobs whose handler it has.
+ * @example const worker = createWorker({ database, handlers }); worker.start()
+ */
+export function createWorker(opts: WorkerOptions): Worker {
+  const { database } = opts
+  const logger = opts.logger ?? silentLogger
+  const concurrency = Math.max(1, opts.concurrency ?? 4)
+  const pollMs = opts.pollMs ?? 1000
+  const leaseMs = opts.leaseMs ?? 300_000
+  const backoff = opts.backoffMs ?? defaultBackoffMs
+  const types = [...asyncHandlerTypes(opts.handlers)]
+
+  let running = false
+  let loop: Promise<void> | null = null
+  let wake: (() => void) | null = null
+  let unlisten: (() => Promise<void>) | null = null
+
+  async function claim(limit: number): Promise<ClaimedJob[]> {
+    if (types.length === 0) return []
+    const handlerList = sql.join(
+      types.map((t) => sql`${t}`),
+      sql`, `,
+    )
+    return queryRows<ClaimedJob>(
+      database.db,
+      sql`update telehook.jobs set status = 'running', attempts = attempts + 1,
+            locked_until = now() + ${`${leaseMs} milliseconds`}::interval, updated_at = now()
+          where id in (
+            select id from telehook.jobs
+            where handler in (${handlerList})
+              and ((status = 'queued' and run_at <= now())
+                or (status = 'running' and locked_until < now()))
+            order by run_at, id
+            limit ${limit}
+            for update skip locked)
+          returning id::int as id, event_id, handler, attempts, max_attempts`,
+    )
+  }
+
+  async function runJob(job: ClaimedJob): Promise<void> {
+    const fn = opts.handlers?.async?.[job.handler as TelerivetEvent['event']] as
+      | ((e: TelerivetEvent, ctx: unknown) => unknown)
+      | undefined
+    const controller = new AbortController()
+    const timer = setTimeout(
+      () => controller.abort(new Error(`job exceeded its ${leaseMs} ms lease`)),
+      leaseMs,
+    )
+    const started = performance.now()
+    try {
+      const [row] = await database.db
+        .select({ payload: events.payload, endpointId: events.endpointId, valid: events.valid })
+        .from(events)
+        .where(eq(events.id, job.event_id))
+      if (!row) throw new Error(`event ${job.event_id} not found`)
+      if (!fn) throw new Error(`no async handler for ${job.handler}`)
+      const ctx = {
+        eventId: job.event_id,
+        endpointId: row.endpointId,
+        attempt: job.attempts,
+        signal: controller.signal,
+      }
+      const aborted = new Promise<never>((_, reject) => {
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason))
+      })
+      await Promise.race([
+        Promise.resolve().then(() => fn(row.payload as unknown as TelerivetEvent, ctx)),
+        aborted,
+      ])
+      await database.db
+        .update(jobs)
+        .set({ status: 'done', lockedUntil: null, lastError: null })
+        .where(eq(jobs.id, job.id))
+      logger.info({
+        msg: 'job done',
+        job: job.id,
+        handler: job.handler,
+        event_id: job.event_id,
+        attempt: job.attempts,
+        duration_ms: Math.round(performance.now() - started),
+      })
+    } catch (error) {
+      const message = errorMessage(error)
+      const dead = job.attempts >= job.max_attempts
+      const runAt = new Date(Date.now() + (dead ? 0 : backoff(job.attempts)))
+      await database.db
+        .update(jobs)
+        .set({
+          status: dead ? 'dead' : 'queued',
+          runAt,
+          lockedUntil: null,
+          lastError: message.slice(0, 4000),
+        })
+        .where(eq(jobs.id, job.id))
+        .catch((e) => logger.error({ msg: 'could not record job failure', job: job.id, error: e }))
+      ;(dead ? logger.error : logger.warn)({
+        msg: dead ? 'job dead' : 'job failed, will retry',
+        job: job.id,
+        handler: job.handler,
+        event_id: job.event_id,
+        attempt: job.attempts,
+        error: message,
+        ...(dead ? {} : { retry_at: runAt.toISOString() }),
+      })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function runOnce(): Promise<number> {
+    const claimed = await claim(concurrency)
+    await Promise.all(claimed.map(runJob))
+    return claimed.length
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      let ran = 0
+      try {
+        ran = await runOnce()
+      } catch (error) {
+        logger.error({ msg: 'worker could not claim jobs', error: errorMessage(error) })
+      }
+      if (ran > 0 || !running) continue
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, pollMs)
+        function done() {
+          clearTimeout(timer)
+          wake = null
+          resolve()
+        }
+        wake = done
+      })
+    }
+  }
+
+  return {
+    start() {
+      if (running) return
+      running = true
+      loop = run()
+      if (database.listen && types.length > 0) {
+        database
+          .listen(JOBS_CHANNEL, () => wake?.())
+          .then(async (u) => {
+            if (running) unlisten = u
+            else await u()
+          })
+          .catch((error) =>
+            logger.warn({ msg: 'LISTEN failed; polling only', error: errorMessage(error) }),
+          )
+      }
+    },
+    async stop() {
+      running = false
+      wake?.()
+      await loop
+      loop = null
+      const u = unlisten
+      unlisten = null
+      await u?.().catch(() => {})
+    },
+    runOnce,
+  }
+}
+
+/**
+ * Applies a stored event again: projections (idempotent upserts; the status history row is added
+ * only if missing) and a fresh job for its async handler. An event stored as invalid is decoded
+ * again first, so events that failed under an older schema can be recovered.
+ * Without `handlers`, a job is enqueued for the event type whatever handlers workers have.
+ */
+export async function replayEvent(
+  database: Pick<Database, 'db'>,
+  eventId: string,
+  handlers?: Handlers,
+): Promise<{ jobs: number; applied: boolean }> {
+  return database.db.transaction(async (txn) => {
+    const tx = txn as unknown as Db
+    const [row] = await tx.select().from(events).where(eq(events.id, eventId)).for('update')
+    if (!row) throw new Error(`event ${eventId} not found`)
+    let event: TelerivetEvent
+    if (row.valid) {
+      event = row.payload as unknown as TelerivetEvent
+    } else {
+      const decoded = decodeEvent(row.payload as unknown as FormObject)
+      if (!decoded.ok) return { jobs: 0, applied: false }
+      event = decoded.event
+      await tx
+        .update(events)
+        .set({
+          valid: true,
+          event: event.event,
+          payload: JSON.parse(JSON.stringify(event)) as Record<string, unknown>,
+          errors: null,
+        })
+        .where(eq(events.id, eventId))
+    }
+    const history = await tx
+      .select({ id: messageStatusHistory.id })
+      .from(messageStatusHistory)
+      .where(and(eq(messageStatusHistory.eventId, eventId)))
+      .limit(1)
+    await applyProjections(tx, event, eventId, row.projectId, { history: history.length === 0 })
+    const types = handlers ? asyncHandlerTypes(handlers) : new Set([event.event])
+    const jobs = await enqueueJobs(tx, eventId, event, types)
+    return { jobs, applied: true }
+  })
+}
