@@ -1,0 +1,78 @@
+/** @module The `telehook` command: dispatches a parsed command; exit statuses 0, 1 (failure), 2 (usage). */
+import { createAdminToken } from '@telehook/admin'
+import { migrate } from '@telehook/db'
+import { type Env, parseCommand, UsageError } from './args.ts'
+import { resolveServeConfig } from './config.ts'
+import { helpText } from './help.ts'
+import { type Io, openConfiguredDb, startServer } from './serve.ts'
+import { VERSION } from './version.ts'
+
+/** Resolves when the serving process should stop (a signal); tests resolve it themselves. */
+export type StopSignal = Promise<unknown>
+
+/**
+ * Runs one `telehook` command and returns its exit status. `serve` returns once `stopSignal`
+ * settles and everything is closed.
+ * @example process.exitCode = await runCli(process.argv.slice(2), process.env, io, signal)
+ */
+export async function runCli(
+  argv: string[],
+  env: Env,
+  io: Io,
+  stopSignal: StopSignal = new Promise(() => {}),
+): Promise<number> {
+  try {
+    const command = parseCommand(argv, env)
+    switch (command.kind) {
+      case 'help':
+        io.out(helpText(command.topic).trimEnd())
+        return 0
+      case 'version':
+        io.out(`telehook ${VERSION}`)
+        return 0
+      case 'migrate': {
+        const database = await openConfiguredDb(command.db, { migrate: false })
+        try {
+          await migrate(database)
+        } finally {
+          await database.close()
+        }
+        io.out(`telehook: migrations applied (${database.driver})`)
+        return 0
+      }
+      case 'token-create': {
+        const database = await openConfiguredDb(command.db)
+        try {
+          const created = await createAdminToken(database, command.name ?? 'cli')
+          // The token alone on stdout, so `TOKEN=$(telehook token create)` works.
+          io.out(created.token)
+        } finally {
+          await database.close()
+        }
+        return 0
+      }
+      case 'sim': {
+        // Loaded on demand: serving never pays for the simulator.
+        const simulator = (await import('@telehook/simulator')) as {
+          runSimCli?: (argv: string[]) => Promise<number | undefined>
+        }
+        if (!simulator.runSimCli) throw new Error('this build has no simulator command')
+        return (await simulator.runSimCli(command.argv)) ?? 0
+      }
+      case 'serve': {
+        const server = await startServer(resolveServeConfig(command.args), io)
+        await stopSignal
+        io.out('telehook: stopping')
+        await server.stop()
+        return 0
+      }
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`telehook: ${error.message}`)
+      return 2
+    }
+    io.err(`telehook: ${error instanceof Error ? error.message : String(error)}`)
+    return 1
+  }
+}

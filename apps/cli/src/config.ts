@@ -1,0 +1,54 @@
+/** @module `telehook serve`'s configuration: the apps' own loaders, errors reworded to one line. */
+import { type AdminConfig, AdminConfigError, loadAdminConfig } from '@telehook/admin'
+import { ConfigError, loadWebhookConfig, type WebhookConfig } from '@telehook/webhook'
+import { type DbConfig, type ServeArgs, UsageError } from './args.ts'
+
+/** Everything `telehook serve` runs with. */
+export interface ServeConfig {
+  webhook: WebhookConfig
+  /** Null with `--no-admin`. */
+  admin: AdminConfig | null
+  db: DbConfig
+  /** A module path, `example` (the bundled two-step bot, the default) or `none`. */
+  handlers: string
+  worker: boolean
+  /** The merged environment, for pieces that read it themselves (the master key). */
+  env: Record<string, string | undefined>
+}
+
+/**
+ * Validates the merged environment of `serve`. Throws one {@link UsageError} listing every bad
+ * value on one line, each named by the flag that set it or else by its variable.
+ */
+export function resolveServeConfig(args: ServeArgs): ServeConfig {
+  const problems: string[] = []
+  const rename = (line: string): string =>
+    line.replace(/^([A-Z][A-Z0-9_]*)/, (name) =>
+      args.flagOf[name] ? `${args.flagOf[name]} (${name})` : name,
+    )
+  let webhook: WebhookConfig | undefined
+  try {
+    webhook = loadWebhookConfig(args.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    for (const p of error.problems) problems.push(rename(`${p.variable}: ${p.message}`))
+  }
+  let admin: AdminConfig | null = null
+  if (args.admin) {
+    try {
+      admin = loadAdminConfig(args.env)
+    } catch (error) {
+      if (!(error instanceof AdminConfigError)) throw error
+      for (const line of error.problems) problems.push(rename(line))
+    }
+  }
+  if (problems.length > 0 || !webhook) throw new UsageError(problems.join('; '))
+  return {
+    webhook,
+    admin,
+    db: { databaseUrl: webhook.databaseUrl ?? null, dataDir: webhook.dataDir },
+    handlers: webhook.handlersPath ?? 'example',
+    worker: args.worker,
+    env: args.env,
+  }
+}

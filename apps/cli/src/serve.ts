@@ -1,0 +1,169 @@
+/** @module `telehook serve`: the webhook app, the admin API and the job worker in one process. */
+import { createAdminApp, loadMasterKey } from '@telehook/admin'
+import { type Database, openDb } from '@telehook/db'
+import {
+  createEngine,
+  createJsonLogger,
+  createWorker,
+  ensureSingleEndpoint,
+} from '@telehook/engine'
+import { generateSecret, type Handlers } from '@telehook/protocol'
+import {
+  createMetrics,
+  createWebhookApp,
+  exampleHandlers,
+  resolveSingleSecret,
+  sampleCurl,
+  startWebhookServer,
+} from '@telehook/webhook'
+import type { DbConfig } from './args.ts'
+import type { ServeConfig } from './config.ts'
+import { loadHandlerModule } from './handlers.ts'
+import { readOrCreateKeyFile } from './key-file.ts'
+import { pgliteAssets } from './pglite-embedded.ts'
+
+/** Where output goes; tests pass their own to capture it. */
+export interface Io {
+  out(line: string): void
+  err(line: string): void
+  cwd: string
+}
+
+/** A running `telehook serve`. */
+export interface RunningServer {
+  webhookUrl: string
+  adminUrl: string | null
+  database: Database
+  stop(): Promise<void>
+}
+
+/**
+ * Opens the database named by `db` — PostgreSQL for a URL, else PGlite in the data folder with
+ * its WebAssembly and file bundle taken from the binary — and applies the migrations.
+ */
+export async function openConfiguredDb(
+  db: DbConfig,
+  { migrate = true }: { migrate?: boolean } = {},
+): Promise<Database> {
+  if (db.databaseUrl) return openDb({ databaseUrl: db.databaseUrl, migrate })
+  const pglite = { ...(await pgliteAssets()) }
+  return openDb({ dataDir: db.dataDir, pglite, migrate })
+}
+
+/** The handlers `spec` names: `example`, `none`, or a module path relative to `cwd`. */
+export async function resolveHandlers(spec: string, cwd: string): Promise<Handlers | undefined> {
+  if (spec === 'none') return undefined
+  if (spec === 'example') return exampleHandlers
+  return loadHandlerModule(spec, cwd)
+}
+
+function origin(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`
+}
+
+/**
+ * Starts everything `config` asks for and returns once both ports listen. A webhook secret or an
+ * admin token that is not configured is generated once and kept (mode 0600) in the data folder.
+ */
+export async function startServer(config: ServeConfig, io: Io): Promise<RunningServer> {
+  const { webhook: wh, admin: adminConfig } = config
+  // User code first: a broken module should fail before the database is touched.
+  const handlers = await resolveHandlers(config.handlers, io.cwd)
+  const database = await openConfiguredDb(config.db)
+  const logger = createJsonLogger()
+  const stops: (() => Promise<void> | void)[] = []
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop()
+    await database.close()
+  }
+  try {
+    const secret = await resolveSingleSecret(wh)
+    await ensureSingleEndpoint(database, secret.secret)
+    const engine = createEngine({
+      database,
+      handlers,
+      handlerTimeoutMs: wh.handlerTimeoutMs,
+      logger,
+    })
+    if (config.worker) {
+      const worker = createWorker({ database, handlers, logger })
+      worker.start()
+      stops.push(() => worker.stop())
+    }
+    const app = createWebhookApp({
+      engine,
+      database,
+      bodyLimit: wh.bodyLimit,
+      deadlineMs: wh.deadlineMs,
+      singleProject: true,
+      logger,
+      metrics: createMetrics(),
+    })
+    const server = startWebhookServer(app, {
+      port: wh.port,
+      hostname: wh.host,
+      bodyLimit: wh.bodyLimit,
+    })
+    stops.push(() => server.stop())
+    const webhookUrl = origin(wh.host, server.port)
+
+    let adminUrl: string | null = null
+    if (adminConfig) {
+      let adminToken = adminConfig.adminToken
+      if (!adminToken) {
+        const file = await readOrCreateKeyFile(
+          wh.dataDir,
+          'admin-token',
+          () => `thk_${generateSecret(32)}`,
+        )
+        adminToken = file.value
+        if (file.created) io.err(`Generated an admin token (kept in ${file.path}): ${file.value}`)
+        else io.err(`Admin token: the one kept in ${file.path}`)
+      }
+      const admin = createAdminApp({
+        database,
+        engine,
+        handlers,
+        publicUrl: adminConfig.publicUrl ?? webhookUrl,
+        telerivetApiUrl: adminConfig.telerivetApiUrl,
+        adminToken,
+        masterKey: await loadMasterKey({ env: config.env, dataDir: wh.dataDir }),
+        logger,
+      })
+      const adminServer = Bun.serve({
+        hostname: adminConfig.host,
+        port: adminConfig.port,
+        fetch: (request) => admin.fetch(request),
+      })
+      stops.push(() => adminServer.stop())
+      adminUrl = origin(adminConfig.host, adminServer.port ?? adminConfig.port)
+    }
+
+    const where = config.db.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.db.dataDir}`
+    const lines = [
+      `Telehook webhook listening on ${webhookUrl} (${where})`,
+      `Single-project endpoint: POST ${webhookUrl}/webhook`,
+    ]
+    if (secret.source === 'generated') {
+      lines.push(`Generated webhook secret (shown once, kept in ${secret.file}): ${secret.secret}`)
+    }
+    lines.push('Try it:', sampleCurl(webhookUrl, secret))
+    if (adminUrl) lines.push(`Admin API on ${adminUrl} (Authorization: Bearer <token>)`)
+    io.err(lines.join('\n'))
+
+    let stopping: Promise<void> | null = null
+    return {
+      webhookUrl,
+      adminUrl,
+      database,
+      stop() {
+        stopping ??= stopAll()
+        return stopping
+      },
+    }
+  } catch (error) {
+    await stopAll().catch(() => {})
+    throw error
+  }
+}

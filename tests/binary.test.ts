@@ -1,0 +1,280 @@
+/**
+ * The compiled `telehook` executable, run the way a user would: copied alone into an empty folder
+ * (no node_modules, no Bun on its PATH), serving on the embedded database and on PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openDb } from '@telehook/db'
+import { TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
+import { sql } from 'drizzle-orm'
+
+const root = join(import.meta.dir, '..')
+const scratch = await mkdtemp(join(tmpdir(), 'telehook-binary-'))
+/** The executable under test: TELEHOOK_BINARY when given (a build to check), else built here once. */
+let binary = process.env.TELEHOOK_BINARY ?? ''
+// Generous: a fresh PGlite data folder runs initdb, which takes seconds on a busy 2-core machine.
+const START_TIMEOUT_MS = 90_000
+
+beforeAll(async () => {
+  if (binary) return
+  binary = join(scratch, 'build', 'telehook')
+  const build = Bun.spawn(
+    [process.execPath, 'run', 'apps/cli/scripts/compile.ts', '--outfile', binary],
+    { cwd: root, stdout: 'pipe', stderr: 'pipe' },
+  )
+  if ((await build.exited) !== 0) {
+    throw new Error(`compile failed: ${await new Response(build.stderr).text()}`)
+  }
+}, 300_000)
+
+afterAll(() => rm(scratch, { recursive: true, force: true }))
+
+/** An empty folder holding only a copy of the binary. */
+async function freshFolder(name: string): Promise<string> {
+  const dir = join(scratch, name)
+  await mkdir(dir, { recursive: true })
+  await copyFile(binary, join(dir, 'telehook'))
+  await Bun.spawn(['chmod', '755', join(dir, 'telehook')]).exited
+  return dir
+}
+
+async function freePort(): Promise<number> {
+  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+  const port = server.port ?? 0
+  await server.stop(true)
+  return port
+}
+
+/** A bare environment: nothing from this repository's tooling leaks into the binary's run. */
+function bareEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  // PATH holds only the binary's folder: no Bun, no node, no psql to lean on.
+  return { PATH: dir, HOME: dir, ...extra }
+}
+
+interface Running {
+  proc: ReturnType<typeof Bun.spawn>
+  webhook: string
+  admin: string
+  stderr: () => string
+  stop(): Promise<number>
+}
+
+async function serve(dir: string, args: string[] = [], env: Record<string, string> = {}) {
+  const port = await freePort()
+  const adminPort = await freePort()
+  const proc = Bun.spawn(
+    ['./telehook', 'serve', '--port', String(port), '--admin-port', String(adminPort), ...args],
+    { cwd: dir, env: bareEnv(dir, env), stdout: 'ignore', stderr: 'pipe' },
+  )
+  let err = ''
+  const reader = (async () => {
+    const decoder = new TextDecoder()
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+      err += decoder.decode(chunk)
+    }
+  })()
+  const webhook = `http://127.0.0.1:${port}`
+  const admin = `http://127.0.0.1:${adminPort}`
+  const started = performance.now()
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${err}`)
+    if (performance.now() - started > START_TIMEOUT_MS) throw new Error(`no /healthz: ${err}`)
+    const ok = await fetch(`${webhook}/healthz`)
+      .then((r) => r.status === 200)
+      .catch(() => false)
+    if (ok) break
+    await Bun.sleep(50)
+  }
+  const running: Running = {
+    proc,
+    webhook,
+    admin,
+    stderr: () => err,
+    async stop() {
+      proc.kill('SIGTERM')
+      const code = await proc.exited
+      await reader
+      return code
+    },
+  }
+  return running
+}
+
+function incomingMessage(id: string, secret: string, content = 'Hello'): string {
+  return new URLSearchParams({
+    event: 'incoming_message',
+    id,
+    message_type: 'sms',
+    direction: 'incoming',
+    status: 'received',
+    content,
+    from_number: '+16505550123',
+    to_number: '+16505550001',
+    time_created: '1700000000',
+    contact_id: 'CTbinarytest000001',
+    phone_id: 'PNbinarytest000001',
+    project_id: 'PJbinarytest000001',
+    secret,
+  }).toString()
+}
+
+async function post(running: Running, body: string): Promise<Response> {
+  return fetch(`${running.webhook}/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  })
+}
+
+async function adminGet(running: Running, token: string, path: string): Promise<Response> {
+  return fetch(`${running.admin}${path}`, { headers: { authorization: `Bearer ${token}` } })
+}
+
+/** The stored events whose Telerivet id is `id`, read through the admin API. */
+async function eventsOf(running: Running, token: string, id: string) {
+  const res = await adminGet(running, token, '/v1/events?event=incoming_message&limit=100')
+  expect(res.status).toBe(200)
+  const body = (await res.json()) as { data: { telerivet_id: string | null; id: string }[] }
+  return body.data.filter((e) => e.telerivet_id === id)
+}
+
+async function run(dir: string, args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn(['./telehook', ...args], {
+    cwd: dir,
+    env: bareEnv(dir, env),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [code, stdout, stderr] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ])
+  return { code, stdout, stderr }
+}
+
+describe('telehook binary', () => {
+  test('--version, --help, and one-line usage errors with exit 2', async () => {
+    const dir = await freshFolder('cli')
+    const version = await run(dir, ['--version'])
+    expect(version.code).toBe(0)
+    expect(version.stdout).toMatch(/^telehook \d+\.\d+\.\d+\n$/)
+    const help = await run(dir, ['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('telehook serve')
+    expect(help.stdout).toContain('Examples:')
+    for (const [args, env, needle] of [
+      [['serve', '--port', 'abc'], {}, '--port (PORT)'],
+      [['serve'], { TELEHOOK_DEADLINE_MS: 'soon' }, 'TELEHOOK_DEADLINE_MS'],
+      [['deploy'], {}, "unknown command 'deploy'"],
+      [['serve', '--frobnicate'], {}, "'--frobnicate'"],
+    ] as const) {
+      const r = await run(dir, [...args], { ...env })
+      expect(r.code).toBe(2)
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
+      expect(r.stderr).toContain(needle)
+    }
+    // Nothing was created by commands that failed to start.
+    expect(await Bun.file(join(dir, '.telehook', 'PG_VERSION')).exists()).toBe(false)
+  })
+
+  test(
+    'serves alone in an empty folder on PGlite, and keeps events across a restart',
+    async () => {
+      const dir = await freshFolder('pglite')
+      let running = await serve(dir)
+      const secret = (await readFile(join(dir, '.telehook', 'webhook-secret'), 'utf8')).trim()
+      const token = (await readFile(join(dir, '.telehook', 'admin-token'), 'utf8')).trim()
+      expect(running.stderr()).toContain(secret) // shown once, on first start
+
+      const first = await post(running, incomingMessage('SMbinary00000000001', secret))
+      expect(first.status).toBe(200)
+      const reply = await first.text()
+      expect(JSON.parse(reply).messages[0].content).toBe("Hi! What's your name?")
+      const wrong = await post(running, incomingMessage('SMbinary00000000002', 'not-the-secret'))
+      expect(wrong.status).toBe(403)
+
+      const stored = await eventsOf(running, token, 'SMbinary00000000001')
+      expect(stored).toHaveLength(1)
+      expect(await eventsOf(running, token, 'SMbinary00000000002')).toHaveLength(0)
+      expect(await running.stop()).toBe(0)
+
+      running = await serve(dir)
+      expect(running.stderr()).not.toContain(secret) // not printed again
+      expect((await eventsOf(running, token, 'SMbinary00000000001'))[0]?.id).toBe(stored[0]?.id)
+      // A redelivery after the restart is still recognised, and answered with the stored bytes.
+      const again = await post(running, incomingMessage('SMbinary00000000001', secret))
+      expect(await again.text()).toBe(reply)
+      expect(await running.stop()).toBe(0)
+    },
+    4 * START_TIMEOUT_MS,
+  )
+
+  test(
+    '--handlers loads a TypeScript module from next to the binary and changes the reply',
+    async () => {
+      const dir = await freshFolder('handlers')
+      await writeFile(
+        join(dir, 'echo.ts'),
+        `import { defineHandlers, reply } from '@telehook/protocol'
+export default defineHandlers({
+  sync: {
+    incoming_message: (m) => reply().message({ content: \`Echo: \${m.content}\` }).build(),
+  },
+})
+`,
+      )
+      const running = await serve(dir, ['--handlers', './echo.ts'], {
+        TELEHOOK_SECRET: 'echo-secret',
+      })
+      const res = await post(running, incomingMessage('SMbinary00000000003', 'echo-secret', 'ping'))
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ messages: [{ content: 'Echo: ping' }] })
+      expect(await running.stop()).toBe(0)
+
+      const broken = await run(dir, ['serve', '--handlers', './missing.ts'])
+      expect(broken.code).toBe(2)
+      expect(broken.stderr).toContain('missing.ts')
+    },
+    2 * START_TIMEOUT_MS,
+  )
+
+  test.skipIf(!TEST_DRIVERS.includes('postgres'))(
+    'serves on PostgreSQL through DATABASE_URL; migrate and token create work there',
+    async () => {
+      const name = `telehook_test_bin_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+      const adminDb = await openDb({ databaseUrl: TEST_DATABASE_URL, migrate: false })
+      await adminDb.db.execute(sql.raw(`create database ${name}`))
+      const url = new URL(TEST_DATABASE_URL)
+      url.pathname = `/${name}`
+      const env = { DATABASE_URL: url.toString() }
+      try {
+        const dir = await freshFolder('postgres')
+        const migrated = await run(dir, ['migrate'], env)
+        expect(migrated.code).toBe(0)
+        const created = await run(dir, ['token', 'create', '--name', 'binary-test'], env)
+        expect(created.code).toBe(0)
+        const token = created.stdout.trim()
+        expect(token.length).toBeGreaterThan(16)
+
+        const running = await serve(dir, ['--secret', 'pg-secret-value'], {
+          ...env,
+          TELEHOOK_ADMIN_TOKEN: 'an-admin-token-that-is-long-enough',
+        })
+        const res = await post(running, incomingMessage('SMbinary00000000004', 'pg-secret-value'))
+        expect(res.status).toBe(200)
+        // The token made by `token create` works beside the configured one.
+        expect(await eventsOf(running, token, 'SMbinary00000000004')).toHaveLength(1)
+        expect(await running.stop()).toBe(0)
+        // No PGlite data folder was made: the events live in PostgreSQL.
+        expect(await Bun.file(join(dir, '.telehook', 'PG_VERSION')).exists()).toBe(false)
+      } finally {
+        await adminDb.db.execute(sql.raw(`drop database if exists ${name} with (force)`))
+        await adminDb.close()
+      }
+    },
+    2 * START_TIMEOUT_MS,
+  )
+})
