@@ -34,6 +34,8 @@ export interface Worker {
   stop(): Promise<void>
   /** Claims and runs the due jobs once (up to `concurrency`); returns how many ran. */
   runOnce(): Promise<number>
+  /** After start(): resolves true once LISTEN is registered, false when only polling works. */
+  whenListening(): Promise<boolean>
 }
 
 /** The default retry delay: 1 s, 2 s, 4 s … capped at one hour, with 0–25 % jitter. */
@@ -68,8 +70,15 @@ export function createWorker(opts: WorkerOptions): Worker {
 
   let running = false
   let loop: Promise<void> | null = null
-  let wake: (() => void) | null = null
+  let waiter: (() => void) | null = null
+  // A NOTIFY that arrives while a round is running must not be lost: it triggers the next round.
+  let pending = false
+  const wake = () => {
+    if (waiter) waiter()
+    else pending = true
+  }
   let unlisten: (() => Promise<void>) | null = null
+  let listening: Promise<boolean> = Promise.resolve(false)
 
   async function claim(limit: number): Promise<ClaimedJob[]> {
     if (types.length === 0) return []
@@ -178,14 +187,18 @@ export function createWorker(opts: WorkerOptions): Worker {
         logger.error({ msg: 'worker could not claim jobs', error: errorMessage(error) })
       }
       if (ran > 0 || !running) continue
+      if (pending) {
+        pending = false
+        continue
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, pollMs)
         function done() {
           clearTimeout(timer)
-          wake = null
+          waiter = null
           resolve()
         }
-        wake = done
+        waiter = done
       })
     }
   }
@@ -196,20 +209,27 @@ export function createWorker(opts: WorkerOptions): Worker {
       running = true
       loop = run()
       if (database.listen && types.length > 0) {
-        database
-          .listen(JOBS_CHANNEL, () => wake?.())
+        listening = database
+          .listen(JOBS_CHANNEL, wake)
           .then(async (u) => {
-            if (running) unlisten = u
-            else await u()
+            if (!running) {
+              await u()
+              return false
+            }
+            unlisten = u
+            // Jobs enqueued before LISTEN took effect sent their NOTIFY to nobody: look now.
+            wake()
+            return true
           })
-          .catch((error) =>
-            logger.warn({ msg: 'LISTEN failed; polling only', error: errorMessage(error) }),
-          )
+          .catch((error) => {
+            logger.warn({ msg: 'LISTEN failed; polling only', error: errorMessage(error) })
+            return false
+          })
       }
     },
     async stop() {
       running = false
-      wake?.()
+      wake()
       await loop
       loop = null
       const u = unlisten
@@ -217,6 +237,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       await u?.().catch(() => {})
     },
     runOnce,
+    whenListening: () => listening,
   }
 }
 

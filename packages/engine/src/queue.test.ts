@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { events, jobs, messageStatusHistory } from '@telehook/db'
+import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
+import { defineHandlers, type EventOf, type JobContext } from '@telehook/protocol'
+import { eq } from 'drizzle-orm'
+import { form, incomingMessage, SECRET, sendStatus } from './fixtures'
+import {
+  createEndpoint,
+  createEngine,
+  createJsonLogger,
+  createWorker,
+  type Endpoint,
+  type Engine,
+  replayEvent,
+} from './index'
+
+for (const driver of TEST_DRIVERS) {
+  describe(`queue on ${driver}`, () => {
+    let database: Awaited<ReturnType<typeof openTestDb>>
+    let engine: Engine
+    let endpoint: Endpoint
+    const seen: { id: string; ctx: JobContext }[] = []
+    let failures = 0
+    let onSeen: (() => void) | null = null
+    const handlers = defineHandlers({
+      async: {
+        incoming_message: async (m: EventOf<'incoming_message'>, ctx) => {
+          if (m.content === 'fail') {
+            failures++
+            throw new Error(`failure ${failures}`)
+          }
+          seen.push({ id: m.id, ctx })
+          onSeen?.()
+        },
+      },
+    })
+    const logLines: string[] = []
+    const logger = createJsonLogger((l) => logLines.push(l))
+
+    beforeAll(async () => {
+      database = await openTestDb(driver)
+      engine = createEngine({ database, handlers })
+      endpoint = await createEndpoint(database, { kind: 'service', secret: SECRET })
+    })
+    afterAll(() => database?.drop())
+
+    const jobsOf = (eventId: string) =>
+      database.db.select().from(jobs).where(eq(jobs.eventId, eventId))
+
+    test('a stored event with an async handler gets one job, run once by the worker', async () => {
+      const r = await engine.ingest(endpoint, incomingMessage('Q1'))
+      let queued = await jobsOf(r.eventId)
+      expect(queued).toHaveLength(1)
+      expect(queued[0]?.status).toBe('queued')
+      expect(queued[0]?.handler).toBe('incoming_message')
+      // Events without an async handler enqueue nothing; duplicates enqueue nothing.
+      const s = await engine.ingest(endpoint, sendStatus('Q1s', 'sent'))
+      expect(await jobsOf(s.eventId)).toHaveLength(0)
+      await engine.ingest(endpoint, incomingMessage('Q1'))
+      expect(await jobsOf(r.eventId)).toHaveLength(1)
+
+      const worker = createWorker({ database, handlers, logger })
+      expect(await worker.runOnce()).toBe(1)
+      expect(await worker.runOnce()).toBe(0)
+      expect(seen.map((s) => s.id)).toEqual(['Q1'])
+      expect(seen[0]?.ctx.eventId).toBe(r.eventId)
+      expect(seen[0]?.ctx.endpointId).toBe(endpoint.id)
+      expect(seen[0]?.ctx.attempt).toBe(1)
+      queued = await jobsOf(r.eventId)
+      expect(queued[0]?.status).toBe('done')
+      expect(queued[0]?.attempts).toBe(1)
+    })
+
+    test('a failing job is retried with backoff, then dead with its last error', async () => {
+      const r = await engine.ingest(endpoint, incomingMessage('Q2', { content: 'fail' }))
+      await database.db.update(jobs).set({ maxAttempts: 3 }).where(eq(jobs.eventId, r.eventId))
+      const delays: number[] = []
+      const slow = createWorker({
+        database,
+        handlers,
+        logger,
+        backoffMs: (attempt) => {
+          delays.push(attempt)
+          return 60_000
+        },
+      })
+      expect(await slow.runOnce()).toBe(1)
+      let [job] = await jobsOf(r.eventId)
+      expect(job?.status).toBe('queued')
+      expect(job?.attempts).toBe(1)
+      expect(job?.lastError).toBe('failure 1')
+      expect(job?.runAt.getTime()).toBeGreaterThan(Date.now() + 30_000)
+      // Not due yet: nothing to claim.
+      expect(await slow.runOnce()).toBe(0)
+      expect(delays).toEqual([1])
+
+      const fast = createWorker({ database, handlers, logger, backoffMs: () => 0 })
+      await database.db.update(jobs).set({ runAt: new Date() }).where(eq(jobs.eventId, r.eventId))
+      expect(await fast.runOnce()).toBe(1)
+      ;[job] = await jobsOf(r.eventId)
+      expect(job?.status).toBe('queued')
+      expect(job?.attempts).toBe(2)
+      expect(await fast.runOnce()).toBe(1)
+      ;[job] = await jobsOf(r.eventId)
+      expect(job?.status).toBe('dead')
+      expect(job?.attempts).toBe(3)
+      expect(job?.lastError).toBe('failure 3')
+      expect(await fast.runOnce()).toBe(0)
+      expect(logLines.some((l) => JSON.parse(l).msg === 'job dead')).toBe(true)
+    })
+
+    test('a job whose worker died is claimed again after its lease', async () => {
+      const r = await engine.ingest(endpoint, incomingMessage('Q3'))
+      await database.db
+        .update(jobs)
+        .set({ status: 'running', attempts: 1, lockedUntil: new Date(Date.now() - 1000) })
+        .where(eq(jobs.eventId, r.eventId))
+      const worker = createWorker({ database, handlers, logger })
+      expect(await worker.runOnce()).toBe(1)
+      const [job] = await jobsOf(r.eventId)
+      expect(job?.status).toBe('done')
+      expect(job?.attempts).toBe(2)
+    })
+
+    test('workers without the handler leave the job for one that has it', async () => {
+      const r = await engine.ingest(endpoint, incomingMessage('Q4'))
+      const none = createWorker({ database, handlers: {}, logger })
+      expect(await none.runOnce()).toBe(0)
+      expect((await jobsOf(r.eventId))[0]?.status).toBe('queued')
+      expect(await createWorker({ database, handlers, logger }).runOnce()).toBe(1)
+    })
+
+    test('concurrent workers never run one job twice', async () => {
+      const before = seen.length
+      const ids = Array.from({ length: 12 }, (_, i) => `Q5-${i}`)
+      for (const id of ids) await engine.ingest(endpoint, incomingMessage(id))
+      const workers = [1, 2, 3].map(() =>
+        createWorker({ database, handlers, logger, concurrency: 2 }),
+      )
+      let total = 0
+      for (;;) {
+        const n = (await Promise.all(workers.map((w) => w.runOnce()))).reduce((a, b) => a + b, 0)
+        if (n === 0) break
+        total += n
+      }
+      expect(total).toBe(12)
+      expect(
+        seen
+          .slice(before)
+          .map((s) => s.id)
+          .sort(),
+      ).toEqual([...ids].sort())
+    })
+
+    test('start() wakes on NOTIFY from the ingest transaction', async () => {
+      // Polling once a minute: only the notification can make this job run within the test.
+      const worker = createWorker({ database, handlers, logger, pollMs: 60_000 })
+      worker.start()
+      try {
+        expect(await worker.whenListening()).toBe(true)
+        const ran = new Promise<void>((resolve) => {
+          onSeen = () => {
+            if (seen.some((s) => s.id === 'Q6')) resolve()
+          }
+        })
+        await engine.ingest(endpoint, incomingMessage('Q6'))
+        await ran
+      } finally {
+        onSeen = null
+        await worker.stop()
+      }
+      expect(seen.filter((s) => s.id === 'Q6')).toHaveLength(1)
+    })
+
+    test('replayEvent re-applies projections idempotently and enqueues the job again', async () => {
+      const r = await engine.ingest(endpoint, sendStatus('Q7', 'delivered'))
+      const out = await replayEvent(database, r.eventId, {
+        async: { send_status: async () => {} },
+      })
+      expect(out).toEqual({ jobs: 1, applied: true })
+      const history = await database.db
+        .select()
+        .from(messageStatusHistory)
+        .where(eq(messageStatusHistory.messageId, 'Q7'))
+      expect(history).toHaveLength(1)
+      expect(await jobsOf(r.eventId)).toHaveLength(1)
+      const m = await replayEvent(database, r.eventId, handlers)
+      expect(m.jobs).toBe(0) // no async send_status handler in this module
+      await expect(replayEvent(database, crypto.randomUUID())).rejects.toThrow(/not found/)
+    })
+
+    test('replayEvent recovers an event stored as invalid once it decodes', async () => {
+      const r = await engine.ingest(endpoint, form({ event: 'future_thing', id: 'Z' }))
+      expect(await replayEvent(database, r.eventId)).toEqual({ jobs: 0, applied: false })
+      // Simulate an event that failed an older schema: store a valid form as invalid.
+      const ok = await engine.ingest(endpoint, incomingMessage('Q8'))
+      await database.db.update(events).set({ valid: false }).where(eq(events.id, ok.eventId))
+      const out = await replayEvent(database, ok.eventId)
+      expect(out.applied).toBe(true)
+      const [row] = await database.db.select().from(events).where(eq(events.id, ok.eventId))
+      expect(row?.valid).toBe(true)
+    })
+  })
+}
