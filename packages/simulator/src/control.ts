@@ -227,6 +227,8 @@ export async function handleControl(sim: Simulator, req: Request, url: URL): Pro
       const delivery = await sim.changeStatus(m, b.status, b.error_message ?? null)
       return Response.json({ message: m, delivery })
     }
+    case 'POST /messages/:/click':
+      return Response.json({ message: sim.message(id), delivery: await sim.clickMessage(id) })
     case 'POST /projects': {
       const b = await body(req, ProjectBody)
       const p = sim.createProject({

@@ -1194,6 +1194,22 @@ export class Simulator {
     return this.notifyStatus(m)
   }
 
+  /**
+   * The recipient clicks a short link in an outgoing message for the first time: Telerivet sets
+   * `time_clicked` and notifies the status URL once (later clicks notify nothing).
+   */
+  async clickMessage(messageId: string): Promise<Delivery | null> {
+    const m = this.message(messageId)
+    if (m.direction !== 'outgoing') {
+      throw new SimError(400, 'invalid_param', 'Only outgoing messages have short links', 'id')
+    }
+    if (m.time_clicked !== null) return null
+    m.track_clicks = true
+    m.time_clicked = seconds(this.now())
+    m.time_updated = m.time_clicked
+    return this.notifyStatus(m)
+  }
+
   private statusCounts(broadcastId: string): Record<string, number> {
     const counts: Record<string, number> = {}
     for (const m of this.messagesById.values()) {
