@@ -71,8 +71,11 @@ async function serve(dir: string, args: string[] = [], env: Record<string, strin
   let err = ''
   const reader = (async () => {
     const decoder = new TextDecoder()
-    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
-      err += decoder.decode(chunk)
+    const stream = (proc.stderr as ReadableStream<Uint8Array>).getReader()
+    for (;;) {
+      const { done, value } = await stream.read()
+      if (done) break
+      err += decoder.decode(value, { stream: true })
     }
   })()
   const webhook = `http://127.0.0.1:${port}`
