@@ -318,7 +318,10 @@ describe('encoding fidelity', () => {
     if (grace === undefined) throw new Error('no contact')
     await sim.updateContact(grace.id, { send_blocked: true })
     await sim.deleteContact(grace.id)
-    for (const r of rx.seen) (seen[String(r.form.event)] ??= []).push(r)
+    for (const r of rx.seen) {
+      const name = String(r.form.event)
+      seen[name] = [...(seen[name] ?? []), r]
+    }
   })
 
   test('incoming_message: documented parameters, contact[...], phone[...], state[...], media[n][...]', () => {
