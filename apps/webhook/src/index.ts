@@ -1,1 +1,24 @@
-export {}
+/** @module @telehook/webhook: the app that receives Telerivet's webhooks, and its runtime pieces. */
+export {
+  createWebhookApp,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_DEADLINE_MS,
+  RETRY_AFTER_SECONDS,
+  SINGLE_ENDPOINT_ID,
+  type WebhookApp,
+  type WebhookAppDeps,
+} from './app'
+export { ConfigError, loadWebhookConfig, type WebhookConfig, WebhookEnv } from './config'
+export { WebhookError, type WebhookErrorCode } from './errors'
+export { default as exampleHandlers } from './example-handlers'
+export { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metrics'
+export {
+  bootWebhook,
+  loadHandlers,
+  type RunningServer,
+  resolveSingleSecret,
+  type SingleSecret,
+  sampleCurl,
+  startWebhookServer,
+  type WebhookService,
+} from './server'

@@ -1,0 +1,320 @@
+/** @module createWebhookApp: the Elysia app that receives Telerivet's webhook POSTs (no listening). */
+import type { Database } from '@telehook/db'
+import type { Engine, IngestResult, Logger } from '@telehook/engine'
+import {
+  EVENT_TYPES,
+  FormError,
+  type FormLimits,
+  type FormObject,
+  parseForm,
+} from '@telehook/protocol'
+import { Elysia } from 'elysia'
+import { WebhookError } from './errors'
+import { createLineLogger } from './log'
+import { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metrics'
+
+/** Default largest accepted body: 256 KiB. */
+export const DEFAULT_BODY_LIMIT = 256 * 1024
+/** Default time to commit before answering 503: well inside Telerivet's 10 s. */
+export const DEFAULT_DEADLINE_MS = 8000
+/** Seconds Telerivet is asked to wait after a 503. */
+export const RETRY_AFTER_SECONDS = 10
+/** Endpoint id of the single-project mode (`POST /webhook`). */
+export const SINGLE_ENDPOINT_ID = 'default'
+
+/** What the webhook app needs; only `engine` and `database` are required. */
+export interface WebhookAppDeps {
+  engine: Engine
+  database: Database
+  /** Largest accepted body in bytes (default 256 KiB). */
+  bodyLimit?: number
+  /** Time from receipt to a committed store before answering 503 (default 8000 ms). */
+  deadlineMs?: number
+  /** Serve `POST /webhook` for the endpoint 'default'. */
+  singleProject?: boolean
+  logger?: Logger
+  metrics?: WebhookMetrics
+  formLimits?: Partial<FormLimits>
+  /** Longest wait for `database.ping()` in `GET /healthz` (default 2000 ms). */
+  healthTimeoutMs?: number
+}
+
+/** What the log line of one delivery is built from, kept per request until it is answered. */
+interface Delivery {
+  endpoint: string
+  start: number
+  event: string | null
+  telerivetId: string | null
+  secret: string | null
+  handlerError: string | null
+}
+
+const FORM_TYPE = 'application/x-www-form-urlencoded'
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(EVENT_TYPES)
+const MAX_ENDPOINT_ID_LENGTH = 128
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+const ERROR_BODY: Record<WebhookError['code'], string> = {
+  invalid_secret: 'Invalid webhook secret',
+  body_too_large: 'Request body too large',
+  unsupported_media_type: `Content-Type must be ${FORM_TYPE}`,
+  bad_request: 'Unparseable request body',
+  deadline_exceeded: 'Not stored in time, retry later',
+  store_failed: 'Storage unavailable, retry later',
+}
+
+const OUTCOME: Record<WebhookError['code'], DeliveryOutcome> = {
+  invalid_secret: 'forbidden',
+  body_too_large: 'body_too_large',
+  unsupported_media_type: 'unsupported_media_type',
+  bad_request: 'bad_request',
+  deadline_exceeded: 'unavailable',
+  store_failed: 'unavailable',
+}
+
+/** Keeps the metrics label set bounded whatever `event` a sender makes up. */
+function eventLabel(event: string | null): string {
+  if (event === null) return 'none'
+  return KNOWN_EVENTS.has(event) ? event : 'unknown'
+}
+
+function isFormContentType(header: string | null): boolean {
+  if (!header) return false
+  const [type, ...params] = header.split(';')
+  if (type?.trim().toLowerCase() !== FORM_TYPE) return false
+  for (const param of params) {
+    const [name, value] = param.split('=')
+    if (name?.trim().toLowerCase() !== 'charset') continue
+    const charset = value?.trim().replace(/^"|"$/g, '').toLowerCase()
+    if (charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') return false
+  }
+  return true
+}
+
+/** Reads at most `limit` bytes, whatever Content-Length claims (it may be absent or wrong). */
+async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const stream = request.body
+  if (!stream) return new Uint8Array(0)
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > limit) {
+      await reader.cancel().catch(() => {})
+      throw new WebhookError('body_too_large', `body over ${limit} bytes`)
+    }
+    chunks.push(value)
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array
+  const bytes = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
+}
+
+function stringField(form: FormObject, key: string): string | null {
+  const value = form[key]
+  return typeof value === 'string' ? value : null
+}
+
+/** Removes the secret from text that may echo the request (error messages of user code). */
+function scrub(text: string, secret: string | null): string {
+  return secret && secret.length > 0 ? text.split(secret).join('[redacted]') : text
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * Builds the webhook app: `POST /hooks/:endpointId`, `POST /webhook` (single-project mode),
+ * `GET /healthz` and `GET /metrics`. A 200 is answered only once the engine has committed.
+ * @example
+ * const app = createWebhookApp({ engine, database, singleProject: true })
+ * const res = await app.handle(new Request('http://x/webhook', { method: 'POST', headers, body }))
+ */
+export function createWebhookApp(deps: WebhookAppDeps) {
+  const { engine, database } = deps
+  const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT
+  const deadlineMs = deps.deadlineMs ?? DEFAULT_DEADLINE_MS
+  const healthTimeoutMs = deps.healthTimeoutMs ?? 2000
+  const logger = deps.logger ?? createLineLogger()
+  const metrics = deps.metrics ?? createMetrics()
+  const deliveries = new WeakMap<Request, Delivery>()
+
+  function finish(
+    delivery: Delivery,
+    outcome: DeliveryOutcome,
+    status: number,
+    extra: Record<string, unknown> = {},
+  ): void {
+    const seconds = (performance.now() - delivery.start) / 1000
+    metrics.observeDelivery({ event: eventLabel(delivery.event), outcome, seconds })
+    const line: Record<string, unknown> = {
+      msg: 'delivery',
+      endpoint: delivery.endpoint,
+      event: delivery.event,
+      telerivet_id: delivery.telerivetId,
+      outcome,
+      status,
+      duration_ms: Math.round(seconds * 1e5) / 100,
+      ...extra,
+    }
+    if (typeof delivery.handlerError === 'string') line.handler_error = delivery.handlerError
+    for (const [key, value] of Object.entries(line)) {
+      if (typeof value === 'string') line[key] = scrub(value, delivery.secret)
+    }
+    if (status >= 500) logger.error(line)
+    else if (status >= 400 || line.handler_error !== undefined) logger.warn(line)
+    else logger.info(line)
+  }
+
+  async function store(delivery: Delivery, form: FormObject, remainingMs: number) {
+    const work = (async (): Promise<IngestResult> => {
+      const endpoint = await engine.authenticate(delivery.endpoint, delivery.secret ?? undefined)
+      if (!endpoint) throw new WebhookError('invalid_secret', 'wrong or missing secret')
+      return engine.ingest(endpoint, form)
+    })()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new WebhookError('deadline_exceeded', `not committed within ${deadlineMs} ms`)),
+        Math.max(0, remainingMs),
+      )
+    })
+    // The store may still commit after the 503; Telerivet's retry then reads as a duplicate.
+    work.catch(() => {})
+    try {
+      return await Promise.race([work, deadline])
+    } catch (error) {
+      if (error instanceof WebhookError) throw error
+      throw new WebhookError('store_failed', messageOf(error), { cause: error })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function receive(request: Request, endpointId: string): Promise<Response> {
+    const delivery: Delivery = {
+      endpoint: endpointId.slice(0, MAX_ENDPOINT_ID_LENGTH),
+      start: performance.now(),
+      event: null,
+      telerivetId: null,
+      secret: null,
+      handlerError: null,
+    }
+    deliveries.set(request, delivery)
+
+    const declared = request.headers.get('content-length')
+    if (declared !== null && Number(declared) > bodyLimit) {
+      throw new WebhookError('body_too_large', `Content-Length ${declared} over ${bodyLimit}`)
+    }
+    if (!isFormContentType(request.headers.get('content-type'))) {
+      throw new WebhookError('unsupported_media_type', 'not a form body')
+    }
+    const bytes = await readBody(request, bodyLimit)
+    let form: FormObject
+    try {
+      form = parseForm(utf8.decode(bytes), deps.formLimits)
+    } catch (error) {
+      if (error instanceof FormError) {
+        throw new WebhookError(error.status === 413 ? 'body_too_large' : 'bad_request', error.code)
+      }
+      throw new WebhookError('bad_request', 'body is not valid UTF-8')
+    }
+    delivery.secret = stringField(form, 'secret')
+    delivery.event = stringField(form, 'event')?.slice(0, 64) ?? null
+    delivery.telerivetId = stringField(form, 'id')?.slice(0, 64) ?? null
+    if (endpointId.length > MAX_ENDPOINT_ID_LENGTH || !delivery.secret) {
+      throw new WebhookError('invalid_secret', 'unknown endpoint or missing secret')
+    }
+
+    const result = await store(delivery, form, deadlineMs - (performance.now() - delivery.start))
+    delivery.event = result.event ?? delivery.event
+    delivery.telerivetId = result.telerivetId ?? delivery.telerivetId
+    delivery.handlerError = result.handlerError ?? null
+    if (delivery.handlerError !== null) metrics.handlerError(eventLabel(delivery.event))
+    if (!result.valid && result.outcome === 'stored')
+      metrics.invalidEvent(eventLabel(delivery.event))
+    const response =
+      result.reply === null || result.reply === undefined
+        ? new Response(null, { status: 200 })
+        : new Response(JSON.stringify(result.reply), {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+          })
+    deliveries.delete(request)
+    finish(delivery, result.outcome, 200, { valid: result.valid, event_id: result.eventId })
+    return response
+  }
+
+  const app = new Elysia({ name: 'telehook-webhook' })
+    // Elysia takes a thrown error's own `code` as the code it reports; ours are WebhookErrorCode.
+    .onError(({ code, error, request }) => {
+      const delivery = deliveries.get(request)
+      if (error instanceof WebhookError) {
+        const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' }
+        if (error.status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS)
+        if (delivery) {
+          deliveries.delete(request)
+          finish(delivery, OUTCOME[error.code], error.status, {
+            code: error.code,
+            ...(error.status >= 500 || error.code === 'bad_request'
+              ? { error: error.message }
+              : {}),
+          })
+        }
+        return new Response(ERROR_BODY[error.code], { status: error.status, headers })
+      }
+      if (code === 'NOT_FOUND') return new Response('Not found', { status: 404 })
+      // Anything else is a bug: log the message (never the stack), answer without details.
+      if (delivery) {
+        deliveries.delete(request)
+        finish(delivery, 'error', 500, { code: 'internal', error: messageOf(error) })
+      } else {
+        logger.error({ msg: 'request failed', code: String(code), error: messageOf(error) })
+      }
+      return new Response('Internal error', { status: 500 })
+    })
+    .post('/hooks/:endpointId', ({ request, params }) => receive(request, params.endpointId), {
+      parse: 'none',
+    })
+    .get('/healthz', async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      try {
+        await Promise.race([
+          database.ping(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('ping timed out')), healthTimeoutMs)
+          }),
+        ])
+        return Response.json({ status: 'ok', driver: database.driver })
+      } catch (error) {
+        logger.warn({ msg: 'health check failed', error: messageOf(error) })
+        return Response.json({ status: 'unavailable', driver: database.driver }, { status: 503 })
+      } finally {
+        clearTimeout(timer)
+      }
+    })
+    .get(
+      '/metrics',
+      () =>
+        new Response(metrics.render(), {
+          headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+        }),
+    )
+  if (deps.singleProject) {
+    app.post('/webhook', ({ request }) => receive(request, SINGLE_ENDPOINT_ID), { parse: 'none' })
+  }
+  return app
+}
+
+/** The type of the app createWebhookApp returns. */
+export type WebhookApp = ReturnType<typeof createWebhookApp>
