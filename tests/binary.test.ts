@@ -87,7 +87,8 @@ async function serve(dir: string, args: string[] = [], env: Record<string, strin
     const ok = await fetch(`${webhook}/healthz`)
       .then((r) => r.status === 200)
       .catch(() => false)
-    if (ok) break
+    // The banner is written once everything listens: wait for it too, tests read it.
+    if (ok && err.includes('Try it:')) break
     await Bun.sleep(50)
   }
   const running: Running = {
