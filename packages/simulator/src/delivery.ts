@@ -43,6 +43,8 @@ export interface DelivererOptions {
   timeoutMs: number
   retryDelaysMs: readonly number[]
   retryHorizonMs: number
+  /** Called after every attempt (for logs). */
+  onAttempt?: (delivery: Delivery, attempt: Attempt) => void
 }
 
 /** Called after each successful (200) attempt, with the response body. */
@@ -111,6 +113,7 @@ export class Deliverer {
       error: result.error,
     }
     delivery.attempts.push(attempt)
+    this.opts.onAttempt?.(delivery, attempt)
     const full: AttemptResult = { ...attempt, ok: result.ok }
     if (result.ok) {
       delivery.status = 'delivered'

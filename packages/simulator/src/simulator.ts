@@ -18,6 +18,7 @@ import {
 import { jsonError, SimError } from './errors.ts'
 import { newApiKey, newId } from './ids.ts'
 import {
+  type Attempt,
   type Broadcast,
   type BroadcastRecipient,
   type Contact,
@@ -73,6 +74,8 @@ export interface SimulatorOptions {
   allowedPorts?: readonly number[] | 'any'
   /** The fetch used for webhook requests (default globalThis.fetch). */
   fetch?: FetchFn
+  /** Called after every webhook attempt (the CLI logs them). */
+  onAttempt?: (delivery: Delivery, attempt: Attempt) => void
 }
 
 /** An incoming message to simulate. */
@@ -206,6 +209,7 @@ export class Simulator {
       timeoutMs: opts.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
       retryDelaysMs: opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
       retryHorizonMs: opts.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS,
+      ...(opts.onAttempt === undefined ? {} : { onAttempt: opts.onAttempt }),
     })
     const project = this.createProject({
       ...(opts.projectId === undefined ? {} : { id: opts.projectId }),
