@@ -372,3 +372,130 @@ describe('canonicalPayload', () => {
     expect(canonicalPayload(parseForm('a=1'))).not.toBe(canonicalPayload(parseForm('a=2')))
   })
 })
+
+describe('the fixtures carry every parameter the spec documents', () => {
+  // Parameter lists of spec/telerivet-webhook-api.txt, as paths into the parsed form.
+  const DOCUMENTED: [string, string, string[]][] = [
+    [
+      'incoming_message',
+      toBody(incomingMessageWire('mms')),
+      [
+        'event',
+        'id',
+        'message_type',
+        'content',
+        'from_number',
+        'from_number_e164',
+        'to_number',
+        'time_created',
+        'time_sent',
+        'contact_id',
+        'phone_id',
+        'service_id',
+        'message_service_id',
+        'project_id',
+        'secret',
+        'media.0.url',
+        'media.0.type',
+        'media.0.filename',
+        'media.0.size',
+        'contact.name',
+        'contact.time_created',
+        'contact.message_count',
+        'contact.vars.foo',
+        'state.id',
+        'state.time_created',
+        'state.vars',
+        'phone.name',
+        'phone.phone_type',
+        'phone.country',
+        'phone.vars',
+      ],
+    ],
+    [
+      'send_status',
+      toBody(sendStatusWire('failed', { time_sent: '1390347805', time_clicked: '1390348000' })),
+      [
+        'event',
+        'id',
+        'status',
+        'error_message',
+        'message_type',
+        'from_number',
+        'to_number',
+        'contact_id',
+        'phone_id',
+        'content',
+        'time_created',
+        'time_sent',
+        'time_clicked',
+        'project_id',
+        'secret',
+        'contact.name',
+        'contact.time_created',
+        'contact.message_count',
+        'contact.vars',
+      ],
+    ],
+    [
+      'send_broadcast',
+      toBody(sendBroadcastWire()),
+      [
+        'event',
+        'id',
+        'recipients_str',
+        'recipients.0.type',
+        'estimated_count',
+        'content',
+        'route_id',
+        'project_id',
+        'user_name',
+        'user_email',
+        'secret',
+      ],
+    ],
+    [
+      'contact_update',
+      toBody(contactUpdateWire()),
+      [
+        'event',
+        'update_type',
+        'id',
+        'phone_number',
+        'name',
+        'send_blocked',
+        'vars.foo',
+        'group_ids.0',
+        'group_ids.1',
+        'secret',
+      ],
+    ],
+    [
+      'message_metadata',
+      toBody(messageMetadataWire('set_variable')),
+      [
+        'event',
+        'update_type',
+        'id',
+        'starred',
+        'label_ids.0',
+        'label_ids.1',
+        'vars',
+        'in_progress',
+        'secret',
+        'contact.name',
+        'contact.time_created',
+        'contact.message_count',
+        'contact.vars.foo',
+      ],
+    ],
+  ]
+  test.each(DOCUMENTED)('%s', (event, body, paths) => {
+    const form = json(parseForm(body))
+    expect(form.event).toBe(event)
+    for (const path of paths) {
+      const value = path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), form)
+      expect({ path, present: value !== undefined }).toEqual({ path, present: true })
+    }
+  })
+})

@@ -183,3 +183,65 @@ describe('parseForm on hostile input', () => {
     expect(protoSnapshot()).toEqual(before)
   })
 })
+
+describe('percent-decoding', () => {
+  /** The obvious, slow definition: decodeURIComponent, and byte-wise UTF-8 when it throws. */
+  function reference(raw: string): string {
+    const s = raw.replaceAll('+', ' ')
+    try {
+      return decodeURIComponent(s)
+    } catch {
+      const bytes: number[] = []
+      for (let i = 0; i < s.length; ) {
+        const m = /^%[0-9a-fA-F]{2}/.exec(s.slice(i, i + 3))
+        if (m) {
+          bytes.push(Number.parseInt(s.slice(i + 1, i + 3), 16))
+          i += 3
+        } else {
+          const cp = s.codePointAt(i) as number
+          const ch = String.fromCodePoint(cp)
+          bytes.push(...new TextEncoder().encode(ch))
+          i += ch.length
+        }
+      }
+      return new TextDecoder().decode(new Uint8Array(bytes))
+    }
+  }
+  const units = [
+    '%',
+    '+',
+    '0',
+    '7',
+    '8',
+    'A',
+    'b',
+    'C',
+    'f',
+    'z',
+    'é',
+    '😀',
+    '%C3',
+    '%A9',
+    '%E2%82',
+    '%AC',
+    '%FF',
+    '%2B',
+    '%25',
+    '%ED%A0%80',
+    '%F0%9F%98%80',
+  ]
+
+  test('parseForm decodes values and keys exactly like the reference, malformed or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...units), { maxLength: 30 }).map((u) => u.join('')),
+        (s) => {
+          expect(parseForm(`v=${s}`).v).toBe(reference(s))
+          if (s !== '' && !reference(s).includes('['))
+            expect(Object.keys(parseForm(`${s}=1`))).toEqual([reference(s)])
+        },
+      ),
+      { numRuns: 2000 },
+    )
+  })
+})

@@ -80,7 +80,6 @@ export class FormError extends Error {
 
 type Container = FormObject
 
-const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true })
 
 function hexValue(c: number): number {
@@ -90,42 +89,52 @@ function hexValue(c: number): number {
   return -1
 }
 
-/** The slow path of {@link decodeComponent}: byte-wise, keeping malformed escapes literally. */
-function decodeLenient(s: string): string {
+/** Decodes a run of `%XX` escapes of bytes >= 0x80 starting at `i`; returns [text, end]. */
+function decodeHighBytes(s: string, i: number): [string, number] {
   const bytes: number[] = []
-  let literalStart = 0
-  const flushLiteral = (end: number) => {
-    if (end > literalStart)
-      for (const b of encoder.encode(s.slice(literalStart, end))) bytes.push(b)
+  while (i + 2 < s.length && s.charCodeAt(i) === 37) {
+    const hi = hexValue(s.charCodeAt(i + 1))
+    const lo = hexValue(s.charCodeAt(i + 2))
+    if (hi < 8 || lo < 0) break
+    bytes.push(hi * 16 + lo)
+    i += 3
   }
-  let i = 0
-  while (i < s.length) {
-    if (s.charCodeAt(i) === 37 /* % */ && i + 2 < s.length) {
-      const hi = hexValue(s.charCodeAt(i + 1))
-      const lo = hexValue(s.charCodeAt(i + 2))
-      if (hi >= 0 && lo >= 0) {
-        flushLiteral(i)
-        bytes.push(hi * 16 + lo)
-        i += 3
-        literalStart = i
-        continue
-      }
-    }
-    i++
-  }
-  flushLiteral(s.length)
-  return decoder.decode(new Uint8Array(bytes))
+  return [decoder.decode(new Uint8Array(bytes)), i]
 }
 
-/** Decodes one key or value: `+` is a space, `%XX` a UTF-8 byte, malformed escapes stay literal. */
+/**
+ * Decodes one key or value: `+` is a space, `%XX` a byte, runs of bytes read as UTF-8 (invalid
+ * sequences become U+FFFD), malformed escapes kept literally. Written over the string because
+ * `decodeURIComponent` is the slowest part of parsing and throws on malformed input.
+ */
 function decodeComponent(s: string): string {
-  if (s.indexOf('+') !== -1) s = s.replaceAll('+', ' ')
-  if (s.indexOf('%') === -1) return s
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return decodeLenient(s)
+  const plus = s.indexOf('+') !== -1
+  let i = s.indexOf('%')
+  if (i === -1) return plus ? s.replaceAll('+', ' ') : s
+  let out = ''
+  let last = 0
+  const n = s.length
+  while (i !== -1) {
+    const hi = i + 2 < n ? hexValue(s.charCodeAt(i + 1)) : -1
+    const lo = hi < 0 ? -1 : hexValue(s.charCodeAt(i + 2))
+    if (lo < 0) {
+      i = s.indexOf('%', i + 1)
+      continue
+    }
+    const literal = s.slice(last, i)
+    out += plus ? literal.replaceAll('+', ' ') : literal
+    if (hi < 8) {
+      out += String.fromCharCode(hi * 16 + lo)
+      last = i + 3
+    } else {
+      const [text, end] = decodeHighBytes(s, i)
+      out += text
+      last = end
+    }
+    i = s.indexOf('%', last)
   }
+  const rest = s.slice(last)
+  return out + (plus ? rest.replaceAll('+', ' ') : rest)
 }
 
 /** True when `s` is a canonical non-negative integer (no sign, no leading zero) below 2^31. */

@@ -3,7 +3,7 @@
  * Building blocks of the event schemas. Every schema describes the DECODED shape: `decodeEvent`
  * turns the form's strings into numbers and booleans where these helpers say so.
  */
-import { type TSchema, type TUnsafe, Type } from '@sinclair/typebox'
+import { type TUnsafe, Type } from '@sinclair/typebox'
 import type { FormValue } from '../form.ts'
 
 /**
@@ -60,5 +60,3 @@ export const Loose = (description?: string) =>
 /** A list of ids (`label_ids[0]`, `group_ids[0]`). */
 export const IdList = (description?: string) =>
   Type.Array(Type.String(), description === undefined ? {} : { description })
-
-export const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema)

@@ -8,7 +8,7 @@ import { SendStatus } from './send-status.ts'
 
 export * from './contact.ts'
 export * from './contact-update.ts'
-export { Bool, Id, IdList, Int, Loose, Num, OpenEnum, Timestamp, Vars } from './fields.ts'
+export { OpenEnum } from './fields.ts'
 export * from './incoming-message.ts'
 export * from './media.ts'
 export * from './message.ts'
