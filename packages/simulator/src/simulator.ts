@@ -1177,7 +1177,8 @@ export class Simulator {
     for (const step of statusSequence(a.toNumber)) {
       at += step.delayMs
       this.scheduler.schedule(at, async () => {
-        await this.changeStatus(m, step.status, step.error ?? null)
+        // A message the user cancelled is not sent any more.
+        if (m.status !== 'cancelled') await this.changeStatus(m, step.status, step.error ?? null)
       })
     }
     return m
