@@ -63,7 +63,7 @@ describe('control API over HTTP', () => {
       reply: { messages: [{ content: 'got yo' }] },
     })
     expect(
-      (d?.messages as { content: string; to_number: string }[]).map((m) => [
+      ((d?.messages ?? []) as { content: string; to_number: string }[]).map((m) => [
         m.content,
         m.to_number,
       ]),
