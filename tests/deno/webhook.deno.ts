@@ -3,11 +3,11 @@
  * @module Deno smoke test: the webhook app (Elysia) served by `Deno.serve(app.fetch)` on
  * PostgreSQL through postgres.js, exactly as the README's Deno section runs it.
  */
-import { events } from '@telehook/db'
-import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
+import { events, openDb } from '@telehook/db'
+import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
 import { createEngine, ensureSingleEndpoint, silentLogger } from '@telehook/engine'
 import { createWebhookApp, exampleHandlers } from '@telehook/webhook'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 
 function assertEquals(actual: unknown, expected: unknown, what: string): void {
   const a = JSON.stringify(actual)
@@ -93,6 +93,79 @@ Deno.test({
     } finally {
       ac.abort()
       await database.drop()
+    }
+  },
+})
+
+Deno.test({
+  name: 'apps/cli/deno/serve.ts runs as a program: deno run, post, stored, SIGTERM',
+  ignore: !TEST_DRIVERS.includes('postgres'),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const name = `telehook_test_deno_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+    const admin = await openDb({ databaseUrl: TEST_DATABASE_URL, migrate: false })
+    await admin.db.execute(sql.raw(`create database ${name}`))
+    const url = new URL(TEST_DATABASE_URL)
+    url.pathname = `/${name}`
+    const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
+    const port = (listener.addr as Deno.NetAddr).port
+    listener.close()
+    const entry = new URL('../../apps/cli/deno/serve.ts', import.meta.url).pathname
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        'run',
+        '--no-check',
+        '--allow-net',
+        '--allow-env',
+        '--allow-read',
+        '--allow-sys',
+        entry,
+      ],
+      env: {
+        DATABASE_URL: url.toString(),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        TELEHOOK_SECRET: 'deno-entry-secret',
+      },
+      stdout: 'null',
+      stderr: 'null',
+    }).spawn()
+    try {
+      const base = `http://127.0.0.1:${port}`
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        const ok = await fetch(`${base}/healthz`)
+          .then(async (r) => {
+            await r.body?.cancel()
+            return r.status === 200
+          })
+          .catch(() => false)
+        if (ok) break
+        if (Date.now() > deadline) throw new Error('deno entry did not answer /healthz')
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const res = await fetch(`${base}/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form('SMdenoentry00000001', 'deno-entry-secret'),
+      })
+      assertEquals(res.status, 200, 'delivery through the entry')
+      await res.body?.cancel()
+      child.kill('SIGTERM')
+      assertEquals((await child.status).code, 0, 'clean exit on SIGTERM')
+      const check = await openDb({ databaseUrl: url.toString(), migrate: false })
+      const rows = await check.db.select({ id: events.telerivetId }).from(events)
+      await check.close()
+      assertEquals(rows, [{ id: 'SMdenoentry00000001' }], 'stored by the entry')
+    } finally {
+      try {
+        child.kill('SIGKILL')
+      } catch {
+        // already exited
+      }
+      await admin.db.execute(sql.raw(`drop database if exists ${name} with (force)`))
+      await admin.close()
     }
   },
 })
