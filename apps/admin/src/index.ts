@@ -1,1 +1,25 @@
-export {}
+/** @module @telehook/admin — the admin API: projects, services, events, replay. */
+export { type AdminApp, type AdminDeps, createAdminApp } from './app'
+export {
+  type AdminConfig,
+  AdminConfigError,
+  loadAdminConfig,
+  masterKeyProblem,
+  publicUrlProblem,
+  TELERIVET_WEBHOOK_PORTS,
+} from './config'
+export {
+  decryptSecret,
+  encryptSecret,
+  importMasterKey,
+  loadMasterKey,
+  MASTER_KEY_FILE,
+} from './crypto'
+export { ApiError } from './errors'
+export {
+  ADMIN_TOKEN_PREFIX,
+  bearerToken,
+  createAdminToken,
+  revokeAdminToken,
+  verifyAdminToken,
+} from './tokens'

@@ -1,0 +1,629 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { adminTokens, endpoints, events, jobs, projects } from '@telehook/db'
+import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
+import { createEngine, createJsonLogger, type Engine } from '@telehook/engine'
+import { parseForm, sha256Hex } from '@telehook/protocol'
+import { createSimulator, type RunningSimulator, startSimulator } from '@telehook/simulator'
+import { eq, sql } from 'drizzle-orm'
+import { type AdminDeps, createAdminApp } from './app'
+import { decryptSecret, importMasterKey } from './crypto'
+import { createAdminToken } from './tokens'
+
+const ADMIN_TOKEN = 'test-admin-token-0123456789'
+const PUBLIC_URL = 'http://127.0.0.1:8000'
+const MASTER = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
+const KEY_A = 'sim_key_project_a_SECRET_1234567890'
+const KEY_B = 'sim_key_project_b_SECRET_0987654321'
+
+describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
+  let database: Awaited<ReturnType<typeof openTestDb>>
+  let sim: RunningSimulator
+  let engine: Engine
+  let masterKey: CryptoKey
+  const logLines: string[] = []
+  const bodies: string[] = []
+  let app: ReturnType<typeof createAdminApp>
+  let projectB = ''
+
+  // Stands in for the webhook app: the simulator's deliveries go straight into the engine.
+  const deliverToEngine = async (input: string | URL | Request, init?: RequestInit) => {
+    const req = new Request(input, init)
+    const id = new URL(req.url).pathname.split('/hooks/')[1] ?? ''
+    const form = parseForm(await req.text())
+    const secret = typeof form.secret === 'string' ? form.secret : undefined
+    const ep = await engine.authenticate(id, secret)
+    if (!ep) return new Response('Invalid webhook secret', { status: 403 })
+    const r = await engine.ingest(ep, form)
+    return Response.json(r.reply ?? {})
+  }
+
+  function makeApp(extra: Partial<AdminDeps> = {}) {
+    return createAdminApp({
+      database,
+      engine,
+      publicUrl: PUBLIC_URL,
+      telerivetApiUrl: sim.apiUrl,
+      adminToken: ADMIN_TOKEN,
+      masterKey,
+      logger: createJsonLogger((l) => logLines.push(l)),
+      telerivetRetries: 1,
+      ...extra,
+    })
+  }
+
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    on = app,
+  ) {
+    const res = await on.handle(
+      new Request(`http://admin.local${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      }),
+    )
+    const text = await res.text()
+    bodies.push(text)
+    // biome-ignore lint/suspicious/noExplicitAny: test helper reads arbitrary JSON
+    let json: any = null
+    try {
+      json = JSON.parse(text)
+    } catch {}
+    return { status: res.status, json, text, headers: res.headers }
+  }
+
+  beforeAll(async () => {
+    database = await openTestDb(driver)
+    engine = createEngine({ database, endpointCacheMs: 0 })
+    masterKey = await importMasterKey(MASTER)
+    sim = await startSimulator({
+      port: 0,
+      manualClock: true,
+      apiKey: KEY_A,
+      projectName: 'Project A',
+      fetch: deliverToEngine as unknown as typeof fetch,
+    })
+    projectB = sim.sim.createProject({ name: 'Project B', apiKey: KEY_B }).project.id
+    app = makeApp()
+  })
+
+  afterAll(async () => {
+    await sim?.close()
+    await database?.drop()
+  })
+
+  describe('auth', () => {
+    test('no token, wrong token, malformed header → 401 with nothing about the data', async () => {
+      for (const h of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic abc' }]) {
+        const res = await app.handle(
+          new Request('http://admin.local/v1/projects', { headers: h as Record<string, string> }),
+        )
+        expect(res.status).toBe(401)
+        expect(res.headers.get('www-authenticate')).toContain('Bearer')
+        expect(await res.json()).toEqual({
+          error: { code: 'unauthorized', message: 'Missing or invalid token' },
+        })
+      }
+      // The same answer for an existing and a missing object.
+      const a = await app.handle(
+        new Request('http://admin.local/v1/events/00000000-0000-0000-0000-000000000000'),
+      )
+      expect(a.status).toBe(401)
+    })
+
+    test('a token made with createAdminToken works; only its hash is stored', async () => {
+      const { token, id } = await createAdminToken(database, 'ci')
+      const res = await app.handle(
+        new Request('http://admin.local/v1/projects', {
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      )
+      expect(res.status).toBe(200)
+      const [row] = await database.db.select().from(adminTokens).where(eq(adminTokens.id, id))
+      expect(row?.tokenHash).toBe(await sha256Hex(token))
+      expect(JSON.stringify(row)).not.toContain(token)
+      expect(row?.lastUsedAt).toBeInstanceOf(Date)
+    })
+
+    test('OpenAPI document is generated from the route schemas', async () => {
+      const res = await app.handle(new Request('http://admin.local/docs/json'))
+      expect(res.status).toBe(200)
+      const doc = (await res.json()) as { paths: Record<string, unknown> }
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/v1/projects',
+          '/v1/projects/{id}/services',
+          '/v1/projects/{id}/services/{sid}/rotate-secret',
+          '/v1/events',
+          '/v1/messages/{id}',
+        ]),
+      )
+      const page = await app.handle(new Request('http://admin.local/docs'))
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toContain('text/html')
+    })
+  })
+
+  describe('projects', () => {
+    test('onboarding checks the key against Telerivet and stores it encrypted', async () => {
+      const a = await call('POST', '/v1/projects', { project_id: sim.projectId, api_key: KEY_A })
+      expect(a.status).toBe(201)
+      expect(a.json).toMatchObject({ id: sim.projectId, name: 'Project A' })
+      const b = await call('POST', '/v1/projects', {
+        project_id: projectB,
+        api_key: KEY_B,
+        name: 'B (ours)',
+      })
+      expect(b.status).toBe(201)
+      expect(b.json.name).toBe('B (ours)')
+      const [row] = await database.db.select().from(projects).where(eq(projects.id, projectB))
+      expect(row?.apiKeyCiphertext).toBeString()
+      expect(row?.apiKeyCiphertext).not.toContain(KEY_B)
+      expect(await decryptSecret(masterKey, row?.apiKeyCiphertext ?? '')).toBe(KEY_B)
+      const list = await call('GET', '/v1/projects')
+      expect(list.json.data.map((p: { id: string }) => p.id).sort()).toEqual(
+        [sim.projectId, projectB].sort(),
+      )
+      expect((await call('GET', `/v1/projects/${projectB}`)).json.name).toBe('B (ours)')
+      expect((await call('GET', '/v1/projects/PJnope')).status).toBe(404)
+    })
+
+    test('a wrong key or a foreign project is a clear 400 and stores nothing', async () => {
+      const bad = await call('POST', '/v1/projects', { project_id: 'PJnew', api_key: 'not-a-key' })
+      expect(bad.status).toBe(400)
+      expect(bad.json.error.code).toBe('telerivet_unauthorized')
+      const foreign = await call('POST', '/v1/projects', { project_id: projectB, api_key: KEY_A })
+      expect(foreign.status).toBe(400)
+      expect(foreign.json.error.code).toBe('telerivet_project_not_found')
+      const rows = await database.db.select({ id: projects.id }).from(projects)
+      expect(rows.map((r) => r.id)).not.toContain('PJnew')
+    })
+
+    test('a malformed body is a 400 that does not echo the values', async () => {
+      const r = await call('POST', '/v1/projects', { project_id: 5, api_key: KEY_A })
+      expect(r.status).toBe(400)
+      expect(r.json.error.code).toBe('invalid_request')
+      expect(r.text).not.toContain(KEY_A)
+    })
+  })
+
+  describe('services', () => {
+    let svcA: { id: string; telerivet_service_id: string; url: string }
+    let svcB: { id: string; telerivet_service_id: string; url: string }
+
+    test('create: endpoint + Telerivet incoming_message_webhook service with its own secret', async () => {
+      const r = await call('POST', `/v1/projects/${sim.projectId}/services`, {
+        name: 'Inbox A',
+        message_types: ['sms'],
+        priority: 3,
+      })
+      expect(r.status).toBe(201)
+      svcA = r.json
+      expect(svcA.url).toBe(`${PUBLIC_URL}/hooks/${svcA.id}`)
+      expect(r.text).not.toContain('secret"')
+      const remote = sim.sim.service(sim.projectId, svcA.telerivet_service_id)
+      expect(remote).toMatchObject({
+        service_type: 'incoming_message_webhook',
+        webhook_url: svcA.url,
+        name: 'Inbox A',
+        priority: 3,
+        message_types: ['sms'],
+      })
+      const config = sim.sim.serviceConfig(sim.projectId, svcA.telerivet_service_id)
+      const secret = String(config.secret)
+      expect(secret.length).toBeGreaterThanOrEqual(32)
+      const [ep] = await database.db.select().from(endpoints).where(eq(endpoints.id, svcA.id))
+      expect(ep).toMatchObject({ kind: 'service', projectId: sim.projectId })
+      expect(ep?.secretHash).toBe(await sha256Hex(secret))
+      const b = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Inbox B' })
+      expect(b.status).toBe(201)
+      svcB = b.json
+    })
+
+    test('incoming messages land under the right project; a secret of A is refused on B', async () => {
+      const outA = await sim.incomingMessage({
+        project_id: sim.projectId,
+        from_number: '+15551110001',
+        content: 'hello A',
+      })
+      const outB = await sim.incomingMessage({
+        project_id: projectB,
+        from_number: '+15551110002',
+        content: 'hello B',
+      })
+      expect(outA.deliveries.map((d) => d.http_status)).toEqual([200])
+      expect(outB.deliveries.map((d) => d.http_status)).toEqual([200])
+      const rows = await database.db.select().from(events)
+      const byMsg = new Map(rows.map((e) => [e.telerivetId, e]))
+      expect(byMsg.get(outA.message.id)).toMatchObject({
+        projectId: sim.projectId,
+        endpointId: svcA.id,
+      })
+      expect(byMsg.get(outB.message.id)).toMatchObject({ projectId: projectB, endpointId: svcB.id })
+      const secretA = String(sim.sim.serviceConfig(sim.projectId, svcA.telerivet_service_id).secret)
+      expect(await engine.authenticate(svcB.id, secretA)).toBeNull()
+      expect(await engine.authenticate(svcA.id, secretA)).toMatchObject({
+        projectId: sim.projectId,
+      })
+    })
+
+    test('Idempotency-Key: a retry gets the first answer and creates nothing more', async () => {
+      const before = sim.sim.services(projectB).length
+      const h = { 'idempotency-key': 'create-b-2' }
+      const first = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Inbox B2' }, h)
+      const again = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Inbox B2' }, h)
+      expect(first.status).toBe(201)
+      expect(again.status).toBe(201)
+      expect(again.json).toEqual(first.json)
+      expect(again.headers.get('idempotent-replayed')).toBe('true')
+      expect(sim.sim.services(projectB).length).toBe(before + 1)
+      const other = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Other' }, h)
+      expect(other.status).toBe(422)
+      expect(other.json.error.code).toBe('idempotency_key_reused')
+    })
+
+    test('TELEHOOK_PUBLIC_URL on a port Telerivet refuses → 400 before anything is created', async () => {
+      const epBefore = (await database.db.select().from(endpoints)).length
+      const svBefore = sim.sim.services(projectB).length
+      for (const url of ['http://127.0.0.1:3000', undefined]) {
+        const bad = makeApp({ publicUrl: url })
+        const r = await call('POST', `/v1/projects/${projectB}/services`, {}, {}, bad)
+        expect(r.status).toBe(400)
+        expect(r.json.error.code).toBe(url ? 'public_url_invalid' : 'public_url_missing')
+        if (url) expect(r.json.error.message).toContain('port 3000')
+      }
+      expect((await database.db.select().from(endpoints)).length).toBe(epBefore)
+      expect(sim.sim.services(projectB).length).toBe(svBefore)
+    })
+
+    test('Telerivet refusing (invalid_param, port it refuses) → 4xx and no endpoint left', async () => {
+      const epBefore = (await database.db.select().from(endpoints)).length
+      const dup = await call('POST', `/v1/projects/${projectB}/services`, {
+        vars: { 'not a valid name!': 1 },
+      })
+      expect(dup.status).toBe(400)
+      expect(dup.json.error.code).toBe('telerivet_invalid_param')
+      expect(dup.json.error.param).toBeString()
+      // Telerivet's own port rule: a Telerivet that only accepts 443 refuses our URL on 8000.
+      const strict = createSimulator({ allowedPorts: [443], apiKey: 'strict_key_abcdefghijklmnop' })
+      const strictApp = makeApp({
+        telerivetApiUrl: 'http://strict.sim/v1',
+        fetch: ((input: string | URL | Request, init?: RequestInit) =>
+          strict.fetch(new Request(input, init))) as unknown as typeof fetch,
+      })
+      const p = await call(
+        'POST',
+        '/v1/projects',
+        { project_id: strict.projectId, api_key: 'strict_key_abcdefghijklmnop' },
+        {},
+        strictApp,
+      )
+      expect(p.status).toBe(201)
+      const port = await call(
+        'POST',
+        `/v1/projects/${strict.projectId}/services`,
+        {},
+        {},
+        strictApp,
+      )
+      expect(port.status).toBe(400)
+      expect(port.json.error).toMatchObject({
+        code: 'telerivet_invalid_param',
+        param: 'config.url',
+      })
+      expect(strict.services(strict.projectId)).toEqual([])
+      expect(
+        (await call('DELETE', `/v1/projects/${strict.projectId}`, undefined, {}, strictApp)).status,
+      ).toBe(200)
+      strict.close()
+      expect((await database.db.select().from(endpoints)).length).toBe(epBefore)
+    })
+
+    test('failure after Telerivet created the service → deleted there, nothing here', async () => {
+      // A real database failure at the moment the Telerivet service id is recorded.
+      await database.db.execute(
+        sql.raw(`create function telehook.fail_boom() returns trigger language plpgsql as $$
+          begin
+            if new.name = 'boom' and new.telerivet_service_id is not null then
+              raise exception 'simulated commit failure';
+            end if;
+            return new;
+          end $$`),
+      )
+      await database.db.execute(
+        sql.raw(
+          'create trigger fail_boom before update on telehook.endpoints for each row execute function telehook.fail_boom()',
+        ),
+      )
+      const epBefore = (await database.db.select().from(endpoints)).length
+      const svBefore = sim.sim.services(projectB).length
+      const r = await call('POST', `/v1/projects/${projectB}/services`, { name: 'boom' })
+      expect(r.status).toBe(500)
+      expect(r.json.error.code).toBe('commit_failed')
+      expect(sim.sim.services(projectB).length).toBe(svBefore)
+      expect(sim.sim.services(projectB).some((s) => s.name === 'boom')).toBe(false)
+      expect((await database.db.select().from(endpoints)).length).toBe(epBefore)
+      await database.db.execute(sql.raw('drop trigger fail_boom on telehook.endpoints'))
+    })
+
+    test('a lost answer to createService: found by URL and adopted, no duplicate', async () => {
+      let lost = 0
+      const losing = makeApp({
+        fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+          const res = await fetch(input, init)
+          const req = new Request(input, init)
+          if (
+            req.method === 'POST' &&
+            new URL(req.url).pathname.endsWith('/services') &&
+            lost++ === 0
+          ) {
+            throw new TypeError('connection reset after the request was sent')
+          }
+          return res
+        }) as unknown as typeof fetch,
+      })
+      const before = sim.sim.services(projectB).length
+      const r = await call(
+        'POST',
+        `/v1/projects/${projectB}/services`,
+        { name: 'Lost' },
+        {},
+        losing,
+      )
+      expect(r.status).toBe(201)
+      expect(sim.sim.services(projectB).length).toBe(before + 1)
+      expect(sim.sim.service(projectB, r.json.telerivet_service_id).webhook_url).toBe(r.json.url)
+    })
+
+    test('Telerivet unreachable after creating: pending, then reconciled by the list', async () => {
+      const dead = makeApp({
+        fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+          const req = new Request(input, init)
+          if (req.method === 'POST') await fetch(input, init)
+          throw new TypeError('network down')
+        }) as unknown as typeof fetch,
+      })
+      const r = await call(
+        'POST',
+        `/v1/projects/${projectB}/services`,
+        { name: 'Pending' },
+        {},
+        dead,
+      )
+      expect(r.status).toBe(502)
+      expect(r.json.error.code).toBe('telerivet_outcome_unknown')
+      const list = await call('GET', `/v1/projects/${projectB}/services`)
+      const item = list.json.data.find((s: { name: string }) => s.name === 'Pending')
+      expect(item.state).toBe('ok')
+      expect(item.telerivet_service_id).toMatch(/^SV/)
+      expect(list.json.unmanaged).toEqual([])
+    })
+
+    test('list shows drift beside Telerivet (inactive, url, missing) and unmanaged services', async () => {
+      sim.sim.updateService(projectB, svcB.telerivet_service_id, { active: false })
+      const l1 = await call('GET', `/v1/projects/${projectB}/services`)
+      const b1 = l1.json.data.find((s: { id: string }) => s.id === svcB.id)
+      expect(b1).toMatchObject({ state: 'drift', drift: ['active'] })
+      expect(b1.telerivet).toMatchObject({ active: false, webhook_url: svcB.url })
+      sim.sim.updateService(projectB, svcB.telerivet_service_id, { active: true })
+      const foreign = sim.sim.createService(projectB, {
+        service_type: 'incoming_message_webhook',
+        config: { url: `${PUBLIC_URL}/hooks/unknown-endpoint` },
+      })
+      const l2 = await call('GET', `/v1/projects/${projectB}/services`)
+      expect(l2.json.data.find((s: { id: string }) => s.id === svcB.id).state).toBe('ok')
+      expect(l2.json.unmanaged).toEqual([
+        { telerivet_service_id: foreign.id, webhook_url: `${PUBLIC_URL}/hooks/unknown-endpoint` },
+      ])
+      sim.sim.deleteService(projectB, foreign.id)
+    })
+
+    test('rotate-secret: Telerivet gets the new secret; the old one works during the grace period', async () => {
+      const oldSecret = String(
+        sim.sim.serviceConfig(sim.projectId, svcA.telerivet_service_id).secret,
+      )
+      const r = await call(
+        'POST',
+        `/v1/projects/${sim.projectId}/services/${svcA.id}/rotate-secret`,
+        {},
+      )
+      expect(r.status).toBe(200)
+      const expires = Date.parse(r.json.previous_secret_expires_at)
+      expect(expires - Date.now()).toBeGreaterThan(9 * 60_000)
+      expect(expires - Date.now()).toBeLessThanOrEqual(10 * 60_000)
+      const newSecret = String(
+        sim.sim.serviceConfig(sim.projectId, svcA.telerivet_service_id).secret,
+      )
+      expect(newSecret).not.toBe(oldSecret)
+      expect(sim.sim.service(sim.projectId, svcA.telerivet_service_id).webhook_url).toBe(svcA.url)
+      expect(await engine.authenticate(svcA.id, newSecret)).not.toBeNull()
+      expect(await engine.authenticate(svcA.id, oldSecret)).not.toBeNull()
+      // The simulator now delivers with the new secret.
+      const out = await sim.incomingMessage({
+        project_id: sim.projectId,
+        from_number: '+15551110003',
+        content: 'after rotation',
+      })
+      expect(out.deliveries.map((d) => d.http_status)).toEqual([200])
+      // With no grace the previous secret is refused at once.
+      const r2 = await call(
+        'POST',
+        `/v1/projects/${sim.projectId}/services/${svcA.telerivet_service_id}/rotate-secret`,
+        { grace_seconds: 0 },
+      )
+      expect(r2.status).toBe(200)
+      const newest = String(sim.sim.serviceConfig(sim.projectId, svcA.telerivet_service_id).secret)
+      expect(await engine.authenticate(svcA.id, newSecret)).toBeNull()
+      expect(await engine.authenticate(svcA.id, newest)).not.toBeNull()
+    })
+
+    test('rotate-secret refused by Telerivet keeps the current secret', async () => {
+      const current = String(sim.sim.serviceConfig(sim.projectId, svcA.telerivet_service_id).secret)
+      const failing = makeApp({
+        fetch: (async () =>
+          Response.json(
+            { error: { code: 'invalid_param', message: 'no', param: 'secret' } },
+            { status: 400 },
+          )) as unknown as typeof fetch,
+      })
+      const r = await call(
+        'POST',
+        `/v1/projects/${sim.projectId}/services/${svcA.id}/rotate-secret`,
+        {},
+        {},
+        failing,
+      )
+      expect(r.status).toBe(400)
+      expect(await engine.authenticate(svcA.id, current)).not.toBeNull()
+      const [ep] = await database.db.select().from(endpoints).where(eq(endpoints.id, svcA.id))
+      expect(ep?.secretHash).toBe(await sha256Hex(current))
+    })
+
+    test('delete: gone on Telerivet, endpoint disabled and refusing deliveries', async () => {
+      const secret = String(sim.sim.serviceConfig(projectB, svcB.telerivet_service_id).secret)
+      const r = await call('DELETE', `/v1/projects/${projectB}/services/${svcB.id}`)
+      expect(r.status).toBe(200)
+      expect(r.json.disabled_at).toBeString()
+      expect(sim.sim.services(projectB).some((s) => s.id === svcB.telerivet_service_id)).toBe(false)
+      expect(await engine.authenticate(svcB.id, secret)).toBeNull()
+      const l = await call('GET', `/v1/projects/${projectB}/services`)
+      expect(l.json.data.some((s: { id: string }) => s.id === svcB.id)).toBe(false)
+      expect((await call('DELETE', `/v1/projects/${projectB}/services/nope`)).status).toBe(404)
+    })
+  })
+
+  describe('project webhook, events, messages, contacts', () => {
+    let hook: { id: string; url: string; secret: string }
+
+    test('project-webhook returns URL and secret once; asking again rotates with grace', async () => {
+      const r = await call('POST', `/v1/projects/${sim.projectId}/project-webhook`)
+      expect(r.status).toBe(201)
+      hook = r.json
+      expect(hook.url).toBe(`${PUBLIC_URL}/hooks/${hook.id}`)
+      expect(await engine.authenticate(hook.id, hook.secret)).toMatchObject({ kind: 'project' })
+      const again = await call('POST', `/v1/projects/${sim.projectId}/project-webhook`)
+      expect(again.status).toBe(200)
+      expect(again.json.id).toBe(hook.id)
+      expect(again.json.secret).not.toBe(hook.secret)
+      expect(await engine.authenticate(hook.id, hook.secret)).not.toBeNull()
+      hook = again.json
+      sim.sim.setProjectWebhook(sim.projectId, { url: hook.url, secret: hook.secret })
+    })
+
+    test('messages/:id has the status history; contacts/:id the contact', async () => {
+      const sent = await sim.sim.sendMessage(sim.projectId, {
+        to_number: '+15005550012',
+        content: 'hi',
+      })
+      await sim.advance(5_000)
+      const m = await call('GET', `/v1/messages/${sent.id}`)
+      expect(m.status).toBe(200)
+      expect(m.json.status).toBe('delivered')
+      expect(m.json.status_history.map((h: { status: string }) => h.status)).toEqual([
+        'sent',
+        'delivered',
+      ])
+      expect(m.json.project_id).toBe(sim.projectId)
+      const contact = sim.sim.contacts(sim.projectId).find((x) => x.phone_number === '+15551110001')
+      const c = await call('GET', `/v1/contacts/${contact?.id}`)
+      expect(c.status).toBe(200)
+      expect(c.json.phone_number).toBe(contact?.phone_number)
+      expect((await call('GET', '/v1/messages/SMnope')).status).toBe(404)
+      expect((await call('GET', '/v1/contacts/CTnope')).status).toBe(404)
+    })
+
+    test('events: filters and cursor paging visit every event once', async () => {
+      const all = await database.db.select({ id: events.id }).from(events)
+      expect(all.length).toBeGreaterThanOrEqual(5)
+      const seen: string[] = []
+      let cursor: string | null = null
+      let pages = 0
+      do {
+        const q: string = `/v1/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`
+        const r = await call('GET', q)
+        expect(r.status).toBe(200)
+        expect(r.json.data.length).toBeLessThanOrEqual(2)
+        seen.push(...r.json.data.map((e: { id: string }) => e.id))
+        cursor = r.json.next_cursor
+        pages++
+      } while (cursor && pages < 50)
+      expect(seen.length).toBe(all.length)
+      expect(new Set(seen).size).toBe(all.length)
+      const byProject = await call('GET', `/v1/events?project_id=${projectB}`)
+      expect(
+        byProject.json.data.every((e: { project_id: string }) => e.project_id === projectB),
+      ).toBe(true)
+      expect(byProject.json.data.length).toBeGreaterThan(0)
+      const statuses = await call('GET', '/v1/events?event=send_status&valid=true')
+      expect(statuses.json.data.length).toBe(2)
+      expect(statuses.json.data[0]).toMatchObject({
+        event: 'send_status',
+        endpoint_id: hook.id,
+        valid: true,
+      })
+      const future = await call(
+        'GET',
+        `/v1/events?since=${new Date(Date.now() + 60_000).toISOString()}`,
+      )
+      expect(future.json.data).toEqual([])
+      expect((await call('GET', '/v1/events?since=yesterday')).status).toBe(400)
+      expect((await call('GET', '/v1/events?cursor=garbage')).status).toBe(400)
+    })
+
+    test('events/:id and replay', async () => {
+      const [e] = await database.db
+        .select()
+        .from(events)
+        .where(eq(events.event, 'incoming_message'))
+        .limit(1)
+      const r = await call('GET', `/v1/events/${e?.id}`)
+      expect(r.status).toBe(200)
+      expect(r.json).toMatchObject({ id: e?.id, event: 'incoming_message', valid: true })
+      expect(r.json.payload).toBeObject()
+      expect(r.json.payload.secret).toBeUndefined()
+      expect(Date.parse(r.json.received_at)).not.toBeNaN()
+      const rep = await call('POST', `/v1/events/${e?.id}/replay`)
+      expect(rep.status).toBe(200)
+      expect(rep.json).toMatchObject({ event_id: e?.id, jobs: 1 })
+      const queued = await database.db
+        .select()
+        .from(jobs)
+        .where(eq(jobs.eventId, e?.id ?? ''))
+      expect(queued.map((j) => j.handler)).toEqual(['incoming_message'])
+      expect(
+        (await call('POST', '/v1/events/00000000-0000-0000-0000-000000000000/replay')).status,
+      ).toBe(404)
+      expect((await call('GET', '/v1/events/not-a-uuid')).status).toBe(400)
+    })
+
+    test('deleting a project deletes its services on Telerivet and disables its endpoints', async () => {
+      const remaining = sim.sim.services(projectB).length
+      expect(remaining).toBeGreaterThan(0)
+      const r = await call('DELETE', `/v1/projects/${projectB}`)
+      expect(r.status).toBe(200)
+      expect(r.json.services_deleted).toBe(remaining)
+      expect(sim.sim.services(projectB).length).toBe(0)
+      const eps = await database.db
+        .select()
+        .from(endpoints)
+        .where(eq(endpoints.projectId, projectB))
+      expect(eps).toEqual([])
+      expect((await call('GET', `/v1/projects/${projectB}`)).status).toBe(404)
+    })
+  })
+
+  test('the API keys never appear in any response or log line', () => {
+    expect(logLines.length).toBeGreaterThan(5)
+    for (const text of [...logLines, ...bodies]) {
+      expect(text).not.toContain(KEY_A)
+      expect(text).not.toContain(KEY_B)
+    }
+  })
+})

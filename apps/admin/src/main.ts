@@ -1,0 +1,50 @@
+/** @module Entry point: `bun run src/main.ts` serves the admin API on ADMIN_HOST:ADMIN_PORT. */
+import { openDb } from '@telehook/db'
+import { createEngine, createJsonLogger } from '@telehook/engine'
+import { createAdminApp } from './app'
+import { AdminConfigError, loadAdminConfig } from './config'
+import { loadMasterKey } from './crypto'
+
+const logger = createJsonLogger()
+let config: ReturnType<typeof loadAdminConfig>
+try {
+  config = loadAdminConfig(process.env)
+} catch (error) {
+  if (error instanceof AdminConfigError) {
+    for (const line of error.problems) console.error(line)
+    process.exit(1)
+  }
+  throw error
+}
+
+const dataDir = process.env.TELEHOOK_DATA_DIR ?? '.telehook'
+const database = await openDb({})
+const masterKey = await loadMasterKey({ env: process.env, dataDir })
+if (!config.adminToken) {
+  logger.warn({
+    msg: 'TELEHOOK_ADMIN_TOKEN is not set: only tokens made with `telehook token create` are accepted',
+  })
+}
+const app = createAdminApp({
+  database,
+  engine: createEngine({ database, logger }),
+  publicUrl: config.publicUrl,
+  telerivetApiUrl: config.telerivetApiUrl,
+  adminToken: config.adminToken,
+  masterKey,
+  logger,
+})
+const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
+logger.info({
+  msg: 'admin API listening',
+  url: `http://${config.host}:${server.port}`,
+  docs: '/docs',
+})
+
+const stop = async () => {
+  await server.stop()
+  await database.close()
+  process.exit(0)
+}
+process.on('SIGINT', stop)
+process.on('SIGTERM', stop)
