@@ -1,0 +1,115 @@
+/**
+ * @module End-to-end ingestion benchmark: distinct incoming_message bodies POSTed over a real
+ * socket at 50 concurrent connections, each answered only after its durable commit. Reports
+ * requests/s and p50/p90/p99 latency on PostgreSQL (a fresh database) and on PGlite.
+ *
+ * Env: BENCH_REQUESTS (default 4000), BENCH_CONCURRENCY (50), BENCH_DRIVERS ("postgres,pglite"),
+ * BENCH_HANDLERS ("example" or "none"). Bounded: stops after BENCH_REQUESTS or 120 s per driver.
+ */
+import { openTestDb, type TestDriver } from '@telehook/db/testing'
+import { createEngine, ensureSingleEndpoint, silentLogger } from '@telehook/engine'
+import { createWebhookApp } from '../src/app'
+import exampleHandlers from '../src/example-handlers'
+import { startWebhookServer } from '../src/server'
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000)
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50)
+const DRIVERS = (process.env.BENCH_DRIVERS ?? 'postgres,pglite')
+  .split(',')
+  .map((d) => d.trim()) as TestDriver[]
+const WITH_HANDLERS = (process.env.BENCH_HANDLERS ?? 'example') === 'example'
+const WARMUP = 200
+const TIME_LIMIT_MS = 120_000
+const SECRET = 'bench-secret-0123456789abcdef'
+
+function body(i: number, run: string): string {
+  return new URLSearchParams({
+    event: 'incoming_message',
+    id: `SMbench${run}${i.toString(36).padStart(6, '0')}`,
+    message_type: 'sms',
+    direction: 'incoming',
+    content: `Benchmark message number ${i}`,
+    from_number: `+1650555${(i % 10000).toString().padStart(4, '0')}`,
+    to_number: '+16505550100',
+    time_created: String(1767225600 + i),
+    contact_id: `CTbench${i % 1000}`,
+    phone_id: 'PNbench0000000001',
+    project_id: 'PJbench0000000001',
+    'contact[name]': 'Bench',
+    'contact[vars][plan]': 'gold',
+    'state[id]': '',
+    secret: SECRET,
+  }).toString()
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
+  return sorted[Math.max(0, index)] as number
+}
+
+async function drive(url: URL, count: number, run: string) {
+  const latencies: number[] = []
+  const failures = new Map<number, number>()
+  let next = 0
+  const started = performance.now()
+  async function worker() {
+    for (;;) {
+      const i = next++
+      if (i >= count || performance.now() - started > TIME_LIMIT_MS) return
+      const t0 = performance.now()
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: body(i, run),
+      })
+      await res.arrayBuffer()
+      latencies.push(performance.now() - t0)
+      if (res.status !== 200) failures.set(res.status, (failures.get(res.status) ?? 0) + 1)
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  const seconds = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  return { done: latencies.length, seconds, latencies, failures }
+}
+
+async function benchDriver(driver: TestDriver) {
+  const database = await openTestDb(driver)
+  const server = await (async () => {
+    const engine = createEngine({
+      database,
+      handlers: WITH_HANDLERS ? exampleHandlers : undefined,
+      logger: silentLogger,
+    })
+    await ensureSingleEndpoint(database, SECRET)
+    const app = createWebhookApp({ engine, database, singleProject: true, logger: silentLogger })
+    return startWebhookServer(app, { port: 0, hostname: '127.0.0.1', bodyLimit: 262144 })
+  })()
+  try {
+    const url = new URL('/webhook', server.url)
+    await drive(url, WARMUP, 'warm')
+    const r = await drive(url, REQUESTS, 'run')
+    return {
+      driver,
+      requests: r.done,
+      'req/s': Math.round(r.done / r.seconds),
+      'p50 ms': Number(percentile(r.latencies, 50).toFixed(1)),
+      'p90 ms': Number(percentile(r.latencies, 90).toFixed(1)),
+      'p99 ms': Number(percentile(r.latencies, 99).toFixed(1)),
+      'max ms': Number(percentile(r.latencies, 100).toFixed(1)),
+      'non-200': [...r.failures].map(([s, n]) => `${s}x${n}`).join(' ') || '0',
+    }
+  } finally {
+    await server.stop()
+    await database.drop()
+  }
+}
+
+console.log(
+  `ingest: ${REQUESTS} distinct incoming_message POSTs, ${CONCURRENCY} concurrent connections, ` +
+    `handlers: ${WITH_HANDLERS ? 'example' : 'none'}, Bun ${Bun.version}`,
+)
+const results = []
+for (const driver of DRIVERS) results.push(await benchDriver(driver))
+console.table(results)
