@@ -248,6 +248,14 @@ describe('decoding rules', () => {
     expect('time_sent' in e).toBe(false)
   })
 
+  test('an empty number in a record is absent too', () => {
+    const e = as(
+      decodeOk('event=send_broadcast&id=BC1&status_counts[sent]=3&status_counts[failed]='),
+      'send_broadcast',
+    )
+    expect(json(e.status_counts)).toEqual({ sent: 3 })
+  })
+
   test('unknown future enumeration values are kept as strings', () => {
     const e = as(
       decodeOk('event=incoming_message&id=SM1&message_type=rcs&status=weird'),

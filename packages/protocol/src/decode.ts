@@ -107,7 +107,10 @@ function buildConverter(schema: TSchema): Converter | null {
       return (v) => {
         if (!isPlainObject(v)) return v
         const out = Object.create(null) as Record<string, unknown>
-        for (const k of Object.keys(v)) out[k] = conv(v[k])
+        for (const k of Object.keys(v)) {
+          const converted = conv(v[k])
+          if (converted !== undefined) out[k] = converted
+        }
         return out
       }
     }
