@@ -1,0 +1,150 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AdminConfigError, loadAdminConfig, publicUrlProblem } from './config'
+import { decryptSecret, encryptSecret, importMasterKey, loadMasterKey } from './crypto'
+
+const KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))
+
+describe('loadAdminConfig', () => {
+  test('defaults: 127.0.0.1:8081, Telerivet API, nothing else required', () => {
+    expect(loadAdminConfig({})).toEqual({
+      port: 8081,
+      host: '127.0.0.1',
+      publicUrl: undefined,
+      telerivetApiUrl: 'https://api.telerivet.com/v1',
+      adminToken: undefined,
+      masterKey: undefined,
+    })
+  })
+
+  test('reads every variable and trims trailing slashes', () => {
+    const c = loadAdminConfig({
+      ADMIN_PORT: '9090',
+      ADMIN_HOST: '0.0.0.0',
+      TELEHOOK_PUBLIC_URL: 'https://hooks.example.com/',
+      TELERIVET_API_URL: 'http://127.0.0.1:8090/v1/',
+      TELEHOOK_ADMIN_TOKEN: 'a-long-enough-token',
+      TELEHOOK_MASTER_KEY: KEY,
+    })
+    expect(c).toEqual({
+      port: 9090,
+      host: '0.0.0.0',
+      publicUrl: 'https://hooks.example.com',
+      telerivetApiUrl: 'http://127.0.0.1:8090/v1',
+      adminToken: 'a-long-enough-token',
+      masterKey: KEY,
+    })
+  })
+
+  test('one clear line per bad value, all at once', () => {
+    let err: unknown
+    try {
+      loadAdminConfig({
+        ADMIN_PORT: '80a',
+        TELEHOOK_PUBLIC_URL: 'hooks.example.com',
+        TELERIVET_API_URL: 'ftp://x',
+        TELEHOOK_ADMIN_TOKEN: 'short',
+        TELEHOOK_MASTER_KEY: btoa('too short'),
+      })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(AdminConfigError)
+    const lines = (err as AdminConfigError).problems
+    expect(lines.length).toBe(5)
+    for (const [i, name] of [
+      'ADMIN_PORT',
+      'TELEHOOK_PUBLIC_URL',
+      'TELERIVET_API_URL',
+      'TELEHOOK_ADMIN_TOKEN',
+      'TELEHOOK_MASTER_KEY',
+    ].entries()) {
+      expect(lines[i]).toStartWith(name)
+      expect(lines[i]).not.toContain('\n')
+    }
+    expect(() => loadAdminConfig({ ADMIN_PORT: '70000' })).toThrow('ADMIN_PORT')
+  })
+
+  test('public URL rule: https, or http on a port Telerivet accepts', () => {
+    for (const ok of [
+      'https://h.example.com',
+      'https://h.example.com:8443',
+      'http://h.example.com',
+      'http://127.0.0.1:8000',
+      'http://h:8080/base',
+      'http://h:8443',
+    ]) {
+      expect(publicUrlProblem(ok)).toBeNull()
+    }
+    expect(publicUrlProblem('http://h:3000')).toContain('port 3000')
+    // The spec's port rule holds for https as well.
+    expect(publicUrlProblem('https://h:9443')).toContain('port 9443')
+    expect(publicUrlProblem('ftp://h')).toContain('http or https')
+    expect(publicUrlProblem('nope')).toContain('not a URL')
+  })
+})
+
+describe('master key and API key encryption', () => {
+  const dirs: string[] = []
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  })
+
+  test('AES-GCM round trip; a fresh IV each time; tampering and the wrong key fail', async () => {
+    const key = await importMasterKey(KEY)
+    const a = await encryptSecret(key, 'api-key-123')
+    const b = await encryptSecret(key, 'api-key-123')
+    expect(a).not.toBe(b)
+    expect(a).not.toContain('api-key-123')
+    expect(await decryptSecret(key, a)).toBe('api-key-123')
+    const other = await importMasterKey(btoa(String.fromCharCode(...new Uint8Array(32).fill(8))))
+    await expect(decryptSecret(other, a)).rejects.toThrow()
+    const bytes = Uint8Array.from(atob(a), (c) => c.charCodeAt(0))
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1
+    await expect(decryptSecret(key, btoa(String.fromCharCode(...bytes)))).rejects.toThrow()
+  })
+
+  test('TELEHOOK_MASTER_KEY wins; a bad one is refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'telehook-admin-'))
+    dirs.push(dir)
+    const key = await loadMasterKey({ env: { TELEHOOK_MASTER_KEY: KEY }, dataDir: dir })
+    const ct = await encryptSecret(key, 'x')
+    expect(await decryptSecret(await importMasterKey(KEY), ct)).toBe('x')
+    await expect(stat(join(dir, 'master.key'))).rejects.toThrow()
+    await expect(
+      loadMasterKey({ env: { TELEHOOK_MASTER_KEY: 'abc' }, dataDir: dir }),
+    ).rejects.toThrow('TELEHOOK_MASTER_KEY')
+  })
+
+  test('without the variable a key file is created once, mode 0600, and reused', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'telehook-admin-')), 'data')
+    dirs.push(dir)
+    const k1 = await loadMasterKey({ env: {}, dataDir: dir })
+    const path = join(dir, 'master.key')
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    const content = (await readFile(path, 'utf8')).trim()
+    expect(Uint8Array.from(atob(content), (c) => c.charCodeAt(0)).length).toBe(32)
+    const ct = await encryptSecret(k1, 'survives a restart')
+    const k2 = await loadMasterKey({ env: {}, dataDir: dir })
+    expect(await decryptSecret(k2, ct)).toBe('survives a restart')
+    expect((await readFile(path, 'utf8')).trim()).toBe(content)
+  })
+})
+
+describe('main.ts', () => {
+  test('a bad configuration stops the process with one line per variable', async () => {
+    const proc = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
+      env: { PATH: process.env.PATH ?? '', ADMIN_PORT: 'eighty', TELEHOOK_MASTER_KEY: 'nope' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
+    expect(code).toBe(1)
+    const lines = err.trim().split('\n')
+    expect(lines.length).toBe(2)
+    expect(lines[0]).toStartWith('ADMIN_PORT')
+    expect(lines[1]).toStartWith('TELEHOOK_MASTER_KEY')
+  })
+})
