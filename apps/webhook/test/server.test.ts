@@ -1,0 +1,207 @@
+/**
+ * The runtime pieces: bootWebhook (database, engine, endpoint, worker, server) and its orderly
+ * stop, the single-project secret, handler modules, and main.ts as a process.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
+import { defineHandlers, reply } from '@telehook/protocol'
+import { sql } from 'drizzle-orm'
+import { loadWebhookConfig } from '../src/config'
+import { bootWebhook, loadHandlers, resolveSingleSecret, sampleCurl } from '../src/server'
+import { captureLogger, eventsOf, FORM, form, newId, rows } from './helpers'
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'telehook-webhook-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('resolveSingleSecret', () => {
+  test('env first; else generated once into the data folder (0600) and reused', async () => {
+    const dataDir = join(dir, 'secret-test')
+    const fromEnv = await resolveSingleSecret(
+      loadWebhookConfig({ TELEHOOK_SECRET: 'from-the-env', TELEHOOK_DATA_DIR: dataDir }),
+    )
+    expect(fromEnv).toMatchObject({ secret: 'from-the-env', source: 'env' })
+
+    const config = loadWebhookConfig({ TELEHOOK_DATA_DIR: dataDir })
+    const first = await resolveSingleSecret(config)
+    expect(first.source).toBe('generated')
+    expect(first.secret.length).toBeGreaterThanOrEqual(32)
+    expect(((await stat(first.file)).mode & 0o777).toString(8)).toBe('600')
+    const second = await resolveSingleSecret(config)
+    expect(second).toEqual({ ...first, source: 'file' })
+  })
+
+  test('the sample curl carries the secret in clear only when it was just generated', () => {
+    const base = { secret: 'S3cr3t-generated-value', file: '/data/webhook-secret' }
+    expect(sampleCurl('http://127.0.0.1:8000', { ...base, source: 'generated' })).toContain(
+      "--data-urlencode 'secret=S3cr3t-generated-value'",
+    )
+    const fromEnv = sampleCurl('http://127.0.0.1:8000', { ...base, source: 'env' })
+    expect(fromEnv).toContain('"secret=$TELEHOOK_SECRET"')
+    expect(fromEnv).not.toContain(base.secret)
+    const fromFile = sampleCurl('http://127.0.0.1:8000', { ...base, source: 'file' })
+    expect(fromFile).toContain("$(cat '/data/webhook-secret')")
+    expect(fromFile).toContain("curl -i -X POST 'http://127.0.0.1:8000/webhook'")
+  })
+})
+
+describe('loadHandlers', () => {
+  test('takes the default export of a module file, refuses anything else', async () => {
+    const good = join(dir, 'good-handlers.ts')
+    await writeFile(
+      good,
+      "export default { sync: { incoming_message: () => ({ messages: [{ content: 'mine' }] }) } }\n",
+    )
+    const handlers = await loadHandlers(good)
+    expect(typeof handlers.sync?.incoming_message).toBe('function')
+    const bad = join(dir, 'bad-handlers.ts')
+    await writeFile(bad, 'export const x = 1\n')
+    await expect(loadHandlers(bad)).rejects.toThrow('must export default defineHandlers')
+  })
+})
+
+describe.skipIf(!TEST_DRIVERS.includes('postgres'))('bootWebhook on PostgreSQL', () => {
+  test('serves the single-project endpoint, then drains a request in flight on stop', async () => {
+    const owner = await openTestDb('postgres')
+    try {
+      const [row] = await rows<{ name: string }>(owner, sql`select current_database() as name`)
+      const url = new URL(TEST_DATABASE_URL)
+      url.pathname = `/${row?.name}`
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let started: () => void = () => {}
+      const handlerStarted = new Promise<void>((resolve) => {
+        started = resolve
+      })
+      const handlers = defineHandlers({
+        sync: {
+          async incoming_message(message) {
+            if (message.content === 'wait') {
+              started()
+              await gate
+            }
+            return reply()
+              .message({ content: `got ${message.content}` })
+              .build()
+          },
+        },
+      })
+      const config = loadWebhookConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: url.toString(),
+        TELEHOOK_DATA_DIR: join(dir, 'boot'),
+        TELEHOOK_SECRET: 'boot-secret-123456',
+      })
+      const service = await bootWebhook(config, { logger: captureLogger(), handlers })
+      const endpoint = new URL('/webhook', service.server.url)
+      const send = (id: string, content: string) =>
+        fetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': FORM },
+          body: form({ event: 'incoming_message', id, content, secret: 'boot-secret-123456' }),
+        })
+      const quick = await send(newId('SM'), 'hi')
+      expect(quick.status).toBe(200)
+      expect(await quick.json()).toEqual({ messages: [{ content: 'got hi' }] })
+
+      const slowId = newId('SM')
+      const inFlight = send(slowId, 'wait')
+      await handlerStarted
+      const stopping = service.stop()
+      release()
+      const slow = await inFlight
+      expect(slow.status).toBe(200)
+      expect(await slow.json()).toEqual({ messages: [{ content: 'got wait' }] })
+      await stopping
+      expect(await eventsOf(owner, slowId)).toHaveLength(1)
+      await expect(send(newId('SM'), 'late')).rejects.toThrow()
+    } finally {
+      await owner.drop()
+    }
+  })
+})
+
+describe('main.ts as a process', () => {
+  test('a bad variable: one line naming it, exit code 2', async () => {
+    const proc = Bun.spawn(['bun', 'run', 'src/main.ts'], {
+      cwd: join(import.meta.dir, '..'),
+      env: { ...process.env, PORT: 'eighty', TELEHOOK_DEADLINE_MS: '99999' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const code = await proc.exited
+    const err = await new Response(proc.stderr).text()
+    expect(code).toBe(2)
+    const lines = err.trim().split('\n')
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toStartWith('telehook-webhook: PORT: ')
+    expect(lines[1]).toStartWith('telehook-webhook: TELEHOOK_DEADLINE_MS: ')
+  })
+
+  test.skipIf(!TEST_DRIVERS.includes('postgres'))(
+    'starts, prints a curl that gets a 200, stops cleanly on SIGTERM',
+    async () => {
+      const owner = await openTestDb('postgres')
+      try {
+        const [row] = await rows<{ name: string }>(owner, sql`select current_database() as name`)
+        const url = new URL(TEST_DATABASE_URL)
+        url.pathname = `/${row?.name}`
+        const dataDir = join(dir, 'main')
+        const proc = Bun.spawn(['bun', 'run', 'src/main.ts'], {
+          cwd: join(import.meta.dir, '..'),
+          env: {
+            ...process.env,
+            PORT: '0',
+            HOST: '127.0.0.1',
+            DATABASE_URL: url.toString(),
+            TELEHOOK_DATA_DIR: dataDir,
+            TELEHOOK_SECRET: '',
+          },
+          stdout: 'pipe',
+          stderr: 'pipe',
+        })
+        const banner = await readUntil(proc.stderr, /\n\n$/)
+        const secret = (await readFile(join(dataDir, 'webhook-secret'), 'utf8')).trim()
+        expect(banner).toContain(
+          `Generated webhook secret (shown once, kept in ${dataDir}/webhook-secret): ${secret}`,
+        )
+        const curl = banner.slice(banner.indexOf('curl '))
+        const run = Bun.spawn(['bash', '-c', curl.replace('curl -i', 'curl -s -i')], {
+          stdout: 'pipe',
+        })
+        const out = await new Response(run.stdout).text()
+        expect(await run.exited).toBe(0)
+        expect(out).toMatch(/^HTTP\/1\.1 200/)
+        expect(out).toContain("Hi! What's your name?")
+        proc.kill('SIGTERM')
+        expect(await proc.exited).toBe(0)
+        expect(await eventsOf(owner, 'SMtelehooksample0001')).toHaveLength(1)
+      } finally {
+        await owner.drop()
+      }
+    },
+  )
+})
+
+async function readUntil(stream: ReadableStream<Uint8Array>, end: RegExp): Promise<string> {
+  const reader = stream.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  while (!end.test(text)) {
+    const { done, value } = await reader.read()
+    if (done) break
+    text += decoder.decode(value, { stream: true })
+  }
+  reader.releaseLock()
+  return text
+}
