@@ -236,6 +236,18 @@ export default defineHandlers({
       const res = await post(running, incomingMessage('SMbinary00000000003', 'echo-secret', 'ping'))
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ messages: [{ content: 'Echo: ping' }] })
+      // The simulator inside the same binary plays Telerivet against it.
+      const sim = await run(dir, [
+        'sim',
+        'send',
+        '--url',
+        `${running.webhook}/webhook`,
+        '--secret',
+        'echo-secret',
+        'from the simulator',
+      ])
+      expect(sim.code).toBe(0)
+      expect(sim.stdout).toContain('Echo: from the simulator')
       expect(await running.stop()).toBe(0)
 
       const broken = await run(dir, ['serve', '--handlers', './missing.ts'])

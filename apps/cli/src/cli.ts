@@ -53,11 +53,8 @@ export async function runCli(
       }
       case 'sim': {
         // Loaded on demand: serving never pays for the simulator.
-        const simulator = (await import('@telehook/simulator')) as {
-          runSimCli?: (argv: string[]) => Promise<number | undefined>
-        }
-        if (!simulator.runSimCli) throw new Error('this build has no simulator command')
-        return (await simulator.runSimCli(command.argv)) ?? 0
+        const { runSimCli } = await import('@telehook/simulator/cli')
+        return await runSimCli(command.argv, { out: io.out, err: io.err })
       }
       case 'serve': {
         const server = await startServer(resolveServeConfig(command.args), io)

@@ -1,0 +1,72 @@
+import { describe, expect, test } from 'bun:test'
+import { parseCommand, UsageError } from '../src/args.ts'
+import { resolveServeConfig } from '../src/config.ts'
+
+function resolve(argv: string[], env: Record<string, string> = {}) {
+  const command = parseCommand(['serve', ...argv], env)
+  if (command.kind !== 'serve') throw new Error(command.kind)
+  return resolveServeConfig(command.args)
+}
+
+function problem(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    resolve(argv, env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError)
+    return (error as Error).message
+  }
+  throw new Error('expected a usage error')
+}
+
+describe('resolveServeConfig', () => {
+  test('defaults: PGlite in ./.telehook, ports 8000 and 8081, the example handlers', () => {
+    const c = resolve([])
+    expect(c.db).toEqual({ databaseUrl: null, dataDir: './.telehook' })
+    expect(c.webhook.port).toBe(8000)
+    expect(c.admin?.port).toBe(8081)
+    expect(c.admin?.host).toBe('127.0.0.1')
+    expect(c.handlers).toBe('example')
+    expect(c.worker).toBe(true)
+  })
+
+  test('flags and environment reach both apps', () => {
+    const c = resolve(
+      ['--port', '9000', '--database-url', 'postgres://h/db', '--handlers', 'none'],
+      {
+        ADMIN_PORT: '9001',
+        TELERIVET_API_URL: 'http://127.0.0.1:8088/v1',
+      },
+    )
+    expect(c.webhook.port).toBe(9000)
+    expect(c.db.databaseUrl).toBe('postgres://h/db')
+    expect(c.handlers).toBe('none')
+    expect(c.admin?.port).toBe(9001)
+    expect(c.admin?.telerivetApiUrl).toBe('http://127.0.0.1:8088/v1')
+  })
+
+  test('a bad value is named by the flag that set it, else by its variable', () => {
+    expect(problem(['--port', 'abc'])).toStartWith('--port (PORT): ')
+    expect(problem([], { PORT: 'abc' })).toStartWith('PORT: ')
+    expect(problem(['--admin-port', '70000'])).toStartWith('--admin-port (ADMIN_PORT)')
+  })
+
+  test('every bad value is reported, on one line', () => {
+    const message = problem(['--port', 'x'], { TELEHOOK_BODY_LIMIT: 'big', ADMIN_PORT: 'y' })
+    expect(message).not.toContain('\n')
+    for (const name of ['PORT', 'TELEHOOK_BODY_LIMIT', 'ADMIN_PORT'])
+      expect(message).toContain(name)
+  })
+
+  test('secrets are never echoed in errors', () => {
+    const message = problem([], { TELEHOOK_SECRET: 'short', DATABASE_URL: 'mysql://u:hunter2@h/d' })
+    expect(message).toContain('TELEHOOK_SECRET')
+    expect(message).toContain('DATABASE_URL')
+    expect(message).not.toContain('short')
+    expect(message).not.toContain('hunter2')
+  })
+
+  test('--no-admin skips the admin settings entirely', () => {
+    const c = resolve(['--no-admin'], { ADMIN_PORT: 'not-a-port' })
+    expect(c.admin).toBeNull()
+  })
+})
