@@ -50,13 +50,14 @@ for (const driver of TEST_DRIVERS) {
   describe(`webhook ingestion on ${driver}`, () => {
     let database: Awaited<ReturnType<typeof openTestDb>>
     let app: WebhookApp
+    let engine: ReturnType<typeof createEngine>
     let hookId: string
     const logger = captureLogger()
     const metrics = createMetrics()
 
     beforeAll(async () => {
       database = await openTestDb(driver)
-      const engine = createEngine({ database, handlers, handlerTimeoutMs: 300, logger })
+      engine = createEngine({ database, handlers, handlerTimeoutMs: 300, logger })
       await ensureSingleEndpoint(database, SECRET)
       const hook = await createEndpoint(database, { kind: 'service', secret: HOOK_SECRET })
       hookId = hook.id
@@ -270,6 +271,27 @@ for (const driver of TEST_DRIVERS) {
         expect(await res.text()).toBe('Invalid webhook secret')
       }
       expect(await countEvents(database)).toBe(before)
+    })
+
+    test('a disabled endpoint answers 403 with its right secret, and stores nothing', async () => {
+      const disabled = await createEndpoint(database, { kind: 'service', secret: HOOK_SECRET })
+      const first = newId('SM')
+      const ok = await app.handle(
+        post(`/hooks/${disabled.id}`, incoming(first, { secret: HOOK_SECRET })),
+      )
+      expect(ok.status).toBe(200)
+      await rows(
+        database,
+        sql`update telehook.endpoints set disabled_at = now() where id = ${disabled.id}`,
+      )
+      engine.invalidateEndpoint(disabled.id)
+      const id = newId('SM')
+      const res = await app.handle(
+        post(`/hooks/${disabled.id}`, incoming(id, { secret: HOOK_SECRET })),
+      )
+      expect(res.status).toBe(403)
+      expect(await res.text()).toBe('Invalid webhook secret')
+      expect(await eventsOf(database, id)).toEqual([])
     })
 
     test('bad input: 413, 415 and 400, nothing stored', async () => {
@@ -506,6 +528,19 @@ for (const driver of TEST_DRIVERS) {
           body: incoming(newId('SM'), { secret: WRONG_SECRET }),
         })
         expect(forbidden.status).toBe(403)
+        const tooBig = await fetch(new URL('/webhook', server.url), {
+          method: 'POST',
+          headers: { 'content-type': FORM },
+          body: incoming(newId('SM'), { content: 'x'.repeat(270 * 1024) }),
+        })
+        expect(tooBig.status).toBe(413)
+        // Far past the limit, Bun's own cap refuses it before the app reads a byte.
+        const huge = await fetch(new URL('/webhook', server.url), {
+          method: 'POST',
+          headers: { 'content-type': FORM },
+          body: incoming(newId('SM'), { content: 'x'.repeat(2 * 1024 * 1024) }),
+        })
+        expect(huge.status).toBe(413)
       } finally {
         await server.stop()
       }
