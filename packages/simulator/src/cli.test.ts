@@ -221,3 +221,35 @@ describe('runSimCli against real webhooks', () => {
     }
   })
 })
+
+describe('the sim process', () => {
+  test('chat reads piped stdin to its end, echoing the turns, and exits 0', async () => {
+    const rx = socketReceiver((r) => reply({ messages: [{ content: `re: ${r.form.content}` }] }))
+    try {
+      const proc = Bun.spawn(
+        [process.execPath, 'run', 'src/cli.ts', 'chat', '--url', `${rx.url}/h`, '--secret', 's'],
+        { cwd: `${import.meta.dir}/..`, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' },
+      )
+      proc.stdin.write('one\ntwo\n')
+      await proc.stdin.end()
+      const [code, stdout] = await Promise.all([proc.exited, new Response(proc.stdout).text()])
+      expect(code).toBe(0)
+      expect(
+        stdout.split('\n').filter((l) => l.startsWith('you>') || l.startsWith('bot>')),
+      ).toEqual(['you> one', 'bot> re: one', 'you> two', 'bot> re: two'])
+    } finally {
+      rx.stop()
+    }
+  })
+
+  test('a bad flag prints one line and exits 2', async () => {
+    const proc = Bun.spawn([process.execPath, 'run', 'src/cli.ts', '--prot', '1'], {
+      cwd: `${import.meta.dir}/..`,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n')).toEqual(['sim: unknown option --prot (see --help)'])
+  })
+})

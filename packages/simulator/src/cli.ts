@@ -415,18 +415,44 @@ async function talk(args: MessageArgs, io: CliIo): Promise<number> {
   }
 }
 
+/**
+ * The terminal's lines. Events feed a queue (not `for await` over readline) so that input that
+ * ends while a webhook is still answering, as a pipe does, never prompts a closed interface.
+ */
 async function* stdinLines(): AsyncIterable<string> {
-  const rl = createInterface({
-    input: process.stdin,
-    output: process.stdout,
-    terminal: process.stdin.isTTY,
-  })
+  const tty = process.stdin.isTTY === true
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty })
   rl.setPrompt('you> ')
-  rl.prompt()
+  const queue: string[] = []
+  let closed = false
+  let wake: (() => void) | null = null
+  rl.on('line', (line) => {
+    queue.push(line)
+    wake?.()
+  })
+  rl.on('close', () => {
+    closed = true
+    wake?.()
+  })
+  const prompt = () => {
+    if (tty && !closed) rl.prompt()
+  }
   try {
-    for await (const line of rl) {
-      yield line
-      rl.prompt()
+    prompt()
+    for (;;) {
+      const line = queue.shift()
+      if (line !== undefined) {
+        // Piped input is not echoed by a terminal: show it so the transcript reads as a chat.
+        if (!tty) process.stdout.write(`you> ${line}\n`)
+        yield line
+        prompt()
+        continue
+      }
+      if (closed) return
+      await new Promise<void>((resolve) => {
+        wake = resolve
+      })
+      wake = null
     }
   } finally {
     rl.close()

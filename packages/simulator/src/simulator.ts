@@ -834,12 +834,20 @@ export class Simulator {
       Partial<Message>,
   ): Message {
     const t = seconds(this.now())
+    // Keys in Telerivet's documented order; `fields` then overrides values, not positions.
     const m: Message = {
       id: newId('SM'),
+      direction: fields.direction,
+      status: fields.status,
+      message_type: fields.message_type,
+      source: fields.source,
       time_created: t,
       time_sent: null,
       time_updated: t,
       time_clicked: null,
+      from_number: fields.from_number,
+      to_number: fields.to_number,
+      content: fields.content,
       starred: false,
       simulated: true,
       label_ids: [],
@@ -864,12 +872,15 @@ export class Simulator {
       media: [],
       mms_parts: [],
       service_id: null,
+      phone_id: fields.phone_id,
+      contact_id: fields.contact_id,
       route_id: fields.phone_id,
       broadcast_id: null,
       scheduled_id: null,
       user_id: null,
-      ...fields,
+      project_id: fields.project_id,
     }
+    Object.assign(m, fields)
     this.messagesById.set(m.id, m)
     const c = this.contactsById.get(m.contact_id)
     if (c !== undefined) {
