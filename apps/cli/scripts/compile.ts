@@ -31,7 +31,6 @@ export async function compile({
       'build',
       '--compile',
       '--minify',
-      '--sourcemap',
       `--target=${target}`,
       join(here, '..', 'src', 'main.ts'),
       '--outfile',
