@@ -3,20 +3,25 @@
  * socket at 50 concurrent connections, each answered only after its durable commit. Reports
  * requests/s and p50/p90/p99 latency on PostgreSQL (a fresh database) and on PGlite.
  *
- * Env: BENCH_REQUESTS (default 4000), BENCH_CONCURRENCY (50), BENCH_DRIVERS ("postgres,pglite"),
+ * A third row, `stub`, answers from an engine that stores nothing: the ceiling of the HTTP layer
+ * (socket, body read, form parse, routing, logging) on this machine, for comparison.
+ *
+ * Env: BENCH_REQUESTS (default 4000), BENCH_CONCURRENCY (50), BENCH_DRIVERS ("postgres,pglite,stub"),
  * BENCH_HANDLERS ("example" or "none"). Bounded: stops after BENCH_REQUESTS or 120 s per driver.
  */
+import type { Database } from '@telehook/db'
 import { openTestDb, type TestDriver } from '@telehook/db/testing'
-import { createEngine, ensureSingleEndpoint, silentLogger } from '@telehook/engine'
+import { createEngine, type Engine, ensureSingleEndpoint, silentLogger } from '@telehook/engine'
 import { createWebhookApp } from '../src/app'
 import exampleHandlers from '../src/example-handlers'
 import { startWebhookServer } from '../src/server'
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50)
-const DRIVERS = (process.env.BENCH_DRIVERS ?? 'postgres,pglite')
+type BenchDriver = TestDriver | 'stub'
+const DRIVERS = (process.env.BENCH_DRIVERS ?? 'postgres,pglite,stub')
   .split(',')
-  .map((d) => d.trim()) as TestDriver[]
+  .map((d) => d.trim()) as BenchDriver[]
 const WITH_HANDLERS = (process.env.BENCH_HANDLERS ?? 'example') === 'example'
 const WARMUP = 200
 const TIME_LIMIT_MS = 120_000
@@ -74,18 +79,53 @@ async function drive(url: URL, count: number, run: string) {
   return { done: latencies.length, seconds, latencies, failures }
 }
 
-async function benchDriver(driver: TestDriver) {
-  const database = await openTestDb(driver)
-  const server = await (async () => {
-    const engine = createEngine({
-      database,
-      handlers: WITH_HANDLERS ? exampleHandlers : undefined,
-      logger: silentLogger,
-    })
-    await ensureSingleEndpoint(database, SECRET)
-    const app = createWebhookApp({ engine, database, singleProject: true, logger: silentLogger })
-    return startWebhookServer(app, { port: 0, hostname: '127.0.0.1', bodyLimit: 262144 })
-  })()
+/** An engine that authenticates and 'stores' without a database: the HTTP layer alone. */
+function stubEngine(): { engine: Engine; database: Database & { drop(): Promise<void> } } {
+  let n = 0
+  const engine: Engine = {
+    async authenticate(id, secret) {
+      return id === 'default' && secret === SECRET ? { id, kind: 'single', projectId: null } : null
+    },
+    async ingest(_endpoint, form) {
+      n += 1
+      return {
+        outcome: 'stored',
+        eventId: String(n),
+        event: 'incoming_message',
+        telerivetId: typeof form.id === 'string' ? form.id : null,
+        valid: true,
+        reply: { messages: [{ content: "Hi! What's your name?" }] },
+        handlerError: null,
+      }
+    },
+    invalidateEndpoint() {},
+  }
+  const database = {
+    db: undefined as never,
+    driver: 'pglite' as const,
+    ping: async () => {},
+    close: async () => {},
+    drop: async () => {},
+  }
+  return { engine, database }
+}
+
+async function benchDriver(driver: BenchDriver) {
+  const { engine, database } =
+    driver === 'stub'
+      ? stubEngine()
+      : await (async () => {
+          const database = await openTestDb(driver)
+          await ensureSingleEndpoint(database, SECRET)
+          const engine = createEngine({
+            database,
+            handlers: WITH_HANDLERS ? exampleHandlers : undefined,
+            logger: silentLogger,
+          })
+          return { engine, database }
+        })()
+  const app = createWebhookApp({ engine, database, singleProject: true, logger: silentLogger })
+  const server = startWebhookServer(app, { port: 0, hostname: '127.0.0.1', bodyLimit: 262144 })
   try {
     const url = new URL('/webhook', server.url)
     await drive(url, WARMUP, 'warm')

@@ -93,6 +93,14 @@ function isFormContentType(header: string | null): boolean {
 
 /** Reads at most `limit` bytes, whatever Content-Length claims (it may be absent or wrong). */
 async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  if (request.headers.has('content-length')) {
+    // Declared and within the limit (checked before): one read, then the actual size is checked.
+    const bytes = new Uint8Array(await request.arrayBuffer())
+    if (bytes.byteLength > limit) {
+      throw new WebhookError('body_too_large', `body over ${limit} bytes`)
+    }
+    return bytes
+  }
   const stream = request.body
   if (!stream) return new Uint8Array(0)
   const reader = stream.getReader()
