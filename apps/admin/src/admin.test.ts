@@ -111,6 +111,21 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
           error: { code: 'unauthorized', message: 'Missing or invalid token' },
         })
       }
+      // Checked before parsing and validation: a bad body or an unknown route is still a 401.
+      for (const [method, path, body] of [
+        ['POST', '/v1/projects', '{"project_id": 5'],
+        ['POST', '/v1/projects', '{"project_id": 5}'],
+        ['GET', '/v1/no-such-route', undefined],
+      ] as const) {
+        const res = await app.handle(
+          new Request(`http://admin.local${path}`, {
+            method,
+            headers: { 'content-type': 'application/json' },
+            ...(body ? { body } : {}),
+          }),
+        )
+        expect(res.status).toBe(401)
+      }
       // The same answer for an existing and a missing object.
       const a = await app.handle(
         new Request('http://admin.local/v1/events/00000000-0000-0000-0000-000000000000'),

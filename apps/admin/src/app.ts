@@ -221,27 +221,6 @@ export function createAdminApp(deps: AdminDeps) {
   }
 
   const api = new Elysia({ name: 'telehook-admin-v1', prefix: '/v1' })
-    .onBeforeHandle(async ({ request }) => {
-      const who = await verifyAdminToken(
-        database,
-        deps.adminToken,
-        bearerToken(request.headers.get('authorization')),
-      )
-      // One answer for missing, malformed and wrong tokens, before any data is read.
-      if (!who) {
-        return new Response(
-          JSON.stringify({ error: { code: 'unauthorized', message: 'Missing or invalid token' } }),
-          {
-            status: 401,
-            headers: {
-              'content-type': 'application/json',
-              'www-authenticate': 'Bearer realm="telehook-admin"',
-            },
-          },
-        )
-      }
-    })
-
     // ---- projects ----
     .post(
       '/projects',
@@ -814,72 +793,99 @@ export function createAdminApp(deps: AdminDeps) {
       },
     )
 
-  return new Elysia({ name: 'telehook-admin' })
-    .use(
-      openapi({
-        path: '/docs',
-        documentation: {
-          info: {
-            title: 'Telehook admin API',
-            version: '0.1.0',
-            description:
-              'Onboard Telerivet projects, create their webhook services, read stored events. ' +
-              'Every /v1 route needs Authorization: Bearer <token>.',
+  return (
+    new Elysia({ name: 'telehook-admin' })
+      .use(
+        openapi({
+          path: '/docs',
+          documentation: {
+            info: {
+              title: 'Telehook admin API',
+              version: '0.1.0',
+              description:
+                'Onboard Telerivet projects, create their webhook services, read stored events. ' +
+                'Every /v1 route needs Authorization: Bearer <token>.',
+            },
+            components: {
+              securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+            },
+            security: [{ bearer: [] }],
           },
-          components: {
-            securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-          },
-          security: [{ bearer: [] }],
-        },
-      }),
-    )
-    .model({ ErrorBody })
-    .error({ ApiError })
-    .onError(({ code, error, set, request }) => {
-      // By instance, not `code`: Elysia takes an error's own `code` field as its code.
-      if (error instanceof ApiError) {
-        set.status = error.httpStatus
-        if (error.httpStatus >= 500) {
-          log.error({
-            msg: 'request failed',
-            path: new URL(request.url).pathname,
-            code: error.code,
-          })
+        }),
+      )
+      // Before routing, parsing and validation: without a valid token nothing else is looked at,
+      // so a 401 is all an unauthenticated caller ever learns.
+      .onRequest(async ({ request }) => {
+        const path = new URL(request.url).pathname
+        if (path !== '/v1' && !path.startsWith('/v1/')) return
+        const who = await verifyAdminToken(
+          database,
+          deps.adminToken,
+          bearerToken(request.headers.get('authorization')),
+        )
+        if (!who) {
+          return new Response(
+            JSON.stringify({
+              error: { code: 'unauthorized', message: 'Missing or invalid token' },
+            }),
+            {
+              status: 401,
+              headers: {
+                'content-type': 'application/json',
+                'www-authenticate': 'Bearer realm="telehook-admin"',
+              },
+            },
+          )
         }
-        return error.toBody()
-      }
-      if (code === 'VALIDATION') {
-        // Never echo the rejected values: a body may hold an API key.
-        set.status = 400
-        const errors = error.all.map((e) => ({
-          path: 'path' in e && e.path ? String(e.path) : '',
-          message: 'message' in e && e.message ? String(e.message) : 'invalid',
-        }))
-        return {
-          error: {
-            code: 'invalid_request',
-            message: `Invalid ${error.type}: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`,
-            errors,
-          },
-        }
-      }
-      if (code === 'NOT_FOUND') {
-        set.status = 404
-        return { error: { code: 'not_found', message: 'No such route' } }
-      }
-      if (code === 'PARSE') {
-        set.status = 400
-        return { error: { code: 'invalid_json', message: 'The body is not valid JSON' } }
-      }
-      set.status = 500
-      log.error({
-        msg: 'unexpected error',
-        path: new URL(request.url).pathname,
-        error: error instanceof Error ? error.message : String(error),
       })
-      return { error: { code: 'internal', message: 'Internal error' } }
-    })
-    .use(api)
+      .model({ ErrorBody })
+      .error({ ApiError })
+      .onError(({ code, error, set, request }) => {
+        // By instance, not `code`: Elysia takes an error's own `code` field as its code.
+        if (error instanceof ApiError) {
+          set.status = error.httpStatus
+          if (error.httpStatus >= 500) {
+            log.error({
+              msg: 'request failed',
+              path: new URL(request.url).pathname,
+              code: error.code,
+            })
+          }
+          return error.toBody()
+        }
+        if (code === 'VALIDATION') {
+          // Never echo the rejected values: a body may hold an API key.
+          set.status = 400
+          const errors = error.all.map((e) => ({
+            path: 'path' in e && e.path ? String(e.path) : '',
+            message: 'message' in e && e.message ? String(e.message) : 'invalid',
+          }))
+          return {
+            error: {
+              code: 'invalid_request',
+              message: `Invalid ${error.type}: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`,
+              errors,
+            },
+          }
+        }
+        if (code === 'NOT_FOUND') {
+          set.status = 404
+          return { error: { code: 'not_found', message: 'No such route' } }
+        }
+        if (code === 'PARSE') {
+          set.status = 400
+          return { error: { code: 'invalid_json', message: 'The body is not valid JSON' } }
+        }
+        set.status = 500
+        log.error({
+          msg: 'unexpected error',
+          path: new URL(request.url).pathname,
+          error: error instanceof Error ? error.message : String(error),
+        })
+        return { error: { code: 'internal', message: 'Internal error' } }
+      })
+      .use(api)
+  )
 }
 
 /** The admin app's type, for composing it (e.g. in `telehook serve`). */
