@@ -3,8 +3,8 @@
  * PGlite's WebAssembly, its file bundle and the SQL migrations inside.
  *
  *   bun run compile                                   # bun-linux-x64 → dist/telehook
- *   bun run compile -- --target bun-linux-arm64       # → dist/telehook-bun-linux-arm64
- *   bun run compile -- --outfile /tmp/telehook
+ *   bun run compile -- -- --target bun-linux-arm64    # → dist/telehook-bun-linux-arm64 (via turbo)
+ *   bun run --cwd apps/cli compile --outfile /tmp/telehook
  */
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
