@@ -17,7 +17,6 @@ export {
   type Engine,
   type EngineOptions,
   type IngestResult,
-  JOBS_CHANNEL,
 } from './ingest'
 export { createJsonLogger, type Logger, silentLogger } from './logger'
 export { STATUS_RANK } from './projections'
@@ -28,3 +27,4 @@ export {
   type Worker,
   type WorkerOptions,
 } from './queue'
+export { type BatchOptions, JOBS_CHANNEL } from './store'

@@ -402,6 +402,68 @@ for (const driver of TEST_DRIVERS) {
       expect(await engine.authenticate('default', 'two')).toEqual(a)
     })
 
+    for (const batch of [false, { maxInflight: 2, maxSize: 8 }] as const) {
+      test(`50 concurrent copies with batch ${JSON.stringify(batch)}: one row, 50 same replies`, async () => {
+        const e = createEngine({ database, handlers, batch })
+        const id = `SMB${batch === false ? 'off' : 'on'}`
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => e.ingest(endpoint, incomingMessage(id))),
+        )
+        expect(results.filter((r) => r.outcome === 'stored')).toHaveLength(1)
+        expect(new Set(results.map((r) => JSON.stringify(r.reply))).size).toBe(1)
+        expect(new Set(results.map((r) => r.eventId)).size).toBe(1)
+        const [row] = await database.db
+          .select()
+          .from(events)
+          .where(eq(events.dedupeKey, `incoming_message:${id}`))
+        expect(row?.deliveryCount).toBe(50)
+      })
+    }
+
+    test('group commit: a row that fails does not sink the others in its batch', async () => {
+      // A trigger plays the bad row: any message whose content is 'poison' cannot be stored.
+      await database.db.execute(
+        sql.raw(`create function telehook.test_poison() returns trigger language plpgsql as $$
+          begin if new.content = 'poison' then raise exception 'poisoned row'; end if; return new; end $$`),
+      )
+      await database.db.execute(
+        sql.raw(`create trigger test_poison before insert on telehook.messages
+          for each row execute function telehook.test_poison()`),
+      )
+      try {
+        const e = createEngine({ database, batch: { maxInflight: 1, maxSize: 16 } })
+        const ids = Array.from({ length: 12 }, (_, i) => `SMP${i}`)
+        const results = await Promise.allSettled(
+          ids.map((id, i) =>
+            e.ingest(endpoint, incomingMessage(id, { content: i === 5 ? 'poison' : 'fine' })),
+          ),
+        )
+        expect(results.map((r) => r.status)).toEqual(
+          ids.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')),
+        )
+        const stored = await queryRows<{ id: string }>(
+          database.db,
+          sql`select telerivet_id as id from telehook.events where telerivet_id like 'SMP%' order by 1`,
+        )
+        expect(stored.map((r) => r.id).sort()).toEqual(ids.filter((_, i) => i !== 5).sort())
+        const msgs = await queryRows<{ n: number }>(
+          database.db,
+          sql`select count(*)::int as n from telehook.messages where id like 'SMP%'`,
+        )
+        expect(msgs[0]?.n).toBe(11)
+      } finally {
+        await database.db.execute(sql.raw('drop trigger test_poison on telehook.messages'))
+        await database.db.execute(sql.raw('drop function telehook.test_poison()'))
+      }
+    })
+
+    test('a NUL character is stored as U+FFFD instead of failing forever', async () => {
+      const r = await engine.ingest(endpoint, incomingMessage('SMNUL', { content: 'a\u0000b' }))
+      expect(r.outcome).toBe('stored')
+      const [m] = await database.db.select().from(messages).where(eq(messages.id, 'SMNUL'))
+      expect(m?.content).toBe('a\uFFFDb')
+    })
+
     test('deliveries are deduplicated per endpoint', async () => {
       const ep2 = await createEndpoint(database, { kind: 'service', secret: 'x' })
       const a = await engine.ingest(endpoint, incomingMessage('SM8'))

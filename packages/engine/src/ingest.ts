@@ -1,4 +1,4 @@
-import { type Database, type Db, events, jobs } from '@telehook/db'
+import { type Database, events } from '@telehook/db'
 import {
   type DecodeResult,
   decodeEvent,
@@ -12,10 +12,7 @@ import { sql } from 'drizzle-orm'
 import { dedupeKey } from './dedupe'
 import { createEndpointAuthenticator, type Endpoint } from './endpoints'
 import { errorMessage, type Logger, silentLogger } from './logger'
-import { applyProjections } from './projections'
-
-/** The channel on which the ingest transaction announces new jobs to workers. */
-export const JOBS_CHANNEL = 'telehook_jobs'
+import { type BatchOptions, createBatcher, type StoreItem, storeAlone } from './store'
 
 export interface EngineOptions {
   database: Database
@@ -25,6 +22,11 @@ export interface EngineOptions {
   logger?: Logger
   /** How long an endpoint and its secret hashes are cached (default 5000 ms). */
   endpointCacheMs?: number
+  /**
+   * Group commit of concurrent deliveries (default: on for PostgreSQL, off for PGlite); `false`
+   * gives every delivery its own transaction.
+   */
+  batch?: BatchOptions | false
 }
 
 export interface IngestResult {
@@ -54,7 +56,7 @@ export interface Engine {
 }
 
 /** What is stored for one delivery, before the database decides whether it is new. */
-interface Prepared {
+export interface Prepared {
   decoded: DecodeResult
   eventType: string | null
   telerivetId: string | null
@@ -65,7 +67,25 @@ interface Prepared {
   projectId: string | null
 }
 
-async function prepare(endpoint: Endpoint, form: FormObject): Promise<Prepared> {
+/**
+ * PostgreSQL cannot store U+0000 in `text` or `jsonb`; a form carrying one would fail forever
+ * and Telerivet would retry it for a day. It becomes U+FFFD, the replacement character.
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') {
+    return (value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value) as T
+  }
+  if (Array.isArray(value)) return value.map(withoutNul) as T
+  if (typeof value === 'object' && value !== null) {
+    const out = Object.create(null) as Record<string, unknown>
+    for (const [k, v] of Object.entries(value)) out[withoutNul(k)] = withoutNul(v)
+    return out as T
+  }
+  return value
+}
+
+async function prepare(endpoint: Endpoint, raw: FormObject): Promise<Prepared> {
+  const form = withoutNul(raw)
   const decoded = decodeEvent(form)
   const payload = (decoded.ok ? decoded.event : decoded.payload) as Record<string, unknown>
   const eventType = decoded.ok
@@ -85,74 +105,6 @@ async function prepare(endpoint: Endpoint, form: FormObject): Promise<Prepared> 
     errors: !decoded.ok && decoded.reason === 'invalid' ? decoded.errors : null,
     projectId: endpoint.projectId ?? (typeof payloadProject === 'string' ? payloadProject : null),
   }
-}
-
-/** jsonb wants plain JSON: the decoded objects have null prototypes and may hold `undefined`. */
-function toJson<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T
-}
-
-/**
- * Stores a prepared delivery in ONE transaction: the event row (the unique key decides between
- * concurrent copies), then — only for the copy that inserted — projections and jobs.
- */
-export async function storeEvent(
-  db: Db,
-  endpoint: Endpoint,
-  p: Prepared,
-  reply: WebhookReply | null,
-  handlerError: string | null,
-  asyncHandlers: ReadonlySet<string>,
-): Promise<{ id: string; reply: WebhookReply | null; inserted: boolean }> {
-  return db.transaction(async (txn) => {
-    const tx = txn as unknown as Db
-    const [row] = await tx
-      .insert(events)
-      .values({
-        endpointId: endpoint.id,
-        projectId: p.projectId,
-        event: p.eventType ?? '',
-        telerivetId: p.telerivetId,
-        dedupeKey: p.dedupeKey,
-        payload: toJson(p.payload),
-        reply: reply === null ? null : (toJson(reply) as Record<string, unknown>),
-        valid: p.valid,
-        errors: p.errors === null ? null : toJson(p.errors),
-        handlerError,
-      })
-      .onConflictDoUpdate({
-        target: [events.endpointId, events.dedupeKey],
-        set: {
-          deliveryCount: sql`${events.deliveryCount} + 1`,
-          lastReceivedAt: sql`now()`,
-        },
-      })
-      .returning({
-        id: events.id,
-        reply: events.reply,
-        // xmax is 0 only for a row this statement inserted (not one it updated on conflict).
-        inserted: sql<boolean>`(xmax = 0)`,
-      })
-    if (!row) throw new Error('event upsert returned nothing')
-    if (row.inserted && p.decoded.ok) {
-      await applyProjections(tx, p.decoded.event, row.id, p.projectId)
-      await enqueueJobs(tx, row.id, p.decoded.event, asyncHandlers)
-    }
-    return { id: row.id, reply: (row.reply as WebhookReply | null) ?? null, inserted: row.inserted }
-  })
-}
-
-/** Enqueues the async handler of the event's type, if any, and wakes the workers on commit. */
-export async function enqueueJobs(
-  tx: Db,
-  eventId: string,
-  event: TelerivetEvent,
-  asyncHandlers: ReadonlySet<string>,
-): Promise<number> {
-  if (!asyncHandlers.has(event.event)) return 0
-  await tx.insert(jobs).values({ eventId, handler: event.event })
-  await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, ${eventId})`)
-  return 1
 }
 
 /** The event types that have an async handler. */
@@ -214,6 +166,16 @@ export function createEngine(opts: EngineOptions): Engine {
   const timeoutMs = opts.handlerTimeoutMs ?? 3000
   const auth = createEndpointAuthenticator(database, opts.endpointCacheMs ?? 5000)
   const asyncTypes = asyncHandlerTypes(handlers)
+  // PGlite runs one transaction at a time and its cost is per statement, not per commit, so
+  // group commit only pays on PostgreSQL (shared fsyncs); it is on there unless disabled.
+  const batching = opts.batch ?? (database.driver === 'postgres' ? {} : false)
+  const store =
+    batching === false
+      ? (item: StoreItem) => storeAlone(database.db, item, asyncTypes)
+      : createBatcher(database.db, asyncTypes, {
+          maxSize: batching.maxSize ?? 64,
+          maxInflight: batching.maxInflight ?? 4,
+        })
 
   async function storedReply(endpointId: string, key: string) {
     const rows = await database.db
@@ -259,7 +221,7 @@ export function createEngine(opts: EngineOptions): Engine {
           }
         }
       }
-      const stored = await storeEvent(database.db, endpoint, p, reply, handlerError, asyncTypes)
+      const stored = await store({ endpoint, prepared: p, reply, handlerError })
       return {
         outcome: stored.inserted ? 'stored' : 'duplicate',
         eventId: stored.id,

@@ -6,9 +6,10 @@ import {
   type TelerivetEvent,
 } from '@telehook/protocol'
 import { and, eq, sql } from 'drizzle-orm'
-import { asyncHandlerTypes, enqueueJobs, JOBS_CHANNEL } from './ingest'
+import { asyncHandlerTypes } from './ingest'
 import { errorMessage, type Logger, silentLogger } from './logger'
 import { applyProjections } from './projections'
+import { enqueueJobs, JOBS_CHANNEL } from './store'
 
 export interface WorkerOptions {
   database: Database
