@@ -131,9 +131,14 @@ function stringField(form: FormObject, key: string): string | null {
   return typeof value === 'string' ? value : null
 }
 
+/** Shorter `secret` values are not scrubbed: they would garble every line they occur in. */
+const MIN_SCRUBBED_SECRET = 6
+
 /** Removes the secret from text that may echo the request (error messages of user code). */
 function scrub(text: string, secret: string | null): string {
-  return secret && secret.length > 0 ? text.split(secret).join('[redacted]') : text
+  return secret && secret.length >= MIN_SCRUBBED_SECRET
+    ? text.split(secret).join('[redacted]')
+    : text
 }
 
 function messageOf(error: unknown): string {
@@ -228,14 +233,18 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       throw new WebhookError('unsupported_media_type', 'not a form body')
     }
     const bytes = await readBody(request, bodyLimit)
+    let text: string
+    try {
+      text = utf8.decode(bytes)
+    } catch {
+      throw new WebhookError('bad_request', 'body is not valid UTF-8')
+    }
     let form: FormObject
     try {
-      form = parseForm(utf8.decode(bytes), deps.formLimits)
+      form = parseForm(text, deps.formLimits)
     } catch (error) {
-      if (error instanceof FormError) {
-        throw new WebhookError(error.status === 413 ? 'body_too_large' : 'bad_request', error.code)
-      }
-      throw new WebhookError('bad_request', 'body is not valid UTF-8')
+      if (!(error instanceof FormError)) throw error
+      throw new WebhookError(error.status === 413 ? 'body_too_large' : 'bad_request', error.code)
     }
     delivery.secret = stringField(form, 'secret')
     delivery.event = stringField(form, 'event')?.slice(0, 64) ?? null
@@ -291,9 +300,12 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       }
       return new Response('Internal error', { status: 500 })
     })
-    .post('/hooks/:endpointId', ({ request, params }) => receive(request, params.endpointId), {
-      parse: 'none',
-    })
+    // Elysia hands over null for a parameter that is not valid percent-encoding: no such endpoint.
+    .post(
+      '/hooks/:endpointId',
+      ({ request, params }) => receive(request, (params.endpointId as string | null) ?? ''),
+      { parse: 'none' },
+    )
     .get('/healthz', async () => {
       let timer: ReturnType<typeof setTimeout> | undefined
       try {

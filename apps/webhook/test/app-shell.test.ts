@@ -102,6 +102,21 @@ describe('webhook HTTP shell', () => {
     expect(logger.text()).not.toContain('    at ')
   })
 
+  test('an endpoint id that is not valid percent-encoding is just an unknown endpoint', async () => {
+    const logger = captureLogger()
+    const app = createWebhookApp({
+      engine: fakeEngine(() => new Promise(() => {})),
+      database: fakeDatabase(),
+      logger,
+    })
+    for (const id of ['%zz', '%E0%A4', 'a%2Fb']) {
+      const res = await app.handle(post(`/hooks/${id}`, body))
+      expect(res.status).toBe(403)
+      expect(await res.text()).toBe('Invalid webhook secret')
+    }
+    expect(logger.lines.every((l) => l.status === 403)).toBe(true)
+  })
+
   test('POST /webhook exists only in single-project mode', async () => {
     const app = createWebhookApp({
       engine: fakeEngine(() => new Promise(() => {})),
