@@ -186,7 +186,7 @@ describe('runSimCli against real webhooks', () => {
     const argv = ['--port', '0', '--api-key', 'K1', '--project-id', 'PJcli', '--any-port']
     const running = runSimCli(argv, server.io)
     try {
-      for (let i = 0; i < 400 && server.out.length < 3; i++) await Bun.sleep(5)
+      for (let i = 0; i < 2000 && server.out.length < 3; i++) await Bun.sleep(5)
       const apiUrl = server.out.find((l) => l.includes('TELERIVET_API_URL='))?.split('=')[1] ?? ''
       expect(apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
       expect(server.out).toContain('  TELERIVET_API_KEY=K1')

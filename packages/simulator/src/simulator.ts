@@ -1556,8 +1556,9 @@ function serviceApplies(svc: Service, m: Message): boolean {
     if (t === 'sms' || t === 'mms' || t === 'chat') kinds.add('text')
     if (!svc.message_types.some((k) => kinds.has(k))) return false
   }
-  // long_number: Telerivet skips short codes and alphanumeric sender ids.
-  if (svc.contact_number_filter === 'long_number') {
+  // long_number: Telerivet skips short codes and alphanumeric sender ids. A USSD response's
+  // from_number is the USSD code, never a contact's number, so the filter does not apply to it.
+  if (svc.contact_number_filter === 'long_number' && m.message_type !== 'ussd') {
     return /^\+?\d{7,}$/.test(m.from_number.replace(/[\s().-]/g, ''))
   }
   return true
