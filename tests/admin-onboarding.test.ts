@@ -93,7 +93,7 @@ for (const driver of TEST_DRIVERS) {
       })
       admin = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch })
       adminBase = `http://127.0.0.1:${admin.port}`
-    })
+    }, 60_000)
 
     afterAll(async () => {
       await sim?.close()

@@ -92,7 +92,7 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
     })
     projectB = sim.sim.createProject({ name: 'Project B', apiKey: KEY_B }).project.id
     app = makeApp()
-  })
+  }, 60_000)
 
   afterAll(async () => {
     await sim?.close()
@@ -282,6 +282,21 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       const other = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Other' }, h)
       expect(other.status).toBe(422)
       expect(other.json.error.code).toBe('idempotency_key_reused')
+    })
+
+    test('Idempotency-Key: concurrent retries create one service', async () => {
+      const before = sim.sim.services(projectB).length
+      const h = { 'idempotency-key': 'create-b-concurrent' }
+      const answers = await Promise.all(
+        [1, 2, 3].map(() => call('POST', `/v1/projects/${projectB}/services`, { name: 'Race' }, h)),
+      )
+      expect(sim.sim.services(projectB).length).toBe(before + 1)
+      const created = answers.filter((a) => a.status === 201)
+      expect(created.length).toBeGreaterThanOrEqual(1)
+      for (const a of answers) expect([201, 409]).toContain(a.status)
+      expect(new Set(created.map((a) => a.json.id)).size).toBe(1)
+      const later = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Race' }, h)
+      expect(later.json.id).toBe(created[0]?.json.id)
     })
 
     test('TELEHOOK_PUBLIC_URL on a port Telerivet refuses → 400 before anything is created', async () => {

@@ -148,3 +148,45 @@ describe('main.ts', () => {
     expect(lines[1]).toStartWith('TELEHOOK_MASTER_KEY')
   })
 })
+
+describe('main.ts serving', () => {
+  test('listens on ADMIN_HOST:ADMIN_PORT with docs open and /v1 behind the token', async () => {
+    const probe = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('') })
+    const port = probe.port
+    probe.stop(true)
+    const dataDir = await mkdtemp(join(tmpdir(), 'telehook-admin-main-'))
+    const proc = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ADMIN_PORT: String(port),
+        TELEHOOK_DATA_DIR: dataDir,
+        TELEHOOK_ADMIN_TOKEN: 'main-test-token-0123456789',
+        TELEHOOK_PUBLIC_URL: 'https://hooks.example.com',
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    try {
+      const reader = proc.stdout.getReader()
+      let out = ''
+      while (!out.includes('admin API listening')) {
+        const { value, done } = await reader.read()
+        if (done)
+          throw new Error(`main.ts exited: ${out} ${await new Response(proc.stderr).text()}`)
+        out += new TextDecoder().decode(value)
+      }
+      const base = `http://127.0.0.1:${port}`
+      expect((await fetch(`${base}/docs/json`)).status).toBe(200)
+      expect((await fetch(`${base}/v1/projects`)).status).toBe(401)
+      const ok = await fetch(`${base}/v1/projects`, {
+        headers: { authorization: 'Bearer main-test-token-0123456789' },
+      })
+      expect(await ok.json()).toEqual({ data: [] })
+      expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600)
+    } finally {
+      proc.kill()
+      await proc.exited
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 30_000)
+})
