@@ -368,6 +368,7 @@ export function describeOutcome(
       lines.push(`  reply: ${d.reply_body === '' ? '(empty)' : truncate(d.reply_body ?? '', 2000)}`)
     }
     for (const e of d.reply_errors) lines.push(`! reply not acted upon: ${e}`)
+    for (const w of d.reply_warnings) lines.push(`! note: ${w}`)
     for (const m of d.messages) lines.push(formatMessage(m, userNumber))
     const vars = d.reply?.variables
     if (vars !== undefined) {

@@ -110,6 +110,7 @@ export class Deliverer {
       http_status: result.http_status,
       duration_ms: result.duration_ms,
       response_body: result.response_body,
+      response_content_type: result.response_content_type,
       error: result.error,
     }
     delivery.attempts.push(attempt)
@@ -178,6 +179,7 @@ export async function postForm(
       http_status: res.status,
       duration_ms: elapsed(),
       response_body: responseBody,
+      response_content_type: res.headers.get('content-type'),
       error,
     }
   } catch (e) {
@@ -187,6 +189,7 @@ export async function postForm(
       http_status: null,
       duration_ms: elapsed(),
       response_body: null,
+      response_content_type: null,
       error: timedOut
         ? 'timed out'
         : `request failed: ${e instanceof Error ? e.message : String(e)}`,

@@ -242,6 +242,8 @@ export interface Attempt {
   duration_ms: number
   /** The response body (first 64 KiB), or null when no response arrived. */
   response_body: string | null
+  /** The response's Content-Type, or null. */
+  response_content_type: string | null
   /** Why the attempt failed, or null when it succeeded (200). */
   error: string | null
 }

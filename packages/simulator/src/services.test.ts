@@ -173,6 +173,25 @@ describe('replies are acted upon', () => {
     expect(sim.serviceState(out.contact.id, svc.id)).toBeUndefined()
   })
 
+  test('a JSON reply without Content-Type application/json is acted upon with a warning', async () => {
+    const { sim } = setup(
+      () =>
+        new Response('{"messages":[{"content":"plain"}]}', {
+          headers: { 'content-type': 'text/plain' },
+        }),
+    )
+    webhook(sim, 'a')
+    const out = await sim.incomingMessage({ from_number: '+16505551234', content: 'hi' })
+    expect(out.deliveries[0]?.messages.map((m) => m.content)).toEqual(['plain'])
+    expect(out.deliveries[0]?.reply_warnings).toEqual([
+      'the reply has Content-Type text/plain; Telerivet asks for application/json',
+    ])
+    const { sim: sim2 } = setup(() => reply({ messages: [{ content: 'json' }] }))
+    webhook(sim2, 'a')
+    const ok = await sim2.incomingMessage({ from_number: '+16505551234', content: 'hi' })
+    expect(ok.deliveries[0]?.reply_warnings).toEqual([])
+  })
+
   test('an invalid reply body is recorded and not acted upon', async () => {
     const { sim } = setup(() => reply({ messages: [{ text: 'wrong field' }] }))
     webhook(sim, 'a')

@@ -106,6 +106,8 @@ export interface ServiceOutcome {
   reply: WebhookReply | null
   /** Why the body was not acted upon, when it was not a valid reply. */
   reply_errors: string[]
+  /** What Telerivet asks for that the reply lacked (acted upon all the same). */
+  reply_warnings: string[]
   /** The outgoing messages the reply caused. */
   messages: Message[]
   /** Temporary `$` variables the reply set. */
@@ -989,6 +991,7 @@ export class Simulator {
       reply_body: null,
       reply: null,
       reply_errors: [],
+      reply_warnings: [],
       messages: [],
       temporary_variables: tempVars,
     }
@@ -997,6 +1000,12 @@ export class Simulator {
       const parsed = parseReply(result.response_body)
       outcome.reply = parsed.reply
       outcome.reply_errors = parsed.errors
+      const type = (result.response_content_type ?? '').split(';')[0]?.trim().toLowerCase()
+      if (parsed.reply !== null && type !== 'application/json') {
+        outcome.reply_warnings.push(
+          `the reply has Content-Type ${result.response_content_type ?? '(none)'}; Telerivet asks for application/json`,
+        )
+      }
       if (parsed.reply !== null) {
         outcome.messages = await this.actOnReply(
           parsed.reply,
