@@ -157,4 +157,4 @@ test('PGlite keeps data in its data folder across restarts', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-})
+}, 60_000)

@@ -30,5 +30,6 @@ export const events = telehook.table(
     unique('events_endpoint_dedupe_key').on(t.endpointId, t.dedupeKey),
     index('events_project_received_idx').on(t.projectId, t.receivedAt),
     index('events_event_received_idx').on(t.event, t.receivedAt),
+    index('events_telerivet_id_idx').on(t.telerivetId),
   ],
 )

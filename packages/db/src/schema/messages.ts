@@ -55,5 +55,8 @@ export const messageStatusHistory = telehook.table(
     eventId: uuid().notNull(),
     receivedAt: timestamptz().notNull().defaultNow(),
   },
-  (t) => [index('message_status_history_message_idx').on(t.messageId, t.id)],
+  (t) => [
+    index('message_status_history_message_idx').on(t.messageId, t.id),
+    index('message_status_history_event_idx').on(t.eventId),
+  ],
 )

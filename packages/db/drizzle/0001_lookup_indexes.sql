@@ -1,0 +1,2 @@
+CREATE INDEX "events_telerivet_id_idx" ON "telehook"."events" USING btree ("telerivet_id");--> statement-breakpoint
+CREATE INDEX "message_status_history_event_idx" ON "telehook"."message_status_history" USING btree ("event_id");
