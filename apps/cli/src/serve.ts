@@ -27,6 +27,8 @@ export interface Io {
   out(line: string): void
   err(line: string): void
   cwd: string
+  /** Where the JSON log lines go (default: stdout). */
+  log?(line: string): void
 }
 
 /** A running `telehook serve`. */
@@ -71,7 +73,7 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
   // User code first: a broken module should fail before the database is touched.
   const handlers = await resolveHandlers(config.handlers, io.cwd)
   const database = await openConfiguredDb(config.db)
-  const logger = createJsonLogger()
+  const logger = createJsonLogger(io.log)
   const stops: (() => Promise<void> | void)[] = []
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop()
