@@ -3,7 +3,7 @@
  * cuts and restores. The app must answer 503 (never 200) while it cannot commit, and recover
  * without a restart. PostgreSQL only: PGlite is in-process and cannot become unreachable.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { type Database, openDb } from '@telehook/db'
 import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
@@ -11,6 +11,10 @@ import { createEngine, ensureSingleEndpoint } from '@telehook/engine'
 import { sql } from 'drizzle-orm'
 import { createWebhookApp } from '../src/app'
 import { captureLogger, eventsOf, form, newId, post, rows } from './helpers'
+
+// bun's 5 s default is too short for database suites on a busy 2-core machine (and bunfig's
+// [test] timeout is not applied by this Bun).
+setDefaultTimeout(30_000)
 
 const SECRET = 'down-secret-Hh7Jj8Kk9Ll'
 

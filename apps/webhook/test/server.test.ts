@@ -2,7 +2,7 @@
  * The runtime pieces: bootWebhook (database, engine, endpoint, worker, server) and its orderly
  * stop, the single-project secret, handler modules, and main.ts as a process.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +12,10 @@ import { sql } from 'drizzle-orm'
 import { loadWebhookConfig } from '../src/config'
 import { bootWebhook, loadHandlers, resolveSingleSecret, sampleCurl } from '../src/server'
 import { captureLogger, eventsOf, FORM, form, newId, rows } from './helpers'
+
+// bun's 5 s default is too short for database suites on a busy 2-core machine (and bunfig's
+// [test] timeout is not applied by this Bun).
+setDefaultTimeout(30_000)
 
 let dir: string
 beforeAll(async () => {

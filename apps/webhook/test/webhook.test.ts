@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { createEndpoint, createEngine, ensureSingleEndpoint } from '@telehook/engine'
 import { defineHandlers } from '@telehook/protocol'
@@ -8,6 +8,10 @@ import exampleHandlers, { ASK_NAME } from '../src/example-handlers'
 import { createMetrics } from '../src/metrics'
 import { startWebhookServer } from '../src/server'
 import { captureLogger, countEvents, eventsOf, FORM, form, newId, post, rows } from './helpers'
+
+// bun's 5 s default is too short for database suites on a busy 2-core machine (and bunfig's
+// [test] timeout is not applied by this Bun).
+setDefaultTimeout(30_000)
 
 const SECRET = 'single-secret-Zq8w3Xk1Vb'
 const HOOK_SECRET = 'hook-secret-Pp0Lr5Tt2Yy'
