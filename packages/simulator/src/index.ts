@@ -32,6 +32,7 @@ export {
   createSimulator,
   type IncomingMessageInput,
   type IncomingOutcome,
+  type ProjectState,
   type SendMessageInput,
   type ServiceOutcome,
   Simulator,

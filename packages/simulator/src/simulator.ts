@@ -138,8 +138,8 @@ export interface SendMessageInput {
   priority?: number
 }
 
-/** A reply body of a webhook, as far as the simulator acts on it. */
-interface ProjectState {
+/** Everything the simulator keeps per project. */
+export interface ProjectState {
   project: Project
   apiKeys: Set<string>
   webhook: ProjectWebhook | null
