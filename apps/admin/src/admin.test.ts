@@ -651,6 +651,9 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
 
   test('the API keys never appear in any response or log line', () => {
     expect(logLines.length).toBeGreaterThan(5)
+    const requests = logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'admin request')
+    expect(requests.some((l) => l.status === 201 && l.path === '/v1/projects')).toBe(true)
+    expect(requests.some((l) => l.status === 401)).toBe(true)
     for (const text of [...logLines, ...bodies]) {
       expect(text).not.toContain(KEY_A)
       expect(text).not.toContain(KEY_B)

@@ -355,9 +355,9 @@ export function createAdminApp(deps: AdminDeps) {
             let service: TelerivetService
             try {
               service = await tr.createService(p.id, {
+                ...body,
                 service_type: 'incoming_message_webhook',
                 config: { url, secret },
-                ...body,
               })
             } catch (err) {
               if (outcomeUnknown(err)) {
@@ -824,6 +824,7 @@ export function createAdminApp(deps: AdminDeps) {
           bearerToken(request.headers.get('authorization')),
         )
         if (!who) {
+          log.warn({ msg: 'admin request', method: request.method, path, status: 401 })
           return new Response(
             JSON.stringify({
               error: { code: 'unauthorized', message: 'Missing or invalid token' },
@@ -837,6 +838,15 @@ export function createAdminApp(deps: AdminDeps) {
             },
           )
         }
+      })
+      .onAfterResponse(({ request, set }) => {
+        // Method, path and status only: bodies and headers (keys, tokens) are never logged.
+        log.info({
+          msg: 'admin request',
+          method: request.method,
+          path: new URL(request.url).pathname,
+          status: typeof set.status === 'number' ? set.status : String(set.status ?? 200),
+        })
       })
       .model({ ErrorBody })
       .error({ ApiError })
