@@ -31,6 +31,8 @@ export async function compile({
       'build',
       '--compile',
       '--minify',
+      // A bunfig.toml in the working folder must not change how the server runs (preloads …).
+      '--no-compile-autoload-bunfig',
       `--target=${target}`,
       join(here, '..', 'src', 'main.ts'),
       '--outfile',
