@@ -2,9 +2,16 @@
 /** @module Entry of the `telehook` executable (and of `bun run dev`). */
 import { runCli } from './cli.ts'
 
+// The first SIGINT/SIGTERM drains and closes; a second one, during a stuck drain, exits at once.
+let signals = 0
 const stop = new Promise<string>((resolve) => {
-  process.once('SIGINT', () => resolve('SIGINT'))
-  process.once('SIGTERM', () => resolve('SIGTERM'))
+  const onSignal = (signal: string) => {
+    signals += 1
+    if (signals > 1) process.exit(130)
+    resolve(signal)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
 })
 
 const code = await runCli(
