@@ -57,8 +57,8 @@ const NAMES = [
   'starred',
   'x',
 ]
-// No %00: PostgreSQL cannot store U+0000 (see the skipped NUL test in webhook.test.ts).
 const PIECES = [
+  '%00',
   'a',
   'Z',
   '0',
