@@ -455,6 +455,29 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       sim.sim.deleteService(projectB, foreign.id)
     })
 
+    test('list with Telerivet unreachable: local state, state unknown, the error named', async () => {
+      const down = makeApp({
+        fetch: (async () => {
+          throw new TypeError('connect ECONNREFUSED')
+        }) as unknown as typeof fetch,
+      })
+      const r = await call('GET', `/v1/projects/${projectB}/services`, undefined, {}, down)
+      expect(r.status).toBe(200)
+      expect(r.json.telerivet_error).toContain('ECONNREFUSED')
+      expect(r.json.data.length).toBeGreaterThan(0)
+      expect(r.json.data.every((s: { state: string }) => s.state === 'unknown')).toBe(true)
+    })
+
+    test('a changed master key is a clear error and creates nothing', async () => {
+      const other = await importMasterKey(btoa(String.fromCharCode(...new Uint8Array(32).fill(1))))
+      const wrong = makeApp({ masterKey: other })
+      const epBefore = (await database.db.select().from(endpoints)).length
+      const r = await call('POST', `/v1/projects/${projectB}/services`, {}, {}, wrong)
+      expect(r.status).toBe(500)
+      expect(r.json.error.code).toBe('master_key_mismatch')
+      expect((await database.db.select().from(endpoints)).length).toBe(epBefore)
+    })
+
     test('rotate-secret: Telerivet gets the new secret; the old one works during the grace period', async () => {
       const oldSecret = String(
         sim.sim.serviceConfig(sim.projectId, svcA.telerivet_service_id).secret,
