@@ -4,6 +4,7 @@
  * measures, prints a Markdown table and asserts nothing.
  *
  *   bun run compile && bun apps/cli/scripts/startup.ts [--binary dist/telehook] [--runs 3]
+ *   bun apps/cli/scripts/startup.ts --source     # `bun apps/cli/src/main.ts serve` instead
  */
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,8 +14,11 @@ import postgres from 'postgres'
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
-  options: { binary: { type: 'string' }, runs: { type: 'string' } },
+  options: { binary: { type: 'string' }, runs: { type: 'string' }, source: { type: 'boolean' } },
 })
+const command = values.source
+  ? [process.execPath, join(import.meta.dir, '../src/main.ts')]
+  : ['./telehook']
 const binary = resolve(values.binary ?? join(import.meta.dir, '../../../dist/telehook'))
 const runs = Number(values.runs ?? 3)
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test'
@@ -32,7 +36,7 @@ async function timeToFirst200(dir: string, env: Record<string, string>): Promise
   const adminPort = await freePort()
   const started = performance.now()
   const proc = Bun.spawn(
-    ['./telehook', 'serve', '--port', String(port), '--admin-port', String(adminPort)],
+    [...command, 'serve', '--port', String(port), '--admin-port', String(adminPort)],
     { cwd: dir, env: { PATH: dir, HOME: dir, ...env }, stdout: 'ignore', stderr: 'ignore' },
   )
   for (;;) {
@@ -61,8 +65,10 @@ try {
     for (let i = 0; i < runs; i++) {
       const dir = join(scratch, `${driver}-${i}`)
       await mkdir(dir)
-      await copyFile(binary, join(dir, 'telehook'))
-      await Bun.spawn(['chmod', '755', join(dir, 'telehook')]).exited
+      if (!values.source) {
+        await copyFile(binary, join(dir, 'telehook'))
+        await Bun.spawn(['chmod', '755', join(dir, 'telehook')]).exited
+      }
       let env: Record<string, string> = { TELEHOOK_SECRET: 'startup-secret' }
       const name = `telehook_startup_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
       if (driver === 'postgres') {
@@ -85,7 +91,7 @@ try {
   await rm(scratch, { recursive: true, force: true })
 }
 
-console.log(`median of ${runs} runs, ${binary}`)
+console.log(`median of ${runs} runs, ${values.source ? 'bun apps/cli/src/main.ts' : binary}`)
 console.log('| database | fresh (first start) | existing |')
 console.log('| --- | ---: | ---: |')
 for (const [driver, fresh, existing] of rows) {
