@@ -88,11 +88,7 @@ async function prepare(endpoint: Endpoint, raw: FormObject): Promise<Prepared> {
   const form = withoutNul(raw)
   const decoded = decodeEvent(form)
   const payload = (decoded.ok ? decoded.event : decoded.payload) as Record<string, unknown>
-  const eventType = decoded.ok
-    ? decoded.event.event
-    : decoded.reason === 'invalid'
-      ? decoded.eventType
-      : decoded.eventType
+  const eventType = decoded.ok ? decoded.event.event : decoded.eventType
   const id = payload.id
   const payloadProject = payload.project_id
   return {

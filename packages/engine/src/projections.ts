@@ -144,7 +144,12 @@ export async function applyProjections(
     case 'incoming_message':
       await tx
         .insert(messages)
-        .values({ ...messageValues(e, projectId, eventId), direction: 'incoming' })
+        .values({
+          ...messageValues(e, projectId, eventId),
+          direction: 'incoming',
+          // The webhook fires once Telerivet has received the message; it may omit the status.
+          status: str(e.status) ?? 'received',
+        })
         .onConflictDoUpdate({ target: messages.id, set: messageMerge() })
       await upsertContactOfMessage(tx, event, eventId, projectId)
       return
