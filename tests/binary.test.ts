@@ -203,11 +203,19 @@ describe('telehook binary', () => {
       const stored = await eventsOf(running, token, 'SMbinary00000000001')
       expect(stored).toHaveLength(1)
       expect(await eventsOf(running, token, 'SMbinary00000000002')).toHaveLength(0)
+      // PGlite is one process per folder: a second opener is refused, not let in to corrupt it.
+      const second = await run(dir, ['token', 'create'])
+      expect(second.code).toBe(1)
+      expect(second.stderr).toContain(`in use by process ${running.proc.pid}`)
       expect(await running.stop()).toBe(0)
 
+      // Stopped, the folder is free again: an admin token made now works after the restart.
+      const created = await run(dir, ['token', 'create', '--name', 'after-restart'])
+      expect(created.code).toBe(0)
+      const madeToken = created.stdout.trim()
       running = await serve(dir)
       expect(running.stderr()).not.toContain(secret) // not printed again
-      expect((await eventsOf(running, token, 'SMbinary00000000001'))[0]?.id).toBe(stored[0]?.id)
+      expect((await eventsOf(running, madeToken, 'SMbinary00000000001'))[0]?.id).toBe(stored[0]?.id)
       // A redelivery after the restart is still recognised, and answered with the stored bytes.
       const again = await post(running, incomingMessage('SMbinary00000000001', secret))
       expect(await again.text()).toBe(reply)

@@ -1,0 +1,35 @@
+import { afterAll, expect, test } from 'bun:test'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DataDirLockedError, lockDataDir } from '../src/data-lock.ts'
+
+const dir = await mkdtemp(join(tmpdir(), 'telehook-lock-'))
+afterAll(() => rm(dir, { recursive: true, force: true }))
+const lockFile = join(dir, 'telehook.lock')
+
+test('a live process holding the folder refuses another; release frees it', async () => {
+  // A real other process: `sleep` holds a pid that is alive and not ours.
+  const other = Bun.spawn(['sleep', '30'])
+  try {
+    await writeFile(lockFile, `${other.pid}\n`)
+    const error = await lockDataDir(dir).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(DataDirLockedError)
+    expect((error as Error).message).toContain(`process ${other.pid}`)
+    expect((error as Error).message).toContain('DATABASE_URL')
+  } finally {
+    other.kill()
+    await other.exited
+  }
+  // The holder is gone now: its lock is stale and taken over.
+  const release = await lockDataDir(dir)
+  expect((await readFile(lockFile, 'utf8')).trim()).toBe(String(process.pid))
+  await release()
+  expect(await Bun.file(lockFile).exists()).toBe(false)
+})
+
+test('a lock left by this same pid (a container restarted as pid 1) is stale', async () => {
+  await writeFile(lockFile, `${process.pid}\n`)
+  const release = await lockDataDir(dir)
+  await release()
+})
