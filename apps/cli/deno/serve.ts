@@ -25,6 +25,15 @@ import {
   sampleCurl,
 } from '@telehook/webhook'
 
+async function loadModule(path: string): Promise<Handlers> {
+  const mod = await import(new URL(path, `file://${Deno.cwd()}/`).href)
+  const handlers = mod.default ?? mod.handlers
+  if (typeof handlers !== 'object' || handlers === null) {
+    throw new Error(`${path} must export default defineHandlers({ sync, async })`)
+  }
+  return handlers as Handlers
+}
+
 /** A webhook receiver listening on Deno. */
 export interface DenoServer {
   url: string
@@ -40,10 +49,10 @@ export async function startOnDeno(
   { logger = createJsonLogger() }: { logger?: Logger } = {},
 ): Promise<DenoServer & { banner: string }> {
   const config = loadWebhookConfig(env)
-  const handlers: Handlers | undefined = config.handlersPath
-    ? ((await import(new URL(config.handlersPath, `file://${Deno.cwd()}/`).href)).default ??
-      undefined)
-    : exampleHandlers
+  const spec = config.handlersPath ?? 'example'
+  // Same words as `telehook serve --handlers`: the bundled bot, no handlers, or a module path.
+  const handlers: Handlers | undefined =
+    spec === 'example' ? exampleHandlers : spec === 'none' ? undefined : await loadModule(spec)
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
   const secret = await resolveSingleSecret(config)
   await ensureSingleEndpoint(database, secret.secret)
