@@ -71,6 +71,8 @@ const TOKEN = `telehook token create — create an admin API token; it is printe
 
 Options: --name NAME, --data-dir DIR (TELEHOOK_DATA_DIR), --database-url URL (DATABASE_URL)
 
+On PGlite, run it while the server is stopped: one process at a time opens a data folder.
+
 Example:
   TOKEN=$(telehook token create --name ci)
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/v1/events
