@@ -32,7 +32,7 @@ Options (flag, environment variable, default):
   --no-worker                                                do not run async handlers here
   --data-dir DIR           TELEHOOK_DATA_DIR     ./.telehook PGlite data, key files
   --database-url URL       DATABASE_URL                      use PostgreSQL instead of PGlite
-  --public-url URL         TELEHOOK_PUBLIC_URL   http://localhost:PORT  base of the hook URLs
+  --public-url URL         TELEHOOK_PUBLIC_URL   own URL     base of the URLs given to Telerivet
   --secret S               TELEHOOK_SECRET       generated   secret of POST /webhook (single project)
   --admin-token T          TELEHOOK_ADMIN_TOKEN  generated   bearer token of the admin API
   --master-key K           TELEHOOK_MASTER_KEY   key file    encrypts stored Telerivet API keys
@@ -54,7 +54,7 @@ The binary provides '@telehook/protocol' (also importable as 'telehook') to the 
 
 Examples:
   telehook serve --port 8000 --handlers ./bot.ts
-  TELEHOOK_SECRET=s3cret telehook serve --data-dir /var/lib/telehook
+  TELEHOOK_SECRET=a-long-random-secret telehook serve --data-dir /var/lib/telehook
   DATABASE_URL=postgres://app@127.0.0.1/telehook telehook serve --no-admin
 `
 
