@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { parseCommand } from '../src/args.ts'
 import { runCli } from '../src/cli.ts'
+import { resolveServeConfig } from '../src/config.ts'
+import { helpText } from '../src/help.ts'
 import { VERSION } from '../src/version.ts'
 
 async function cli(argv: string[], env: Record<string, string> = {}) {
@@ -54,5 +57,27 @@ describe('runCli', () => {
     const bad = await cli(['sim', '--bogus'])
     expect(bad.code).toBe(2)
     expect(bad.err).toContain('--bogus')
+  })
+})
+
+describe('help examples', () => {
+  test('every example command line in the help texts is accepted as written', () => {
+    const texts = (['main', 'serve', 'migrate', 'token', 'sim'] as const).map(helpText)
+    let checked = 0
+    for (const line of texts.join('\n').split('\n')) {
+      const m = /^\s+((?:[A-Z_]+=\S+\s+)*)telehook (.+?)(\s+#.*)?$/.exec(line)
+      if (!m || line.includes('$(') || line.includes('[')) continue
+      const env = Object.fromEntries(
+        (m[1] ?? '')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((kv) => kv.split('=', 2) as [string, string]),
+      )
+      const command = parseCommand((m[2] ?? '').split(/\s+/), env)
+      if (command.kind === 'serve') resolveServeConfig(command.args)
+      checked++
+    }
+    expect(checked).toBeGreaterThan(8)
   })
 })
