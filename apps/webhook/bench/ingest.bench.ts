@@ -96,6 +96,8 @@ function stubEngine(): { engine: Engine; database: Database & { drop(): Promise<
         valid: true,
         reply: { messages: [{ content: "Hi! What's your name?" }] },
         handlerError: null,
+        handlerMs: 0,
+        durationMs: 0,
       }
     },
     invalidateEndpoint() {},

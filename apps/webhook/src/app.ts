@@ -268,7 +268,13 @@ export function createWebhookApp(deps: WebhookAppDeps) {
             headers: { 'content-type': 'application/json' },
           })
     deliveries.delete(request)
-    finish(delivery, result.outcome, 200, { valid: result.valid, event_id: result.eventId })
+    finish(delivery, result.outcome, 200, {
+      valid: result.valid,
+      event_id: result.eventId,
+      ...(typeof result.handlerMs === 'number' && result.handlerMs > 0
+        ? { handler_ms: Math.round(result.handlerMs * 100) / 100 }
+        : {}),
+    })
     return response
   }
 

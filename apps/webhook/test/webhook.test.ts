@@ -570,6 +570,11 @@ for (const driver of TEST_DRIVERS) {
         )
       }
       expect(deliveries.some((l) => l.status === 403 && l.outcome === 'forbidden')).toBe(true)
+      // A stored message that ran the example handler reports the handler's share of the time.
+      const replied = deliveries.find(
+        (l) => l.outcome === 'stored' && l.event === 'incoming_message',
+      )
+      expect(replied?.handler_ms).toEqual(expect.any(Number))
       const text = logger.text()
       for (const secret of [SECRET, HOOK_SECRET, WRONG_SECRET]) expect(text).not.toContain(secret)
     })
