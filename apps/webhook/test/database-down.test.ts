@@ -100,7 +100,7 @@ describe.skipIf(!TEST_DRIVERS.includes('postgres'))('database unreachable (postg
       databaseUrl: url.toString(),
       migrate: false,
       maxConnections: 4,
-      postgres: { connect_timeout: 2 },
+      postgres: { connect_timeout: 4 },
     })
   })
   afterAll(async () => {
@@ -143,7 +143,7 @@ describe.skipIf(!TEST_DRIVERS.includes('postgres'))('database unreachable (postg
       database: proxied,
       singleProject: true,
       logger,
-      deadlineMs: 1500,
+      deadlineMs: 2500,
       healthTimeoutMs: 1000,
     })
     const before = newId('SM')
