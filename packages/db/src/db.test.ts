@@ -158,3 +158,18 @@ test('PGlite keeps data in its data folder across restarts', async () => {
     rmSync(dir, { recursive: true, force: true })
   }
 }, 60_000)
+
+test('ping rejects when PostgreSQL cannot be reached, and openDb fails cleanly', async () => {
+  const url = 'postgres://root@127.0.0.1:1/none'
+  const database = await openDb({
+    databaseUrl: url,
+    migrate: false,
+    postgres: { connect_timeout: 2 },
+  })
+  try {
+    await expect(database.ping()).rejects.toThrow()
+  } finally {
+    await database.close()
+  }
+  await expect(openDb({ databaseUrl: url, postgres: { connect_timeout: 2 } })).rejects.toThrow()
+})
