@@ -457,6 +457,23 @@ for (const driver of TEST_DRIVERS) {
       }
     })
 
+    test('values a column cannot hold stay in the payload and out of the mirror', async () => {
+      const r = await engine.ingest(
+        endpoint,
+        incomingMessage('SMBIG', {
+          time_created: 1e20,
+          contact: { name: 'Big', message_count: 1e12 },
+        }),
+      )
+      expect(r.outcome).toBe('stored')
+      expect((await eventRow(r.eventId))?.payload.time_created).toBe(1e20)
+      const [m] = await database.db.select().from(messages).where(eq(messages.id, 'SMBIG'))
+      expect(m?.timeCreated).toBeNull()
+      const [c] = await database.db.select().from(contacts).where(eq(contacts.id, 'CTSMBIG'))
+      expect(c?.name).toBe('Big')
+      expect(c?.messageCount).toBeNull()
+    })
+
     test('a NUL character is stored as U+FFFD instead of failing forever', async () => {
       const r = await engine.ingest(endpoint, incomingMessage('SMNUL', { content: 'a\u0000b' }))
       expect(r.outcome).toBe('stored')

@@ -42,11 +42,15 @@ const keep = (table: string, col: string) =>
 /** True when the incoming status may replace the stored one. */
 const statusWins = `(${exc('status')} is not null and (${cur('status')} is null or ${rankOf(exc('status'))} >= ${rankOf(cur('status'))}))`
 
+// A value the column cannot hold is left out of the mirror rather than failing the delivery
+// forever (Telerivet would retry it for a day); the event row keeps it in `payload`.
 const date = (seconds: unknown): Date | undefined =>
-  typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : undefined
+  typeof seconds === 'number' && seconds >= -2e11 && seconds <= 8.64e12
+    ? new Date(seconds * 1000)
+    : undefined
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 const int = (v: unknown): number | undefined =>
-  typeof v === 'number' && Number.isInteger(v) ? v : undefined
+  typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 2_147_483_647 ? v : undefined
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined)
 const strings = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined
