@@ -1,4 +1,5 @@
 /** @module `telehook serve`: the webhook app, the admin API and the job worker in one process. */
+import { resolve } from 'node:path'
 import { createAdminApp, loadMasterKey } from '@telehook/admin'
 import { type Database, openDb } from '@telehook/db'
 import {
@@ -84,10 +85,14 @@ function origin(host: string, port: number): string {
  * admin token that is not configured is generated once and kept (mode 0600) in the data folder.
  */
 export async function startServer(config: ServeConfig, io: Io): Promise<RunningServer> {
-  const { webhook: wh, admin: adminConfig } = config
+  // Absolute, so the printed paths (and the curl that reads the kept secret) work from any folder:
+  // `bun run dev` runs in apps/cli while its user's shell is at the repository root.
+  const dataDir = resolve(io.cwd, config.webhook.dataDir)
+  const wh = { ...config.webhook, dataDir }
+  const adminConfig = config.admin
   // User code first: a broken module should fail before the database is touched.
   const handlers = await resolveHandlers(config.handlers, io.cwd)
-  const database = await openConfiguredDb(config.db)
+  const database = await openConfiguredDb({ ...config.db, dataDir })
   const logger = createJsonLogger(io.log)
   const stops: (() => Promise<void> | void)[] = []
   const stopAll = async () => {
@@ -157,7 +162,7 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
       adminUrl = origin(adminConfig.host, adminServer.port ?? adminConfig.port)
     }
 
-    const where = config.db.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.db.dataDir}`
+    const where = config.db.databaseUrl ? 'PostgreSQL' : `PGlite in ${dataDir}`
     const lines = [
       `Telehook webhook listening on ${webhookUrl} (${where})`,
       `Single-project endpoint: POST ${webhookUrl}/webhook`,
