@@ -40,11 +40,14 @@ async function freshFolder(name: string): Promise<string> {
   return dir
 }
 
-async function freePort(): Promise<number> {
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = server.port ?? 0
-  await server.stop(true)
-  return port
+/** Two distinct free ports: both listeners are held open together, so they cannot coincide. */
+async function freePorts(): Promise<[number, number]> {
+  const open = () => Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+  const a = open()
+  const b = open()
+  const ports: [number, number] = [a.port ?? 0, b.port ?? 0]
+  await Promise.all([a.stop(true), b.stop(true)])
+  return ports
 }
 
 /** A bare environment: nothing from this repository's tooling leaks into the binary's run. */
@@ -62,8 +65,7 @@ interface Running {
 }
 
 async function serve(dir: string, args: string[] = [], env: Record<string, string> = {}) {
-  const port = await freePort()
-  const adminPort = await freePort()
+  const [port, adminPort] = await freePorts()
   const proc = Bun.spawn(
     ['./telehook', 'serve', '--port', String(port), '--admin-port', String(adminPort), ...args],
     { cwd: dir, env: bareEnv(dir, env), stdout: 'ignore', stderr: 'pipe' },

@@ -23,17 +23,19 @@ const binary = resolve(values.binary ?? join(import.meta.dir, '../../../dist/tel
 const runs = Number(values.runs ?? 3)
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test'
 
-async function freePort(): Promise<number> {
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = server.port ?? 0
-  await server.stop(true)
-  return port
+/** Two distinct free ports: both listeners are held open together, so they cannot coincide. */
+async function freePorts(): Promise<[number, number]> {
+  const open = () => Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+  const a = open()
+  const b = open()
+  const ports: [number, number] = [a.port ?? 0, b.port ?? 0]
+  await Promise.all([a.stop(true), b.stop(true)])
+  return ports
 }
 
 /** Milliseconds from spawn to the first 200 of /healthz; then stops the process cleanly. */
 async function timeToFirst200(dir: string, env: Record<string, string>): Promise<number> {
-  const port = await freePort()
-  const adminPort = await freePort()
+  const [port, adminPort] = await freePorts()
   const started = performance.now()
   const proc = Bun.spawn(
     [...command, 'serve', '--port', String(port), '--admin-port', String(adminPort)],

@@ -24,11 +24,14 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true })
 })
 
-async function freePort(): Promise<number> {
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = server.port ?? 0
-  await server.stop(true)
-  return port
+/** Two distinct free ports: both listeners are held open together, so they cannot coincide. */
+async function freePorts(): Promise<[number, number]> {
+  const open = () => Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+  const a = open()
+  const b = open()
+  const ports: [number, number] = [a.port ?? 0, b.port ?? 0]
+  await Promise.all([a.stop(true), b.stop(true)])
+  return ports
 }
 
 const SECRET = 'shared-secret-of-both-instances'
@@ -36,8 +39,7 @@ const TOKEN = 'an-admin-token-long-enough-for-the-check'
 
 /** Starts `telehook serve` in this process; `stop()` resolves with its exit status. */
 async function serve(extra: string[] = []) {
-  const port = await freePort()
-  const adminPort = await freePort()
+  const [port, adminPort] = await freePorts()
   const lines: string[] = []
   const logs: string[] = []
   let stop!: () => void
