@@ -94,7 +94,10 @@ export async function resolveSingleSecret(config: WebhookConfig): Promise<Single
   return { secret, source: 'generated', file }
 }
 
-/** A ready-to-run curl posting a sample incoming_message to the single-project endpoint. */
+/**
+ * A ready-to-run curl posting a sample incoming_message to the single-project endpoint. One line:
+ * tools that prefix every output line (turbo) would break a command continued with backslashes.
+ */
 export function sampleCurl(baseUrl: string, secret: SingleSecret): string {
   const body = encodeForm({
     event: 'incoming_message',
@@ -122,7 +125,7 @@ export function sampleCurl(baseUrl: string, secret: SingleSecret): string {
     `-H 'Content-Type: application/x-www-form-urlencoded'`,
     `--data '${body.replace(/'/g, '%27')}'`,
     `--data-urlencode ${secretArg}`,
-  ].join(' \\\n  ')
+  ].join(' ')
 }
 
 /** Everything bootWebhook started, and how to stop it in order. */
