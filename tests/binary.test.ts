@@ -227,7 +227,7 @@ describe('telehook binary', () => {
   )
 
   test(
-    '--handlers loads a TypeScript module from next to the binary and changes the reply',
+    '--handlers loads a TypeScript module from next to the binary: sync reply and async job',
     async () => {
       const dir = await freshFolder('handlers')
       await writeFile(
@@ -236,6 +236,12 @@ describe('telehook binary', () => {
 export default defineHandlers({
   sync: {
     incoming_message: (m) => reply().message({ content: \`Echo: \${m.content}\` }).build(),
+  },
+  async: {
+    // Runs later, from the durable queue, in the same process (the worker).
+    incoming_message: async (m) => {
+      await Bun.write(\`async-\${m.id}.txt\`, m.content ?? '')
+    },
   },
 })
 `,
@@ -246,6 +252,14 @@ export default defineHandlers({
       const res = await post(running, incomingMessage('SMbinary00000000003', 'echo-secret', 'ping'))
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ messages: [{ content: 'Echo: ping' }] })
+      // Poll the content, not the existence: the file exists a moment before it is written.
+      const asyncFile = join(dir, 'async-SMbinary00000000003.txt')
+      let written = ''
+      for (let i = 0; i < 600 && written === ''; i++) {
+        written = await readFile(asyncFile, 'utf8').catch(() => '')
+        if (written === '') await Bun.sleep(50)
+      }
+      expect(written).toBe('ping')
       // The simulator inside the same binary plays Telerivet against it.
       const sim = await run(dir, [
         'sim',
