@@ -29,7 +29,16 @@ beforeAll(async () => {
   }
 }, 300_000)
 
-afterAll(() => rm(scratch, { recursive: true, force: true }))
+/** Every server started, so that a failed assertion never leaves one running after the suite. */
+const spawned = new Set<ReturnType<typeof Bun.spawn>>()
+
+afterAll(async () => {
+  for (const proc of spawned) {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    await proc.exited
+  }
+  await rm(scratch, { recursive: true, force: true })
+})
 
 /** An empty folder holding only a copy of the binary. */
 async function freshFolder(name: string): Promise<string> {
@@ -70,6 +79,7 @@ async function serve(dir: string, args: string[] = [], env: Record<string, strin
     ['./telehook', 'serve', '--port', String(port), '--admin-port', String(adminPort), ...args],
     { cwd: dir, env: bareEnv(dir, env), stdout: 'ignore', stderr: 'pipe' },
   )
+  spawned.add(proc)
   let err = ''
   const reader = (async () => {
     const decoder = new TextDecoder()
@@ -85,7 +95,10 @@ async function serve(dir: string, args: string[] = [], env: Record<string, strin
   const started = performance.now()
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${err}`)
-    if (performance.now() - started > START_TIMEOUT_MS) throw new Error(`no /healthz: ${err}`)
+    if (performance.now() - started > START_TIMEOUT_MS) {
+      proc.kill('SIGKILL')
+      throw new Error(`no /healthz: ${err}`)
+    }
     const ok = await fetch(`${webhook}/healthz`)
       .then((r) => r.status === 200)
       .catch(() => false)

@@ -43,6 +43,10 @@ async function timeToFirst200(dir: string, env: Record<string, string>): Promise
   )
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}`)
+    if (performance.now() - started > 120_000) {
+      proc.kill('SIGKILL')
+      throw new Error('serve did not answer /healthz within 120 s')
+    }
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`)
       .then((r) => r.status === 200)
       .catch(() => false)

@@ -142,10 +142,13 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
 
   test("--handlers none stores without replying; 'stopping' closes the database", async () => {
     const s = await serve(['--handlers', 'none', '--no-admin'])
-    const res = await fetch(`${s.base}/webhook`, delivery('SMcliserve000000002'))
-    expect(res.status).toBe(200)
-    expect(await res.text()).not.toContain('messages')
-    expect(await s.stop()).toBe(0)
+    try {
+      const res = await fetch(`${s.base}/webhook`, delivery('SMcliserve000000002'))
+      expect(res.status).toBe(200)
+      expect(await res.text()).not.toContain('messages')
+    } finally {
+      expect(await s.stop()).toBe(0)
+    }
     expect(s.lines).toContain('telehook: stopping')
     await expect(fetch(`${s.base}/healthz`)).rejects.toThrow()
   })
