@@ -1,7 +1,6 @@
 /** @module Admin configuration from the environment, validated once at start-up. */
 
-/** Ports Telerivet accepts in webhook URLs. */
-export const TELERIVET_WEBHOOK_PORTS: readonly number[] = [80, 443, 8000, 8080, 8443]
+import { WEBHOOK_PORTS, webhookPort } from '@telehook/protocol'
 
 export interface AdminConfig {
   /** `ADMIN_PORT`, default 8081. */
@@ -41,9 +40,9 @@ export function publicUrlProblem(url: string): string | null {
     return `TELEHOOK_PUBLIC_URL must be http or https, got ${u.protocol.replace(':', '')}`
   }
   if (u.search || u.hash) return 'TELEHOOK_PUBLIC_URL must not have a query or fragment'
-  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80
-  if (!TELERIVET_WEBHOOK_PORTS.includes(port)) {
-    return `TELEHOOK_PUBLIC_URL uses port ${port}; Telerivet only delivers webhooks to ports ${TELERIVET_WEBHOOK_PORTS.join(', ')}`
+  const port = webhookPort(u.href) ?? 0
+  if (!WEBHOOK_PORTS.includes(port)) {
+    return `TELEHOOK_PUBLIC_URL uses port ${port}; Telerivet only delivers webhooks to ports ${WEBHOOK_PORTS.join(', ')}`
   }
   return null
 }

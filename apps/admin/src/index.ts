@@ -6,7 +6,6 @@ export {
   loadAdminConfig,
   masterKeyProblem,
   publicUrlProblem,
-  TELERIVET_WEBHOOK_PORTS,
 } from './config'
 export {
   decryptSecret,

@@ -1,6 +1,7 @@
 /** @module Request and response schemas of the admin API (rows derived with drizzle-typebox). */
 import { Type } from '@sinclair/typebox'
 import { contacts, events, messageStatusHistory, messages } from '@telehook/db'
+import { ApplyMode, MessageTypeFilter, Service as TelerivetService } from '@telehook/telerivet-api'
 import { createSelectSchema } from 'drizzle-typebox'
 import { wireSchema } from './rows'
 
@@ -36,20 +37,9 @@ export const CreateServiceBody = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   priority: Type.Optional(Type.Integer()),
   active: Type.Optional(Type.Boolean()),
-  message_types: Type.Optional(
-    Type.Array(
-      Type.Union([
-        Type.Literal('text'),
-        Type.Literal('call'),
-        Type.Literal('sms'),
-        Type.Literal('mms'),
-        Type.Literal('ussd_session'),
-        Type.Literal('chat'),
-      ]),
-    ),
-  ),
+  message_types: Type.Optional(Type.Array(MessageTypeFilter)),
   phone_ids: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
-  apply_mode: Type.Optional(Type.Union([Type.Literal('unhandled'), Type.Literal('always')])),
+  apply_mode: Type.Optional(ApplyMode),
   vars: Type.Optional(
     Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
   ),
@@ -69,12 +59,13 @@ export const ServiceOut = Type.Object(
   { $id: 'Service' },
 )
 
-export const TelerivetServiceState = Type.Object({
-  name: Type.Optional(Type.String()),
-  active: Type.Optional(Type.Boolean()),
-  priority: Type.Optional(Type.Number()),
-  webhook_url: Type.Optional(Nullable(Type.String())),
-})
+/** What the service list shows of Telerivet's own record. */
+export const TelerivetServiceState = Type.Pick(TelerivetService, [
+  'name',
+  'active',
+  'priority',
+  'webhook_url',
+])
 
 export const ServiceListItem = Type.Composite([
   Type.Omit(ServiceOut, ['disabled_at']),

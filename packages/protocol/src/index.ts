@@ -43,4 +43,20 @@ export {
   type VariableValue,
   WebhookReply,
 } from './reply.ts'
+export {
+  APPLY_MODES,
+  type ApplyMode,
+  CONTACT_NUMBER_FILTERS,
+  type ContactNumberFilter,
+  SERVICE_CONTEXTS,
+  SERVICE_DIRECTIONS,
+  SERVICE_MESSAGE_TYPES,
+  SERVICE_TYPES,
+  type ServiceContext,
+  type ServiceDirection,
+  type ServiceMessageType,
+  type ServiceType,
+  WEBHOOK_PORTS,
+  webhookPort,
+} from './rest.ts'
 export { generateSecret, hashSecret, sha256Hex, timingSafeEqual, verifySecret } from './secret.ts'

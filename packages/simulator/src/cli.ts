@@ -5,16 +5,11 @@
  * use the process, stdin and signals; the simulator core does not.
  */
 import { createInterface } from 'node:readline'
-import { generateSecret } from '@telehook/protocol'
+import { generateSecret, WEBHOOK_PORTS } from '@telehook/protocol'
 import { newId } from './ids.ts'
 import type { Attempt, Delivery, Message } from './model.ts'
 import { startSimulator } from './serve.ts'
-import {
-  ALLOWED_WEBHOOK_PORTS,
-  createSimulator,
-  type IncomingMessageInput,
-  type IncomingOutcome,
-} from './simulator.ts'
+import { createSimulator, type IncomingMessageInput, type IncomingOutcome } from './simulator.ts'
 
 /** A bad command line: the message is one line, the exit code 2. */
 export class UsageError extends Error {
@@ -323,9 +318,9 @@ async function makeSender(args: MessageArgs, io: CliIo): Promise<{ send: Sender;
   }
   const url = args.url as string
   const port = Number(new URL(url).port || (url.startsWith('https:') ? 443 : 80))
-  if (!ALLOWED_WEBHOOK_PORTS.includes(port)) {
+  if (!WEBHOOK_PORTS.includes(port)) {
     io.err(
-      `sim: note: Telerivet only accepts webhook ports ${ALLOWED_WEBHOOK_PORTS.join(', ')}; port ${port} works here only`,
+      `sim: note: Telerivet only accepts webhook ports ${WEBHOOK_PORTS.join(', ')}; port ${port} works here only`,
     )
   }
   // Manual clock: no retry fires behind the user's back in a one-shot command or a chat.

@@ -5,8 +5,9 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { CONTACT_UPDATE_TYPES, METADATA_UPDATE_TYPES } from '@telehook/protocol'
 import { readJsonBody, SimError } from './errors.ts'
-import { CONTACT_UPDATE_TYPES, METADATA_UPDATE_TYPES, projectView } from './payloads.ts'
+import { projectView } from './payloads.ts'
 import type { Simulator } from './simulator.ts'
 
 const VarValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])

@@ -28,7 +28,6 @@ export type {
 export { encodePayload, toWire } from './payloads.ts'
 export { type RunningSimulator, type StartOptions, startSimulator } from './serve.ts'
 export {
-  ALLOWED_WEBHOOK_PORTS,
   createSimulator,
   type IncomingMessageInput,
   type IncomingOutcome,

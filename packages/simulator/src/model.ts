@@ -3,6 +3,12 @@
  * The simulator's in-memory objects. Each is kept in Telerivet's REST shape (snake_case fields,
  * timestamps in UNIX seconds), so REST answers and webhook bodies are views of the same record.
  */
+import type {
+  ApplyMode,
+  ContactNumberFilter,
+  ServiceDirection,
+  ServiceMessageType,
+} from '@telehook/protocol'
 
 /** Custom variables as Telerivet stores them. */
 export type Vars = Record<string, string | number | boolean>
@@ -90,21 +96,6 @@ export interface ContactServiceState {
   project_id: string
 }
 
-/** The service types `createService` accepts. */
-export const CREATABLE_SERVICE_TYPES = [
-  'incoming_message_webhook',
-  'messaging_poll',
-  'incoming_message_script',
-  'contact_script',
-  'message_script',
-  'data_row_script',
-  'webhook_script',
-  'voice_script',
-  'ussd_script',
-  'project_script',
-  'custom_template_instance',
-] as const
-
 /** A service, as the REST API returns it. */
 export interface Service {
   id: string
@@ -117,11 +108,11 @@ export interface Service {
   project_id: string
   response_table_id: string | null
   phone_ids: string[] | null
-  message_types: string[] | null
-  apply_mode: 'unhandled' | 'always'
-  contact_number_filter: 'long_number' | 'all'
+  message_types: ServiceMessageType[] | null
+  apply_mode: ApplyMode
+  contact_number_filter: ContactNumberFilter
   show_action: boolean
-  direction: 'incoming' | 'outgoing' | 'both' | null
+  direction: ServiceDirection | null
   webhook_url: string | null
 }
 

@@ -4,7 +4,11 @@
  * documented parameters plus every other REST property of the object, then flattened for the
  * form encoder (booleans as `1`/`0`, numbers as decimal strings, null and empty arrays absent).
  */
-import { encodeForm } from '@telehook/protocol'
+import {
+  type CONTACT_UPDATE_TYPES,
+  encodeForm,
+  type METADATA_UPDATE_TYPES,
+} from '@telehook/protocol'
 import type {
   Broadcast,
   Contact,
@@ -150,18 +154,6 @@ export function sendBroadcastParams(a: {
   }
 }
 
-/** The `update_type` values of `contact_update`. */
-export const CONTACT_UPDATE_TYPES = [
-  'add',
-  'auto_add',
-  'update',
-  'update_field',
-  'add_group',
-  'remove_group',
-  'block_send',
-  'unblock_send',
-  'delete',
-] as const
 export type ContactUpdateType = (typeof CONTACT_UPDATE_TYPES)[number]
 
 /** `contact_update`. */
@@ -178,15 +170,6 @@ export function contactUpdateParams(a: {
   }
 }
 
-/** The `update_type` values of `message_metadata`. */
-export const METADATA_UPDATE_TYPES = [
-  'star',
-  'unstar',
-  'add_label',
-  'remove_label',
-  'set_variable',
-  'call_complete',
-] as const
 export type MetadataUpdateType = (typeof METADATA_UPDATE_TYPES)[number]
 
 /** `message_metadata`. */

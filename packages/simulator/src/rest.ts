@@ -3,6 +3,7 @@
  * The subset of Telerivet's REST API v1 the project calls: projects, services (with paging) and
  * `messages/send`, behind HTTP Basic auth (user = API key, empty password).
  */
+import { SERVICE_CONTEXTS } from '@telehook/protocol'
 import { readJsonBody, SimError } from './errors.ts'
 import type { Service } from './model.ts'
 import { projectView } from './payloads.ts'
@@ -192,8 +193,7 @@ export function queryServices(
   }
   const context = q.get('context')
   if (context !== null && context !== '') {
-    const known = ['message', 'call', 'ussd_session', 'row', 'contact', 'project']
-    if (!known.includes(context)) {
+    if (!(SERVICE_CONTEXTS as readonly string[]).includes(context)) {
       throw new SimError(400, 'invalid_param', `Invalid context: ${context}`, 'context')
     }
     list = list.filter((s) => context in s.contexts)

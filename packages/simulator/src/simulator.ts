@@ -4,7 +4,19 @@
  * the REST subset under `/v1`, the control API under `/_sim`. It delivers webhooks as Telerivet
  * does (see `delivery.ts`) and acts on the replies.
  */
-import { isValidReply, replyErrors, type WebhookReply } from '@telehook/protocol'
+import {
+  APPLY_MODES,
+  CONTACT_NUMBER_FILTERS,
+  isValidReply,
+  replyErrors,
+  SERVICE_DIRECTIONS,
+  SERVICE_MESSAGE_TYPES,
+  SERVICE_TYPES,
+  type ServiceMessageType,
+  WEBHOOK_PORTS,
+  type WebhookReply,
+  webhookPort,
+} from '@telehook/protocol'
 import { Scheduler } from './clock.ts'
 import { handleControl } from './control.ts'
 import {
@@ -17,23 +29,22 @@ import {
 } from './delivery.ts'
 import { jsonError, SimError } from './errors.ts'
 import { newApiKey, newId } from './ids.ts'
-import {
-  type Attempt,
-  type Broadcast,
-  type BroadcastRecipient,
-  type Contact,
-  type ContactServiceState,
-  CREATABLE_SERVICE_TYPES,
-  type Delivery,
-  type Group,
-  type Media,
-  type Message,
-  type Phone,
-  type Project,
-  type ProjectWebhook,
-  type ProjectWebhookEvents,
-  type Service,
-  type Vars,
+import type {
+  Attempt,
+  Broadcast,
+  BroadcastRecipient,
+  Contact,
+  ContactServiceState,
+  Delivery,
+  Group,
+  Media,
+  Message,
+  Phone,
+  Project,
+  ProjectWebhook,
+  ProjectWebhookEvents,
+  Service,
+  Vars,
 } from './model.ts'
 import {
   type ContactUpdateType,
@@ -46,9 +57,6 @@ import {
   sendStatusParams,
 } from './payloads.ts'
 import { handleRest } from './rest.ts'
-
-/** Ports Telerivet accepts in webhook URLs. */
-export const ALLOWED_WEBHOOK_PORTS: readonly number[] = [80, 443, 8000, 8080, 8443]
 
 /** Options of {@link createSimulator}. */
 export interface SimulatorOptions {
@@ -204,7 +212,7 @@ export class Simulator {
       manual: opts.manualClock ?? false,
       ...(opts.startTime === undefined ? {} : { start: opts.startTime }),
     })
-    this.allowedPorts = opts.allowedPorts ?? ALLOWED_WEBHOOK_PORTS
+    this.allowedPorts = opts.allowedPorts ?? WEBHOOK_PORTS
     this.deliverer = new Deliverer({
       scheduler: this.scheduler,
       fetch: opts.fetch ?? ((input: string, init: RequestInit) => fetch(input, init)),
@@ -414,10 +422,7 @@ export class Simulator {
     if (type === undefined || type === null || type === '') {
       throw new SimError(400, 'invalid_param', 'service_type is required', 'service_type')
     }
-    if (
-      typeof type !== 'string' ||
-      !(CREATABLE_SERVICE_TYPES as readonly string[]).includes(type)
-    ) {
+    if (typeof type !== 'string' || !(SERVICE_TYPES as readonly string[]).includes(type)) {
       throw new SimError(
         400,
         'invalid_param',
@@ -572,7 +577,7 @@ export class Simulator {
       }
     }
     if (input.message_types !== undefined) {
-      const known = ['text', 'call', 'sms', 'mms', 'ussd_session', 'chat']
+      const known: readonly string[] = SERVICE_MESSAGE_TYPES
       if (input.message_types === null) out.message_types = null
       else {
         if (!Array.isArray(input.message_types)) {
@@ -583,20 +588,20 @@ export class Simulator {
             throw bad('message_types', `Invalid message type: ${String(t)}`)
           }
         }
-        out.message_types = [...(input.message_types as string[])]
+        out.message_types = [...(input.message_types as ServiceMessageType[])]
       }
     }
     if (input.apply_mode !== undefined) {
-      if (input.apply_mode !== 'unhandled' && input.apply_mode !== 'always') {
-        throw bad('apply_mode', "apply_mode must be 'unhandled' or 'always'")
-      }
-      out.apply_mode = input.apply_mode
+      const mode = APPLY_MODES.find((m) => m === input.apply_mode)
+      if (mode === undefined) throw bad('apply_mode', "apply_mode must be 'unhandled' or 'always'")
+      out.apply_mode = mode
     }
     if (input.contact_number_filter !== undefined) {
-      if (input.contact_number_filter !== 'long_number' && input.contact_number_filter !== 'all') {
+      const filter = CONTACT_NUMBER_FILTERS.find((f) => f === input.contact_number_filter)
+      if (filter === undefined) {
         throw bad('contact_number_filter', "contact_number_filter must be 'long_number' or 'all'")
       }
-      out.contact_number_filter = input.contact_number_filter
+      out.contact_number_filter = filter
     }
     if (input.show_action !== undefined) {
       const b = toBool(input.show_action)
@@ -604,10 +609,11 @@ export class Simulator {
       out.show_action = b
     }
     if (input.direction !== undefined) {
-      if (!['incoming', 'outgoing', 'both'].includes(input.direction as string)) {
+      const direction = SERVICE_DIRECTIONS.find((d) => d === input.direction)
+      if (direction === undefined) {
         throw bad('direction', "direction must be 'incoming', 'outgoing' or 'both'")
       }
-      out.direction = input.direction as Service['direction']
+      out.direction = direction
     }
     return out
   }
@@ -1651,8 +1657,8 @@ export function checkWebhookUrl(
 ): void {
   const u = checkHttpUrl(url, param)
   if (ports === 'any') return
-  const port = u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port)
-  if (!ports.includes(port)) {
+  const port = webhookPort(u.href)
+  if (port === null || !ports.includes(port)) {
     throw new SimError(
       400,
       'invalid_param',

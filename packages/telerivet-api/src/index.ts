@@ -1,4 +1,14 @@
 /** @module @telehook/telerivet-api — a typed, web-standard client of Telerivet's REST API. */
+
+export {
+  APPLY_MODES,
+  CONTACT_NUMBER_FILTERS,
+  SERVICE_CONTEXTS,
+  SERVICE_DIRECTIONS,
+  SERVICE_MESSAGE_TYPES,
+  SERVICE_TYPES,
+  type ServiceType,
+} from '@telehook/protocol'
 export {
   type CallOptions,
   createTelerivetClient,

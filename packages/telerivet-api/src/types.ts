@@ -1,5 +1,12 @@
 /** @module TypeBox schemas of the Telerivet REST objects this project reads and writes. */
-import { type Static, Type } from '@sinclair/typebox'
+import { type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox'
+import {
+  APPLY_MODES,
+  CONTACT_NUMBER_FILTERS,
+  SERVICE_DIRECTIONS,
+  SERVICE_MESSAGE_TYPES,
+  type ServiceContext,
+} from '@telehook/protocol'
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()])
 
@@ -26,32 +33,16 @@ export const Project = Type.Object(
 )
 export type Project = Static<typeof Project>
 
-export const SERVICE_TYPES = [
-  'incoming_message_webhook',
-  'messaging_poll',
-  'incoming_message_script',
-  'contact_script',
-  'message_script',
-  'data_row_script',
-  'webhook_script',
-  'voice_script',
-  'ussd_script',
-  'project_script',
-  'custom_template_instance',
-] as const
-export type ServiceType = (typeof SERVICE_TYPES)[number]
+/** A closed union of literals from one of protocol's value lists. */
+function Literals<const T extends readonly string[]>(values: T): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(values.map((v) => Type.Literal(v)))
+}
 
-export const MessageTypeFilter = Type.Union([
-  Type.Literal('text'),
-  Type.Literal('call'),
-  Type.Literal('sms'),
-  Type.Literal('mms'),
-  Type.Literal('ussd_session'),
-  Type.Literal('chat'),
-])
+/** A service's `message_types` filter. */
+export const MessageTypeFilter = Literals(SERVICE_MESSAGE_TYPES)
 export type MessageTypeFilter = Static<typeof MessageTypeFilter>
 
-export const ApplyMode = Type.Union([Type.Literal('unhandled'), Type.Literal('always')])
+export const ApplyMode = Literals(APPLY_MODES)
 export type ApplyMode = Static<typeof ApplyMode>
 
 /** A Telerivet service; `service_type` is kept a string so new types never break decoding. */
@@ -96,12 +87,8 @@ export const CreateServiceBody = Type.Object({
   phone_ids: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
   message_types: Type.Optional(Type.Array(MessageTypeFilter)),
   show_action: Type.Optional(Type.Boolean()),
-  contact_number_filter: Type.Optional(
-    Type.Union([Type.Literal('long_number'), Type.Literal('all')]),
-  ),
-  direction: Type.Optional(
-    Type.Union([Type.Literal('incoming'), Type.Literal('outgoing'), Type.Literal('both')]),
-  ),
+  contact_number_filter: Type.Optional(Literals(CONTACT_NUMBER_FILTERS)),
+  direction: Type.Optional(Literals(SERVICE_DIRECTIONS)),
   apply_mode: Type.Optional(ApplyMode),
 })
 export type CreateServiceBody = Static<typeof CreateServiceBody>
@@ -116,7 +103,7 @@ export type UpdateServiceBody = Static<typeof UpdateServiceBody>
 export interface QueryServicesParams {
   name?: string | Record<string, string>
   active?: boolean
-  context?: 'message' | 'call' | 'ussd_session' | 'row' | 'contact' | 'project'
+  context?: ServiceContext
   sort?: 'default' | 'priority' | 'name'
   sort_dir?: 'asc' | 'desc'
   page_size?: number
