@@ -16,7 +16,7 @@ unless DATABASE_URL (or --database-url) names a PostgreSQL server.
 Examples:
   telehook serve                                  # embedded database in ./.telehook, port 8000
   telehook serve --handlers ./my-handlers.ts      # answer with your own handlers
-  DATABASE_URL=postgres://app@db/telehook telehook serve --public-url https://hooks.example.com
+  DATABASE_URL=postgres://app@db/telehook TELEHOOK_SECRET=a-long-random-secret telehook serve --public-url https://hooks.example.com
   telehook token create --name ci
   telehook sim --port 8088
 `
@@ -33,7 +33,7 @@ Options (flag, environment variable, default):
   --data-dir DIR           TELEHOOK_DATA_DIR     ./.telehook PGlite data, key files
   --database-url URL       DATABASE_URL                      use PostgreSQL instead of PGlite
   --public-url URL         TELEHOOK_PUBLIC_URL   own URL     base of the URLs given to Telerivet
-  --secret S               TELEHOOK_SECRET       generated   secret of POST /webhook (single project)
+  --secret S               TELEHOOK_SECRET       generated   secret of POST /webhook (required with PostgreSQL)
   --admin-token T          TELEHOOK_ADMIN_TOKEN  generated   bearer token of the admin API
   --master-key K           TELEHOOK_MASTER_KEY   key file    encrypts stored Telerivet API keys
   --telerivet-api-url URL  TELERIVET_API_URL     Telerivet   e.g. the simulator's URL
@@ -55,7 +55,7 @@ The binary provides '@telehook/protocol' (also importable as 'telehook') to the 
 Examples:
   telehook serve --port 8000 --handlers ./bot.ts
   TELEHOOK_SECRET=a-long-random-secret telehook serve --data-dir /var/lib/telehook
-  DATABASE_URL=postgres://app@127.0.0.1/telehook telehook serve --no-admin
+  DATABASE_URL=postgres://app@127.0.0.1/telehook TELEHOOK_SECRET=a-long-random-secret telehook serve --no-admin
 `
 
 const MIGRATE = `telehook migrate — apply the database migrations (idempotent; safe beside running instances)

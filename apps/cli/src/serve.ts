@@ -13,15 +13,14 @@ import {
   createMetrics,
   createWebhookApp,
   exampleHandlers,
+  readOrCreateKeyFile,
   resolveSingleSecret,
   sampleCurl,
   startWebhookServer,
 } from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
 import type { ServeConfig } from './config.ts'
-import { lockDataDir } from './data-lock.ts'
 import { loadHandlerModule } from './handlers.ts'
-import { readOrCreateKeyFile } from './key-file.ts'
 import { pgliteAssets } from './pglite-embedded.ts'
 
 /** Where output goes; tests pass their own to capture it. */
@@ -43,29 +42,15 @@ export interface RunningServer {
 
 /**
  * Opens the database named by `db` — PostgreSQL for a URL, else PGlite in the data folder with
- * its WebAssembly and file bundle taken from the binary, holding the folder's lock until closed —
- * and applies the migrations.
+ * its WebAssembly and file bundle taken from the binary (`openDb` holds the folder's lock until
+ * closed) — and applies the migrations.
  */
 export async function openConfiguredDb(
   db: DbConfig,
   { migrate = true }: { migrate?: boolean } = {},
 ): Promise<Database> {
   if (db.databaseUrl) return openDb({ databaseUrl: db.databaseUrl, migrate })
-  const release = await lockDataDir(db.dataDir)
-  try {
-    const pglite = { ...(await pgliteAssets()) }
-    const database = await openDb({ dataDir: db.dataDir, pglite, migrate })
-    return {
-      ...database,
-      async close() {
-        await database.close()
-        await release()
-      },
-    }
-  } catch (error) {
-    await release()
-    throw error
-  }
+  return openDb({ dataDir: db.dataDir, pglite: { ...(await pgliteAssets()) }, migrate })
 }
 
 /** The handlers `spec` names: `example`, `none`, or a module path relative to `cwd`. */

@@ -31,7 +31,16 @@ describe('resolveServeConfig', () => {
 
   test('flags and environment reach both apps', () => {
     const c = resolve(
-      ['--port', '9000', '--database-url', 'postgres://h/db', '--handlers', 'none'],
+      [
+        '--port',
+        '9000',
+        '--database-url',
+        'postgres://h/db',
+        '--secret',
+        'shared-by-all',
+        '--handlers',
+        'none',
+      ],
       {
         ADMIN_PORT: '9001',
         TELERIVET_API_URL: 'http://127.0.0.1:8088/v1',
@@ -55,6 +64,13 @@ describe('resolveServeConfig', () => {
     expect(message).not.toContain('\n')
     for (const name of ['PORT', 'TELEHOOK_BODY_LIMIT', 'ADMIN_PORT'])
       expect(message).toContain(name)
+  })
+
+  test('PostgreSQL without a webhook secret is refused, not given a per-machine secret', () => {
+    expect(problem(['--database-url', 'postgres://h/db'])).toStartWith('TELEHOOK_SECRET: required')
+    expect(
+      resolve([], { DATABASE_URL: 'postgres://h/db', TELEHOOK_SECRET: 'x'.repeat(8) }).db,
+    ).toEqual({ databaseUrl: 'postgres://h/db', dataDir: './.telehook' })
   })
 
   test('secrets are never echoed in errors', () => {

@@ -32,7 +32,10 @@ export interface WebhookConfig {
   /** postgres.js when set, else PGlite in `dataDir`. */
   databaseUrl: string | undefined
   dataDir: string
-  /** Secret of the single-project endpoint; generated on first start when unset. */
+  /**
+   * Secret of the single-project endpoint. Required with `databaseUrl`; on PGlite it is generated on
+   * first start when unset, and kept in the data folder.
+   */
   secret: string | undefined
   deadlineMs: number
   bodyLimit: number
@@ -91,6 +94,15 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
       problems.push({
         variable: 'TELEHOOK_HANDLER_TIMEOUT_MS',
         message: `must be below TELEHOOK_DEADLINE_MS (${e.TELEHOOK_DEADLINE_MS}) (got ${e.TELEHOOK_HANDLER_TIMEOUT_MS})`,
+      })
+    }
+    if (e.DATABASE_URL !== undefined && e.TELEHOOK_SECRET === undefined) {
+      // A secret generated per machine would replace the other instances' one in the shared
+      // 'default' endpoint, and their deliveries would get 403.
+      problems.push({
+        variable: 'TELEHOOK_SECRET',
+        message:
+          'required when DATABASE_URL is set: every instance on one database must use the same secret (none is generated)',
       })
     }
     if (problems.length === 0) {

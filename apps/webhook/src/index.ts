@@ -11,6 +11,7 @@ export {
 export { ConfigError, loadWebhookConfig, type WebhookConfig, WebhookEnv } from './config'
 export { WebhookError, type WebhookErrorCode } from './errors'
 export { default as exampleHandlers } from './example-handlers'
+export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metrics'
 export {
   bootWebhook,

@@ -1,5 +1,4 @@
 /** @module Bun runtime pieces: listen, boot the whole webhook service, load a handlers module. */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Database, openDb } from '@telehook/db'
@@ -15,6 +14,7 @@ import { encodeForm, generateSecret, type Handlers } from '@telehook/protocol'
 import { createWebhookApp, type WebhookApp } from './app'
 import type { WebhookConfig } from './config'
 import exampleHandlers from './example-handlers'
+import { readOrCreateKeyFile } from './key-file'
 import { createMetrics, type WebhookMetrics } from './metrics'
 
 /** A listening server. */
@@ -76,22 +76,17 @@ export interface SingleSecret {
 
 /**
  * TELEHOOK_SECRET when set; else the secret kept in `<dataDir>/webhook-secret`; else a new one
- * written there (mode 0600). Only its hash goes to the database.
+ * written there (mode 0600). Only its hash goes to the database. With a `databaseUrl`, the config
+ * loader has already required TELEHOOK_SECRET: a per-machine secret would break shared databases.
  */
 export async function resolveSingleSecret(config: WebhookConfig): Promise<SingleSecret> {
   const file = join(config.dataDir, 'webhook-secret')
   if (config.secret) return { secret: config.secret, source: 'env', file }
-  try {
-    const kept = (await readFile(file, 'utf8')).trim()
-    if (kept.length >= 8) return { secret: kept, source: 'file', file }
-  } catch {
-    // none kept yet
+  if (config.databaseUrl) {
+    throw new Error('TELEHOOK_SECRET is required when DATABASE_URL is set (none is generated)')
   }
-  const secret = generateSecret()
-  await mkdir(config.dataDir, { recursive: true })
-  await writeFile(file, `${secret}\n`, { mode: 0o600 })
-  await chmod(file, 0o600)
-  return { secret, source: 'generated', file }
+  const kept = await readOrCreateKeyFile(config.dataDir, 'webhook-secret', () => generateSecret())
+  return { secret: kept.value, source: kept.created ? 'generated' : 'file', file: kept.path }
 }
 
 /**

@@ -73,6 +73,12 @@ describe('loadWebhookConfig', () => {
     expect(lines.some((l) => l.startsWith('DATABASE_URL: '))).toBe(true)
   })
 
+  test('DATABASE_URL without TELEHOOK_SECRET is refused: instances sharing it need one secret', () => {
+    const lines = problemsOf({ DATABASE_URL: 'postgres://root@127.0.0.1:5432/test' })
+    expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_SECRET: required when DATABASE_URL/)])
+    expect(loadWebhookConfig({ TELEHOOK_DATA_DIR: '/tmp/x' }).secret).toBeUndefined()
+  })
+
   test('the handler timeout must be below the deadline', () => {
     const lines = problemsOf({ TELEHOOK_DEADLINE_MS: '2000', TELEHOOK_HANDLER_TIMEOUT_MS: '2000' })
     expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_HANDLER_TIMEOUT_MS: must be below/)])

@@ -3,7 +3,7 @@
  * stop, the single-project secret, handler modules, and main.ts as a process.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
@@ -40,6 +40,10 @@ describe('resolveSingleSecret', () => {
     expect(((await stat(first.file)).mode & 0o777).toString(8)).toBe('600')
     const second = await resolveSingleSecret(config)
     expect(second).toEqual({ ...first, source: 'file' })
+    // Never a per-machine secret for a shared database, even if the loader was bypassed.
+    await expect(
+      resolveSingleSecret({ ...config, databaseUrl: 'postgres://127.0.0.1/x' }),
+    ).rejects.toThrow('TELEHOOK_SECRET')
   })
 
   test('the sample curl carries the secret in clear only when it was just generated', () => {
@@ -154,6 +158,7 @@ describe('main.ts as a process', () => {
     expect(lines[1]).toStartWith('telehook-webhook: TELEHOOK_DEADLINE_MS: ')
   })
 
+  const MAIN_SECRET = 'main-process-secret-42'
   test.skipIf(!TEST_DRIVERS.includes('postgres'))(
     'starts, prints a curl that gets a 200, stops cleanly on SIGTERM',
     async () => {
@@ -171,18 +176,18 @@ describe('main.ts as a process', () => {
             HOST: '127.0.0.1',
             DATABASE_URL: url.toString(),
             TELEHOOK_DATA_DIR: dataDir,
-            TELEHOOK_SECRET: '',
+            TELEHOOK_SECRET: MAIN_SECRET,
           },
           stdout: 'pipe',
           stderr: 'pipe',
         })
         const banner = await readUntil(proc.stderr, /\n\n$/)
-        const secret = (await readFile(join(dataDir, 'webhook-secret'), 'utf8')).trim()
-        expect(banner).toContain(
-          `Generated webhook secret (shown once, kept in ${dataDir}/webhook-secret): ${secret}`,
-        )
+        // A configured secret is never printed; the curl reads it from the environment.
+        expect(banner).not.toContain(MAIN_SECRET)
+        expect(banner).not.toContain('Generated webhook secret')
         const curl = banner.slice(banner.indexOf('curl '))
         const run = Bun.spawn(['bash', '-c', curl.replace('curl -i', 'curl -s -i')], {
+          env: { PATH: process.env.PATH, TELEHOOK_SECRET: MAIN_SECRET },
           stdout: 'pipe',
         })
         const out = await new Response(run.stdout).text()

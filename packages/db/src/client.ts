@@ -3,6 +3,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import { lockDataDir } from './data-lock'
 import { migrate } from './migrate'
 import * as schema from './schema'
 
@@ -15,6 +16,7 @@ export interface Database {
   driver: 'pglite' | 'postgres'
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>
+  /** Closes the connections (PostgreSQL: within `closeTimeoutMs`) and frees a PGlite folder. */
   close(): Promise<void>
   /** Subscribes to `NOTIFY channel`; resolves to an unsubscribe function. */
   listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>
@@ -35,6 +37,11 @@ export interface OpenDbOptions {
   migrate?: boolean
   /** postgres.js pool size (default 10). */
   maxConnections?: number
+  /**
+   * postgres.js: how long `close()` lets queries in flight finish before it cuts the connections
+   * (default 1000 ms). After an outage a connection may never answer; close still returns then.
+   */
+  closeTimeoutMs?: number
 }
 
 const env = (name: string): string | undefined =>
@@ -44,6 +51,8 @@ const env = (name: string): string | undefined =>
 /**
  * Opens the database: postgres.js when a URL is given (or `DATABASE_URL` is set and no PGlite
  * option is), else PGlite in `dataDir` (or in memory). Migrates unless `migrate: false`.
+ * A PGlite data folder is locked while open: a second opener, in this process or another, gets a
+ * {@link DataDirLockedError}.
  * @example const database = await openDb({ memory: true })
  */
 export async function openDb(opts: OpenDbOptions = {}): Promise<Database> {
@@ -70,6 +79,7 @@ function openPostgres(url: string, opts: OpenDbOptions): Database {
     ...opts.postgres,
   })
   const db = drizzlePostgres({ client, schema, casing: 'snake_case' }) as unknown as Db
+  const closeTimeoutMs = opts.closeTimeoutMs ?? 1000
   return {
     db,
     driver: 'postgres',
@@ -77,7 +87,9 @@ function openPostgres(url: string, opts: OpenDbOptions): Database {
       await client`select 1`
     },
     async close() {
-      await client.end({ timeout: 5 })
+      // end() waits for every connection's goodbye, which a black-holed socket never sends; past
+      // the timeout it destroys them, so close() is bounded by it.
+      await client.end({ timeout: closeTimeoutMs / 1000 })
     },
     async listen(channel, onNotify) {
       const { unlisten } = await client.listen(channel, onNotify)
@@ -91,8 +103,16 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
   const dataDir = opts.memory
     ? undefined
     : (opts.dataDir ?? env('TELEHOOK_DATA_DIR') ?? './.telehook')
-  const client = dataDir === undefined ? new PGlite(extra) : new PGlite(dataDir, extra)
-  await client.waitReady
+  // Every opener (server, CLI command, script) takes the folder's lock before PGlite touches it.
+  const release = dataDir === undefined ? async () => {} : await lockDataDir(dataDir)
+  let client: PGlite
+  try {
+    client = dataDir === undefined ? new PGlite(extra) : new PGlite(dataDir, extra)
+    await client.waitReady
+  } catch (error) {
+    await release()
+    throw error
+  }
   const db = drizzlePglite({ client, schema, casing: 'snake_case' }) as unknown as Db
   return {
     db,
@@ -101,7 +121,11 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
       await client.query('select 1')
     },
     async close() {
-      if (!client.closed) await client.close()
+      try {
+        if (!client.closed) await client.close()
+      } finally {
+        await release()
+      }
     },
     async listen(channel, onNotify) {
       const unsubscribe = await client.listen(channel, onNotify)

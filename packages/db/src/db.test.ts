@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { eq, sql } from 'drizzle-orm'
-import { type Database, endpoints, events, migrate, migrations, openDb, queryRows } from './index'
+import {
+  type Database,
+  DataDirLockedError,
+  endpoints,
+  events,
+  migrate,
+  migrations,
+  openDb,
+  queryRows,
+} from './index'
 import { openTestDb, TEST_DRIVERS } from './testing'
 
 for (const driver of TEST_DRIVERS) {
@@ -149,7 +158,11 @@ test('PGlite keeps data in its data folder across restarts', async () => {
   try {
     const first = await openDb({ dataDir: join(dir, 'data') })
     await first.db.insert(endpoints).values({ id: 'kept', kind: 'single', secretHash: 'h' })
+    // One opener per folder: a second openDb (here, or in any process) is refused while it is open.
+    await expect(openDb({ dataDir: join(dir, 'data') })).rejects.toBeInstanceOf(DataDirLockedError)
+    expect(await Bun.file(join(dir, 'data', 'telehook.lock')).text()).toBe(`${process.pid}\n`)
     await first.close()
+    expect(await Bun.file(join(dir, 'data', 'telehook.lock')).exists()).toBe(false)
     const second = await openDb({ dataDir: join(dir, 'data') })
     const rows = await second.db.select().from(endpoints)
     expect(rows.map((r) => r.id)).toEqual(['kept'])
@@ -172,4 +185,36 @@ test('ping rejects when PostgreSQL cannot be reached, and openDb fails cleanly',
     await database.close()
   }
   await expect(openDb({ databaseUrl: url, postgres: { connect_timeout: 2 } })).rejects.toThrow()
+})
+
+test('close() returns within its bound when the server never answers (a black-holed network)', async () => {
+  const { createServer } = await import('node:net')
+  const sockets = new Set<import('node:net').Socket>()
+  // Accepts connections and says nothing: what a network partition looks like to the driver.
+  const hole = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve))
+  const port = (hole.address() as { port: number }).port
+  try {
+    const database = await openDb({
+      databaseUrl: `postgres://root@127.0.0.1:${port}/none`,
+      migrate: false,
+      closeTimeoutMs: 500,
+    })
+    const stuck = database.ping().catch((error: unknown) => error)
+    while (sockets.size === 0) await Bun.sleep(10)
+    // The old close waited 5 s here; the bound is 0.5 s, the margin is for a busy machine.
+    const outcome = await Promise.race([
+      database.close().then(() => 'closed'),
+      Bun.sleep(4000).then(() => 'still waiting'),
+    ])
+    expect(outcome).toBe('closed')
+    // The query that was waiting is failed, not left hanging.
+    expect(await stuck).toBeInstanceOf(Error)
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    await new Promise<void>((resolve) => hole.close(() => resolve()))
+  }
 })

@@ -1,6 +1,7 @@
 /** @module Telehook persistence: Drizzle schema (`telehook.*`), migrations and `openDb()`. */
 export type { Database, Db, OpenDbOptions } from './client'
 export { openDb } from './client'
+export { DataDirLockedError, lockDataDir } from './data-lock'
 export type { Migration } from './migrate'
 export { migrate } from './migrate'
 export { migrations } from './migrations.generated'

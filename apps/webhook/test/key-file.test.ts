@@ -2,7 +2,7 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { readOrCreateKeyFile } from '../src/key-file.ts'
+import { readOrCreateKeyFile } from '../src/key-file'
 
 const dir = await mkdtemp(join(tmpdir(), 'telehook-keyfile-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))

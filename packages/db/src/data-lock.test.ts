@@ -2,7 +2,7 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DataDirLockedError, lockDataDir } from '../src/data-lock.ts'
+import { DataDirLockedError, lockDataDir } from './data-lock'
 
 const dir = await mkdtemp(join(tmpdir(), 'telehook-lock-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
