@@ -163,6 +163,12 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       const page = await app.handle(new Request('http://admin.local/docs'))
       expect(page.status).toBe(200)
       expect(page.headers.get('content-type')).toContain('text/html')
+      // Readable without the CDN: every operation is in the HTML itself, with its summary.
+      const html = await page.text()
+      expect(html).toContain('<code>POST</code></td><td><code>/v1/projects/{id}/services</code>')
+      expect(html).toContain('Rotate the webhook secret')
+      expect(html).toContain('href="/docs/json"')
+      expect(html).not.toContain('<code>/docs')
     })
   })
 

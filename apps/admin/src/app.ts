@@ -27,6 +27,7 @@ import { and, asc, desc, eq, gte, isNull, lt, or, type SQL, sql } from 'drizzle-
 import { Elysia } from 'elysia'
 import { publicUrlProblem } from './config'
 import { decryptSecret, encryptSecret } from './crypto'
+import { docsPage, type OpenApiDoc } from './docs'
 import { ApiError, ErrorBody, fromTelerivet, outcomeUnknown } from './errors'
 import { withIdempotency } from './idempotency'
 import { toWire } from './rows'
@@ -793,109 +794,127 @@ export function createAdminApp(deps: AdminDeps) {
       },
     )
 
-  return (
-    new Elysia({ name: 'telehook-admin' })
-      .use(
-        openapi({
-          path: '/docs',
-          documentation: {
-            info: {
-              title: 'Telehook admin API',
-              version: '0.1.0',
-              description:
-                'Onboard Telerivet projects, create their webhook services, read stored events. ' +
-                'Every /v1 route needs Authorization: Bearer <token>.',
-            },
-            components: {
-              securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-            },
-            security: [{ bearer: [] }],
+  // The page is built once, on first request, from the finished app's OpenAPI document.
+  let page: Promise<string> | undefined
+  const docsHtml = (request: Request): Promise<string> => {
+    page ??= Promise.resolve(admin.handle(new Request(new URL('/docs/json', request.url)))).then(
+      async (res) => docsPage((await res.json()) as OpenApiDoc, '/docs/json'),
+    )
+    return page
+  }
+
+  const admin = new Elysia({ name: 'telehook-admin' })
+    .use(
+      openapi({
+        path: '/docs',
+        // Our own page at /docs: readable without the CDN the stock page loads its script from.
+        provider: null,
+        documentation: {
+          info: {
+            title: 'Telehook admin API',
+            version: '0.1.0',
+            description:
+              'Onboard Telerivet projects, create their webhook services, read stored events. ' +
+              'Every /v1 route needs Authorization: Bearer <token>.',
           },
-        }),
+          components: {
+            securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+          },
+          security: [{ bearer: [] }],
+        },
+      }),
+    )
+    // Before routing, parsing and validation: without a valid token nothing else is looked at,
+    // so a 401 is all an unauthenticated caller ever learns.
+    .onRequest(async ({ request }) => {
+      const path = new URL(request.url).pathname
+      if (path !== '/v1' && !path.startsWith('/v1/')) return
+      const who = await verifyAdminToken(
+        database,
+        deps.adminToken,
+        bearerToken(request.headers.get('authorization')),
       )
-      // Before routing, parsing and validation: without a valid token nothing else is looked at,
-      // so a 401 is all an unauthenticated caller ever learns.
-      .onRequest(async ({ request }) => {
-        const path = new URL(request.url).pathname
-        if (path !== '/v1' && !path.startsWith('/v1/')) return
-        const who = await verifyAdminToken(
-          database,
-          deps.adminToken,
-          bearerToken(request.headers.get('authorization')),
+      if (!who) {
+        log.warn({ msg: 'admin request', method: request.method, path, status: 401 })
+        return new Response(
+          JSON.stringify({
+            error: { code: 'unauthorized', message: 'Missing or invalid token' },
+          }),
+          {
+            status: 401,
+            headers: {
+              'content-type': 'application/json',
+              'www-authenticate': 'Bearer realm="telehook-admin"',
+            },
+          },
         )
-        if (!who) {
-          log.warn({ msg: 'admin request', method: request.method, path, status: 401 })
-          return new Response(
-            JSON.stringify({
-              error: { code: 'unauthorized', message: 'Missing or invalid token' },
-            }),
-            {
-              status: 401,
-              headers: {
-                'content-type': 'application/json',
-                'www-authenticate': 'Bearer realm="telehook-admin"',
-              },
-            },
-          )
-        }
+      }
+    })
+    .onAfterResponse(({ request, set }) => {
+      // Method, path and status only: bodies and headers (keys, tokens) are never logged.
+      log.info({
+        msg: 'admin request',
+        method: request.method,
+        path: new URL(request.url).pathname,
+        status: typeof set.status === 'number' ? set.status : String(set.status ?? 200),
       })
-      .onAfterResponse(({ request, set }) => {
-        // Method, path and status only: bodies and headers (keys, tokens) are never logged.
-        log.info({
-          msg: 'admin request',
-          method: request.method,
-          path: new URL(request.url).pathname,
-          status: typeof set.status === 'number' ? set.status : String(set.status ?? 200),
-        })
+    })
+    .model({ ErrorBody })
+    .error({ ApiError })
+    .onError(({ code, error, set, request }) => {
+      // By instance, not `code`: Elysia takes an error's own `code` field as its code.
+      if (error instanceof ApiError) {
+        set.status = error.httpStatus
+        if (error.httpStatus >= 500) {
+          log.error({
+            msg: 'request failed',
+            path: new URL(request.url).pathname,
+            code: error.code,
+          })
+        }
+        return error.toBody()
+      }
+      if (code === 'VALIDATION') {
+        // Never echo the rejected values: a body may hold an API key.
+        set.status = 400
+        const errors = error.all.map((e) => ({
+          path: 'path' in e && e.path ? String(e.path) : '',
+          message: 'message' in e && e.message ? String(e.message) : 'invalid',
+        }))
+        return {
+          error: {
+            code: 'invalid_request',
+            message: `Invalid ${error.type}: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`,
+            errors,
+          },
+        }
+      }
+      if (code === 'NOT_FOUND') {
+        set.status = 404
+        return { error: { code: 'not_found', message: 'No such route' } }
+      }
+      if (code === 'PARSE') {
+        set.status = 400
+        return { error: { code: 'invalid_json', message: 'The body is not valid JSON' } }
+      }
+      set.status = 500
+      log.error({
+        msg: 'unexpected error',
+        path: new URL(request.url).pathname,
+        error: error instanceof Error ? error.message : String(error),
       })
-      .model({ ErrorBody })
-      .error({ ApiError })
-      .onError(({ code, error, set, request }) => {
-        // By instance, not `code`: Elysia takes an error's own `code` field as its code.
-        if (error instanceof ApiError) {
-          set.status = error.httpStatus
-          if (error.httpStatus >= 500) {
-            log.error({
-              msg: 'request failed',
-              path: new URL(request.url).pathname,
-              code: error.code,
-            })
-          }
-          return error.toBody()
-        }
-        if (code === 'VALIDATION') {
-          // Never echo the rejected values: a body may hold an API key.
-          set.status = 400
-          const errors = error.all.map((e) => ({
-            path: 'path' in e && e.path ? String(e.path) : '',
-            message: 'message' in e && e.message ? String(e.message) : 'invalid',
-          }))
-          return {
-            error: {
-              code: 'invalid_request',
-              message: `Invalid ${error.type}: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`,
-              errors,
-            },
-          }
-        }
-        if (code === 'NOT_FOUND') {
-          set.status = 404
-          return { error: { code: 'not_found', message: 'No such route' } }
-        }
-        if (code === 'PARSE') {
-          set.status = 400
-          return { error: { code: 'invalid_json', message: 'The body is not valid JSON' } }
-        }
-        set.status = 500
-        log.error({
-          msg: 'unexpected error',
-          path: new URL(request.url).pathname,
-          error: error instanceof Error ? error.message : String(error),
-        })
-        return { error: { code: 'internal', message: 'Internal error' } }
-      })
-      .use(api)
-  )
+      return { error: { code: 'internal', message: 'Internal error' } }
+    })
+    .get(
+      '/docs',
+      async ({ request }) =>
+        new Response(await docsHtml(request), {
+          headers: { 'content-type': 'text/html; charset=utf-8' },
+        }),
+      { detail: { hide: true } },
+    )
+    .use(api)
+  return admin
 }
 
 /** The admin app's type, for composing it (e.g. in `telehook serve`). */
