@@ -272,6 +272,24 @@ describe('retries', () => {
     expect(f.seen.length).toBe(2)
   })
 
+  test('a lost connection or a 429 does not make createService or sendMessage try again', async () => {
+    const f = fakeFetch(
+      new TypeError('reset'),
+      json({ error: { code: 'rate_limited', message: 'slow down' } }, 429),
+      new TypeError('reset'),
+      json({ error: { code: 'rate_limited', message: 'slow down' } }, 429),
+      json({ id: 'SV1' }),
+    )
+    const tr = client(f.fetch, { retries: 3 })
+    const body = { service_type: 'incoming_message_webhook', config: {} }
+    expect((await tr.createService('PJ1', body).catch((e) => e)).code).toBe('network_error')
+    expect((await tr.createService('PJ1', body).catch((e) => e)).status).toBe(429)
+    const send = { content: 'x', to_number: '1' }
+    expect((await tr.sendMessage('PJ1', send).catch((e) => e)).code).toBe('network_error')
+    expect((await tr.sendMessage('PJ1', send).catch((e) => e)).status).toBe(429)
+    expect(f.seen.length).toBe(4)
+  })
+
   test('setServiceConfig and deleteService are retried (idempotent)', async () => {
     const f = fakeFetch(new TypeError('reset'), json({ url: 'u' }))
     await client(f.fetch).setServiceConfig('PJ1', 'SV1', { url: 'u' })
