@@ -57,16 +57,20 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
     body?: unknown,
     headers: Record<string, string> = {},
     on = app,
+    raw?: string,
   ) {
     const res = await on.handle(
       new Request(`http://admin.local${path}`, {
         method,
         headers: {
           authorization: `Bearer ${ADMIN_TOKEN}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(body !== undefined || raw !== undefined
+            ? { 'content-type': 'application/json' }
+            : {}),
           ...headers,
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(raw !== undefined ? { body: raw } : {}),
       }),
     )
     const text = await res.text()
@@ -212,6 +216,44 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       expect(r.status).toBe(400)
       expect(r.json.error.code).toBe('invalid_request')
       expect(r.text).not.toContain(KEY_A)
+      // An enumeration names its allowed values (never the rejected one).
+      const e = await call('POST', `/v1/projects/${sim.projectId}/services`, {
+        message_types: ['sms', 'fax'],
+      })
+      expect(e.status).toBe(400)
+      expect(e.json.error.errors).toEqual([
+        {
+          path: '/message_types/1',
+          message: 'Expected one of text, call, sms, mms, ussd_session, chat',
+        },
+      ])
+      expect(e.text).not.toContain('fax')
+    })
+
+    test('a body that is not JSON is a 415 or a 400 that says so, never a field error', async () => {
+      for (const [type, body] of [
+        ['application/x-www-form-urlencoded', `project_id=PJx&api_key=${KEY_A}`],
+        ['text/plain', JSON.stringify({ project_id: 'PJx', api_key: KEY_A })],
+      ] as const) {
+        const r = await call('POST', '/v1/projects', undefined, { 'content-type': type }, app, body)
+        expect({ status: r.status, code: r.json.error.code }).toEqual({
+          status: 415,
+          code: 'unsupported_media_type',
+        })
+        expect(r.text).not.toContain(KEY_A)
+      }
+      const bad = await call('POST', '/v1/projects', undefined, {}, app, '{"project_id":')
+      expect(bad.status).toBe(400)
+      expect(bad.json.error.code).toBe('invalid_json')
+      const charset = await call(
+        'POST',
+        '/v1/projects',
+        undefined,
+        { 'content-type': 'application/json; charset=utf-8' },
+        app,
+        '{"project_id": 5}',
+      )
+      expect(charset.json.error.code).toBe('invalid_request')
     })
   })
 

@@ -116,6 +116,15 @@ function parseTime(name: string, value: string | undefined): Date | undefined {
   return d
 }
 
+/** "Expected one of a, b" for a union of literals (TypeBox only says "Expected union value"). */
+function literalChoices(schema: unknown): string | undefined {
+  const anyOf = (schema as { anyOf?: unknown } | undefined)?.anyOf
+  if (!Array.isArray(anyOf) || anyOf.length === 0) return undefined
+  const values = anyOf.map((s) => (s as { const?: unknown }).const)
+  if (!values.every((v) => typeof v === 'string')) return undefined
+  return `Expected one of ${values.join(', ')}`
+}
+
 /**
  * Builds the admin API (Elysia, not listening). Every `/v1` route needs
  * `Authorization: Bearer <token>`; `/docs` serves the OpenAPI page and `/docs/json` the document.
@@ -849,6 +858,25 @@ export function createAdminApp(deps: AdminDeps) {
           },
         )
       }
+      // A JSON API: a form or text body would otherwise be parsed as such and fail validation
+      // with a message about its fields instead of about its type.
+      const type = request.headers.get('content-type')
+      if (
+        type !== null &&
+        request.method !== 'GET' &&
+        request.method !== 'HEAD' &&
+        !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)
+      ) {
+        return Response.json(
+          {
+            error: {
+              code: 'unsupported_media_type',
+              message: 'Send the body as JSON with Content-Type: application/json',
+            },
+          },
+          { status: 415 },
+        )
+      }
     })
     .onAfterResponse(({ request, set }) => {
       // Method, path and status only: bodies and headers (keys, tokens) are never logged.
@@ -879,7 +907,9 @@ export function createAdminApp(deps: AdminDeps) {
         set.status = 400
         const errors = error.all.map((e) => ({
           path: 'path' in e && e.path ? String(e.path) : '',
-          message: 'message' in e && e.message ? String(e.message) : 'invalid',
+          message:
+            literalChoices('schema' in e ? e.schema : undefined) ??
+            ('message' in e && e.message ? String(e.message) : 'invalid'),
         }))
         return {
           error: {
