@@ -7,11 +7,17 @@
  * (socket, body read, form parse, routing, logging) on this machine, for comparison.
  *
  * Env: BENCH_REQUESTS (default 4000), BENCH_CONCURRENCY (50), BENCH_DRIVERS ("postgres,pglite,stub"),
- * BENCH_HANDLERS ("example" or "none"). Bounded: stops after BENCH_REQUESTS or 120 s per driver.
+ * BENCH_HANDLERS ("example" or "none"), BENCH_BATCH ("off" or JSON `{ maxSize, maxInflight }`). Bounded: stops after BENCH_REQUESTS or 120 s per driver.
  */
 import type { Database } from '@telehook/db'
 import { openTestDb, type TestDriver } from '@telehook/db/testing'
-import { createEngine, type Engine, ensureSingleEndpoint, silentLogger } from '@telehook/engine'
+import {
+  type BatchOptions,
+  createEngine,
+  type Engine,
+  ensureSingleEndpoint,
+  silentLogger,
+} from '@telehook/engine'
 import { createWebhookApp } from '../src/app'
 import exampleHandlers from '../src/example-handlers'
 import { startWebhookServer } from '../src/server'
@@ -23,6 +29,13 @@ const DRIVERS = (process.env.BENCH_DRIVERS ?? 'postgres,pglite,stub')
   .split(',')
   .map((d) => d.trim()) as BenchDriver[]
 const WITH_HANDLERS = (process.env.BENCH_HANDLERS ?? 'example') === 'example'
+/** Group-commit settings to compare: 'off', or JSON BatchOptions; the engine's default when unset. */
+const BATCH: BatchOptions | false | undefined =
+  process.env.BENCH_BATCH === undefined
+    ? undefined
+    : process.env.BENCH_BATCH === 'off'
+      ? false
+      : (JSON.parse(process.env.BENCH_BATCH) as BatchOptions)
 const WARMUP = 200
 const TIME_LIMIT_MS = 120_000
 const SECRET = 'bench-secret-0123456789abcdef'
@@ -123,6 +136,7 @@ async function benchDriver(driver: BenchDriver) {
             database,
             handlers: WITH_HANDLERS ? exampleHandlers : undefined,
             logger: silentLogger,
+            ...(BATCH === undefined ? {} : { batch: BATCH }),
           })
           return { engine, database }
         })()

@@ -102,8 +102,20 @@ interface CachedEndpoint {
   loadedAt: number
 }
 
-/** A small TTL cache of endpoints and their secret hashes, and the secret check. */
-export function createEndpointAuthenticator(database: Pick<Database, 'db'>, ttlMs: number) {
+/** Most ids remembered; past it the cache starts over (a flood of made-up ids cannot grow it). */
+const MAX_CACHED = 10_000
+
+/**
+ * A small TTL cache of endpoints and their secret hashes, and the secret check. A wrong secret, or
+ * an unknown id, reaches the database at most once per `recheckMs` per id: a flood of bad
+ * deliveries costs one query per second, not one per request. A secret rotated by another process
+ * is therefore seen within `recheckMs` (the old one keeps working during its grace period).
+ */
+export function createEndpointAuthenticator(
+  database: Pick<Database, 'db'>,
+  ttlMs: number,
+  recheckMs = 1000,
+) {
   const cache = new Map<string, CachedEndpoint>()
 
   async function load(id: string): Promise<CachedEndpoint> {
@@ -119,9 +131,10 @@ export function createEndpointAuthenticator(database: Pick<Database, 'db'>, ttlM
         })
       }
     }
-    // Unknown ids are not cached: a freshly created endpoint must work at once.
-    if (entry.endpoint) cache.set(id, entry)
-    else cache.delete(id)
+    if (cache.size >= MAX_CACHED) cache.clear()
+    // Unknown ids are remembered only for `recheckMs`. Ids are unguessable: nobody posts to one
+    // before it exists, so a freshly created endpoint still works at once.
+    cache.set(id, entry)
     return entry
   }
 
@@ -134,12 +147,17 @@ export function createEndpointAuthenticator(database: Pick<Database, 'db'>, ttlM
   return {
     async authenticate(id: string, secret: string | undefined): Promise<Endpoint | null> {
       const cached = cache.get(id)
-      if (cached && Date.now() - cached.loadedAt < ttlMs) {
-        if (await check(cached, secret)) return cached.endpoint
-        // The secret may have been rotated by another process: look again before refusing.
+      if (cached) {
+        const age = Date.now() - cached.loadedAt
+        const fresh = age < (cached.endpoint ? ttlMs : Math.min(ttlMs, recheckMs))
+        if (fresh) {
+          if (await check(cached, secret)) return cached.endpoint
+          // The secret may have been rotated by another process: look again, not too often.
+          if (cached.endpoint === null || age < recheckMs) return null
+        }
       }
-      const fresh = await load(id)
-      return (await check(fresh, secret)) ? fresh.endpoint : null
+      const loaded = await load(id)
+      return (await check(loaded, secret)) ? loaded.endpoint : null
     },
     invalidate(id: string) {
       cache.delete(id)

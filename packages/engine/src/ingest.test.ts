@@ -375,6 +375,8 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('rotation: new secret at once, old one during the grace period only', async () => {
+      // Recheck at once: this test stands for a rotation made by another process a while ago.
+      const engine = createEngine({ database, endpointRecheckMs: 0 })
       const ep = await createEndpoint(database, { kind: 'service', secret: 'old-secret' })
       expect(await engine.authenticate(ep.id, 'old-secret')).not.toBeNull() // now cached
       await rotateEndpointSecret(database, ep.id, 'new-secret', 60_000)
@@ -389,6 +391,34 @@ for (const driver of TEST_DRIVERS) {
       expect(await engine.authenticate(ep.id, 'old-secret')).toBeNull()
       expect(await engine.authenticate(ep.id, 'new-secret')).not.toBeNull()
       await expect(rotateEndpointSecret(database, 'missing', 'x', 0)).rejects.toThrow()
+    })
+
+    test('wrong secrets and unknown ids reach the database once per recheck interval', async () => {
+      let selects = 0
+      const counted = {
+        ...database,
+        db: new Proxy(database.db, {
+          get(target, key, receiver) {
+            const value = Reflect.get(target, key, receiver)
+            if (key !== 'select' || typeof value !== 'function') return value
+            return (...args: unknown[]) => {
+              selects += 1
+              return value.apply(target, args)
+            }
+          },
+        }),
+      }
+      const e = createEngine({ database: counted, endpointRecheckMs: 60_000 })
+      const ep = await createEndpoint(database, { kind: 'service', secret: 'right-secret' })
+      expect(await e.authenticate(ep.id, 'right-secret')).toEqual(ep)
+      for (let i = 0; i < 20; i++) expect(await e.authenticate(ep.id, `wrong-${i}`)).toBeNull()
+      for (let i = 0; i < 20; i++) expect(await e.authenticate('no-such-endpoint', 'x')).toBeNull()
+      expect(selects).toBe(2)
+      // The right secret still works from the cache; invalidate() forces a look.
+      expect(await e.authenticate(ep.id, 'right-secret')).toEqual(ep)
+      e.invalidateEndpoint(ep.id)
+      expect(await e.authenticate(ep.id, 'right-secret')).toEqual(ep)
+      expect(selects).toBe(3)
     })
 
     test('ensureSingleEndpoint creates "default" and follows a changed secret', async () => {

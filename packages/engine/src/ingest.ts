@@ -23,6 +23,11 @@ export interface EngineOptions {
   /** How long an endpoint and its secret hashes are cached (default 5000 ms). */
   endpointCacheMs?: number
   /**
+   * Least time between two database look-ups of one endpoint caused by a wrong secret or an
+   * unknown id (default 1000 ms): bad deliveries cannot turn into one query each.
+   */
+  endpointRecheckMs?: number
+  /**
    * Group commit of concurrent deliveries (default: on for PostgreSQL, off for PGlite); `false`
    * gives every delivery its own transaction.
    */
@@ -160,7 +165,11 @@ export function createEngine(opts: EngineOptions): Engine {
   const { database, handlers } = opts
   const logger = opts.logger ?? silentLogger
   const timeoutMs = opts.handlerTimeoutMs ?? 3000
-  const auth = createEndpointAuthenticator(database, opts.endpointCacheMs ?? 5000)
+  const auth = createEndpointAuthenticator(
+    database,
+    opts.endpointCacheMs ?? 5000,
+    opts.endpointRecheckMs ?? 1000,
+  )
   const asyncTypes = asyncHandlerTypes(handlers)
   // PGlite runs one transaction at a time and its cost is per statement, not per commit, so
   // group commit only pays on PostgreSQL (shared fsyncs); it is on there unless disabled.
@@ -169,8 +178,8 @@ export function createEngine(opts: EngineOptions): Engine {
     batching === false
       ? (item: StoreItem) => storeAlone(database.db, item, asyncTypes)
       : createBatcher(database.db, asyncTypes, {
-          maxSize: batching.maxSize ?? 64,
-          maxInflight: batching.maxInflight ?? 4,
+          maxSize: batching.maxSize ?? 16,
+          maxInflight: batching.maxInflight ?? 6,
         })
 
   async function storedReply(endpointId: string, key: string) {
