@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { adminTokens, endpoints, events, jobs, projects } from '@telehook/db'
+import { adminTokens, endpoints, events, idempotencyKeys, jobs, projects } from '@telehook/db'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { createEngine, createJsonLogger, type Engine } from '@telehook/engine'
 import { parseForm, sha256Hex } from '@telehook/protocol'
@@ -7,6 +7,7 @@ import { createSimulator, type RunningSimulator, startSimulator } from '@telehoo
 import { eq, sql } from 'drizzle-orm'
 import { type AdminDeps, createAdminApp } from './app'
 import { decryptSecret, importMasterKey } from './crypto'
+import { IDEMPOTENCY_STALE_MS } from './idempotency'
 import { createAdminToken } from './tokens'
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789'
@@ -345,6 +346,37 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       expect(new Set(created.map((a) => a.json.id)).size).toBe(1)
       const later = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Race' }, h)
       expect(later.json.id).toBe(created[0]?.json.id)
+    })
+
+    test('Idempotency-Key: a first attempt that died with its process does not block the key', async () => {
+      const scope = `services:${projectB}`
+      const insert = async (key: string, age: number) =>
+        database.db.insert(idempotencyKeys).values({
+          scope,
+          key,
+          requestHash: await sha256Hex(JSON.stringify({})),
+          status: 0,
+          response: null,
+          createdAt: new Date(Date.now() - age),
+        })
+      await insert('died-long-ago', IDEMPOTENCY_STALE_MS + 60_000)
+      await insert('still-running', 1_000)
+      const h = (k: string) => ({ 'idempotency-key': k })
+      const running = await call(
+        'POST',
+        `/v1/projects/${projectB}/services`,
+        {},
+        h('still-running'),
+      )
+      expect(running.status).toBe(409)
+      expect(running.json.error.code).toBe('idempotency_in_progress')
+      const before = sim.sim.services(projectB).length
+      const taken = await call('POST', `/v1/projects/${projectB}/services`, {}, h('died-long-ago'))
+      expect(taken.status).toBe(201)
+      expect(sim.sim.services(projectB).length).toBe(before + 1)
+      const again = await call('POST', `/v1/projects/${projectB}/services`, {}, h('died-long-ago'))
+      expect(again.json.id).toBe(taken.json.id)
+      expect(again.headers.get('idempotent-replayed')).toBe('true')
     })
 
     test('TELEHOOK_PUBLIC_URL on a port Telerivet refuses → 400 before anything is created', async () => {
