@@ -26,8 +26,8 @@ export class AdminConfigError extends Error {
 }
 
 /**
- * Why `url` cannot be a Telerivet webhook base URL, or null when it can: it must be an absolute
- * https URL, or http on a port Telerivet accepts (80, 443, 8000, 8080, 8443).
+ * Why `url` cannot be a Telerivet webhook base URL, or null when it can: an absolute http or
+ * https URL on a port Telerivet delivers to (80, 443, 8000, 8080, 8443), for https as well.
  */
 export function publicUrlProblem(url: string): string | null {
   let u: URL
