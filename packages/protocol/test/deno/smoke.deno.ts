@@ -24,6 +24,8 @@ import {
   parseForm,
   reply,
   verifySecret,
+  WEBHOOK_PORTS,
+  webhookPort,
 } from '../../src/index.ts'
 
 declare const Deno: { test(name: string, fn: () => void | Promise<void>): void }
@@ -126,4 +128,11 @@ Deno.test('secrets over Web Crypto', async () => {
   const hash = await hashSecret(secret)
   assert(await verifySecret(secret, ['0'.repeat(64), hash]), 'matches')
   assert(!(await verifySecret(`${secret}x`, [hash])), 'rejects')
+})
+
+Deno.test('REST value lists: the webhook port rule', () => {
+  assertEquals(webhookPort('https://h.example'), 443, 'https default port')
+  assertEquals(webhookPort('http://127.0.0.1:8000/hooks/x'), 8000, 'explicit port')
+  assertEquals(webhookPort('ftp://h'), null, 'not http(s)')
+  assert(!WEBHOOK_PORTS.includes(webhookPort('http://h:3000') ?? 0), '3000 is refused')
 })
