@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDb } from '@telehook/db'
 import { TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
+import { freePorts, waitUntilHealthy } from '@telehook/webhook/testing'
 import { sql } from 'drizzle-orm'
 
 const root = join(import.meta.dir, '..')
@@ -49,16 +50,6 @@ async function freshFolder(name: string): Promise<string> {
   return dir
 }
 
-/** Two distinct free ports: both listeners are held open together, so they cannot coincide. */
-async function freePorts(): Promise<[number, number]> {
-  const open = () => Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const a = open()
-  const b = open()
-  const ports: [number, number] = [a.port ?? 0, b.port ?? 0]
-  await Promise.all([a.stop(true), b.stop(true)])
-  return ports
-}
-
 /** A bare environment: nothing from this repository's tooling leaks into the binary's run. */
 function bareEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
   // PATH holds only the binary's folder: no Bun, no node, no psql to lean on.
@@ -92,20 +83,14 @@ async function serve(dir: string, args: string[] = [], env: Record<string, strin
   })()
   const webhook = `http://127.0.0.1:${port}`
   const admin = `http://127.0.0.1:${adminPort}`
-  const started = performance.now()
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${err}`)
-    if (performance.now() - started > START_TIMEOUT_MS) {
-      proc.kill('SIGKILL')
-      throw new Error(`no /healthz: ${err}`)
-    }
-    const ok = await fetch(`${webhook}/healthz`)
-      .then((r) => r.status === 200)
-      .catch(() => false)
-    // The banner is written once everything listens: wait for it too, tests read it.
-    if (ok && err.includes('Try it:')) break
-    await Bun.sleep(50)
-  }
+  // The banner is written once everything listens: wait for it too, tests read it.
+  await waitUntilHealthy(webhook, {
+    timeoutMs: START_TIMEOUT_MS,
+    intervalMs: 50,
+    until: () => err.includes('Try it:'),
+    exitCode: () => proc.exitCode,
+    context: () => err,
+  })
   const running: Running = {
     proc,
     webhook,

@@ -7,32 +7,15 @@
  *     --allow-write --allow-sys apps/cli/deno/serve.ts
  */
 import { openDb } from '@telehook/db'
+import { createJsonLogger, type Logger } from '@telehook/engine'
 import {
-  createEngine,
-  createJsonLogger,
-  createWorker,
-  ensureSingleEndpoint,
-  type Logger,
-} from '@telehook/engine'
-import type { Handlers } from '@telehook/protocol'
-import {
+  assembleWebhook,
   ConfigError,
-  createMetrics,
-  createWebhookApp,
-  exampleHandlers,
+  handlersFor,
+  loadHandlers,
   loadWebhookConfig,
-  resolveSingleSecret,
   sampleCurl,
 } from '@telehook/webhook'
-
-async function loadModule(path: string): Promise<Handlers> {
-  const mod = await import(new URL(path, `file://${Deno.cwd()}/`).href)
-  const handlers = mod.default ?? mod.handlers
-  if (typeof handlers !== 'object' || handlers === null) {
-    throw new Error(`${path} must export default defineHandlers({ sync, async })`)
-  }
-  return handlers as Handlers
-}
 
 /** A webhook receiver listening on Deno. */
 export interface DenoServer {
@@ -49,30 +32,16 @@ export async function startOnDeno(
   { logger = createJsonLogger() }: { logger?: Logger } = {},
 ): Promise<DenoServer & { banner: string }> {
   const config = loadWebhookConfig(env)
-  const spec = config.handlersPath ?? 'example'
   // Same words as `telehook serve --handlers`: the bundled bot, no handlers, or a module path.
-  const handlers: Handlers | undefined =
-    spec === 'example' ? exampleHandlers : spec === 'none' ? undefined : await loadModule(spec)
+  const handlers = await handlersFor(config.handlersPath, loadHandlers)
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
-  const secret = await resolveSingleSecret(config)
-  await ensureSingleEndpoint(database, secret.secret)
-  const engine = createEngine({
-    database,
-    handlers,
-    handlerTimeoutMs: config.handlerTimeoutMs,
-    logger,
-  })
-  const worker = createWorker({ database, handlers, logger })
-  worker.start()
-  const app = createWebhookApp({
-    engine,
-    database,
-    bodyLimit: config.bodyLimit,
-    deadlineMs: config.deadlineMs,
-    singleProject: true,
-    logger,
-    metrics: createMetrics(),
-  })
+  const parts = await assembleWebhook(config, database, { handlers, logger }).catch(
+    async (error: unknown) => {
+      await database.close()
+      throw error
+    },
+  )
+  const { app, secret } = parts
   const ac = new AbortController()
   const server = Deno.serve(
     { port: config.port, hostname: config.host, signal: ac.signal, onListen() {} },
@@ -88,7 +57,7 @@ export async function startOnDeno(
       stopping ??= (async () => {
         ac.abort()
         await server.finished
-        await worker.stop()
+        await parts.stop()
         await database.close()
       })()
       return stopping
@@ -102,7 +71,15 @@ if (import.meta.main) {
     console.error(server.banner)
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       Deno.addSignalListener(signal, () => {
-        server.stop().then(() => Deno.exit(0))
+        server.stop().then(
+          () => Deno.exit(0),
+          (error: unknown) => {
+            console.error(
+              `telehook: stop failed: ${error instanceof Error ? error.message : error}`,
+            )
+            Deno.exit(1)
+          },
+        )
       })
     }
   } catch (error) {

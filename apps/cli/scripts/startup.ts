@@ -10,6 +10,7 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { freePorts, waitUntilHealthy } from '@telehook/webhook/testing'
 import postgres from 'postgres'
 
 const { values } = parseArgs({
@@ -23,16 +24,6 @@ const binary = resolve(values.binary ?? join(import.meta.dir, '../../../dist/tel
 const runs = Number(values.runs ?? 3)
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test'
 
-/** Two distinct free ports: both listeners are held open together, so they cannot coincide. */
-async function freePorts(): Promise<[number, number]> {
-  const open = () => Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const a = open()
-  const b = open()
-  const ports: [number, number] = [a.port ?? 0, b.port ?? 0]
-  await Promise.all([a.stop(true), b.stop(true)])
-  return ports
-}
-
 /** Milliseconds from spawn to the first 200 of /healthz; then stops the process cleanly. */
 async function timeToFirst200(dir: string, env: Record<string, string>): Promise<number> {
   const [port, adminPort] = await freePorts()
@@ -41,17 +32,15 @@ async function timeToFirst200(dir: string, env: Record<string, string>): Promise
     [...command, 'serve', '--port', String(port), '--admin-port', String(adminPort)],
     { cwd: dir, env: { PATH: dir, HOME: dir, ...env }, stdout: 'ignore', stderr: 'ignore' },
   )
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}`)
-    if (performance.now() - started > 120_000) {
-      proc.kill('SIGKILL')
-      throw new Error('serve did not answer /healthz within 120 s')
-    }
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`)
-      .then((r) => r.status === 200)
-      .catch(() => false)
-    if (ok) break
-    await Bun.sleep(5)
+  try {
+    await waitUntilHealthy(`http://127.0.0.1:${port}`, {
+      timeoutMs: 120_000,
+      intervalMs: 5,
+      exitCode: () => proc.exitCode,
+    })
+  } catch (error) {
+    proc.kill('SIGKILL')
+    throw error
   }
   const elapsed = performance.now() - started
   proc.kill('SIGTERM')

@@ -2,19 +2,12 @@
 import { resolve } from 'node:path'
 import { createAdminApp, loadMasterKey } from '@telehook/admin'
 import { type Database, openDb } from '@telehook/db'
-import {
-  createEngine,
-  createJsonLogger,
-  createWorker,
-  ensureSingleEndpoint,
-} from '@telehook/engine'
+import { createJsonLogger } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import {
-  createMetrics,
-  createWebhookApp,
-  exampleHandlers,
+  assembleWebhook,
+  handlersFor,
   readOrCreateKeyFile,
-  resolveSingleSecret,
   sampleCurl,
   startWebhookServer,
 } from '@telehook/webhook'
@@ -54,10 +47,8 @@ export async function openConfiguredDb(
 }
 
 /** The handlers `spec` names: `example`, `none`, or a module path relative to `cwd`. */
-export async function resolveHandlers(spec: string, cwd: string): Promise<Handlers | undefined> {
-  if (spec === 'none') return undefined
-  if (spec === 'example') return exampleHandlers
-  return loadHandlerModule(spec, cwd)
+export function resolveHandlers(spec: string, cwd: string): Promise<Handlers | undefined> {
+  return handlersFor(spec, (path) => loadHandlerModule(path, cwd))
 }
 
 function origin(host: string, port: number): string {
@@ -85,28 +76,12 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
     await database.close()
   }
   try {
-    const secret = await resolveSingleSecret(wh)
-    await ensureSingleEndpoint(database, secret.secret)
-    const engine = createEngine({
-      database,
+    const { engine, app, secret, stop } = await assembleWebhook(wh, database, {
       handlers,
-      handlerTimeoutMs: wh.handlerTimeoutMs,
       logger,
+      worker: config.worker,
     })
-    if (config.worker) {
-      const worker = createWorker({ database, handlers, logger })
-      worker.start()
-      stops.push(() => worker.stop())
-    }
-    const app = createWebhookApp({
-      engine,
-      database,
-      bodyLimit: wh.bodyLimit,
-      deadlineMs: wh.deadlineMs,
-      singleProject: true,
-      logger,
-      metrics: createMetrics(),
-    })
+    stops.push(stop)
     const server = startWebhookServer(app, {
       port: wh.port,
       hostname: wh.host,

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
+import { freePorts, waitUntilHealthy } from '@telehook/webhook/testing'
 import postgres from 'postgres'
 import { runCli } from '../src/cli.ts'
 
@@ -23,16 +24,6 @@ afterAll(async () => {
   await adminSql.end()
   await rm(dataDir, { recursive: true, force: true })
 })
-
-/** Two distinct free ports: both listeners are held open together, so they cannot coincide. */
-async function freePorts(): Promise<[number, number]> {
-  const open = () => Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const a = open()
-  const b = open()
-  const ports: [number, number] = [a.port ?? 0, b.port ?? 0]
-  await Promise.all([a.stop(true), b.stop(true)])
-  return ports
-}
 
 const SECRET = 'shared-secret-of-both-instances'
 const TOKEN = 'an-admin-token-long-enough-for-the-check'
@@ -69,14 +60,7 @@ async function serve(extra: string[] = []) {
     stopped,
   )
   const base = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${base}/healthz`)
-      .then((r) => r.ok)
-      .catch(() => false)
-    if (ok) break
-    if (i > 600) throw new Error(`serve did not start: ${lines.join('\n')}`)
-    await Bun.sleep(25)
-  }
+  await waitUntilHealthy(base, { timeoutMs: 15_000, context: () => lines.join('\n') })
   return {
     base,
     admin: `http://127.0.0.1:${adminPort}`,

@@ -1,6 +1,12 @@
 /** @module createWebhookApp: the Elysia app that receives Telerivet's webhook POSTs (no listening). */
 import type { Database } from '@telehook/db'
-import type { Engine, IngestResult, Logger } from '@telehook/engine'
+import {
+  createJsonLogger,
+  type Engine,
+  type IngestResult,
+  type Logger,
+  SINGLE_ENDPOINT_ID,
+} from '@telehook/engine'
 import {
   EVENT_TYPES,
   FormError,
@@ -10,7 +16,6 @@ import {
 } from '@telehook/protocol'
 import { Elysia } from 'elysia'
 import { WebhookError } from './errors'
-import { createLineLogger } from './log'
 import { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metrics'
 
 /** Default largest accepted body: 256 KiB. */
@@ -19,8 +24,8 @@ export const DEFAULT_BODY_LIMIT = 256 * 1024
 export const DEFAULT_DEADLINE_MS = 8000
 /** Seconds Telerivet is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 10
-/** Endpoint id of the single-project mode (`POST /webhook`). */
-export const SINGLE_ENDPOINT_ID = 'default'
+/** Endpoint id of the single-project mode (`POST /webhook`), as the engine names it. */
+export { SINGLE_ENDPOINT_ID }
 
 /** What the webhook app needs; only `engine` and `database` are required. */
 export interface WebhookAppDeps {
@@ -157,7 +162,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
   const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT
   const deadlineMs = deps.deadlineMs ?? DEFAULT_DEADLINE_MS
   const healthTimeoutMs = deps.healthTimeoutMs ?? 2000
-  const logger = deps.logger ?? createLineLogger()
+  const logger = deps.logger ?? createJsonLogger()
   const metrics = deps.metrics ?? createMetrics()
   const deliveries = new WeakMap<Request, Delivery>()
 

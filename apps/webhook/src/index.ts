@@ -8,18 +8,17 @@ export {
   type WebhookApp,
   type WebhookAppDeps,
 } from './app'
+export { assembleWebhook, handlersFor, type WebhookParts } from './compose'
 export { ConfigError, loadWebhookConfig, type WebhookConfig, WebhookEnv } from './config'
 export { WebhookError, type WebhookErrorCode } from './errors'
 export { default as exampleHandlers } from './example-handlers'
 export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metrics'
+export { resolveSingleSecret, type SingleSecret, sampleCurl } from './secret'
 export {
   bootWebhook,
   loadHandlers,
   type RunningServer,
-  resolveSingleSecret,
-  type SingleSecret,
-  sampleCurl,
   startWebhookServer,
   type WebhookService,
 } from './server'

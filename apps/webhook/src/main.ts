@@ -1,6 +1,7 @@
 /** @module Entry point: `bun run src/main.ts` serves the single-project webhook (see README). */
 import { ConfigError, loadWebhookConfig } from './config'
-import { bootWebhook, sampleCurl } from './server'
+import { sampleCurl } from './secret'
+import { bootWebhook } from './server'
 
 let config: ReturnType<typeof loadWebhookConfig>
 try {
@@ -13,7 +14,14 @@ try {
   throw error
 }
 
-const service = await bootWebhook(config)
+let service: Awaited<ReturnType<typeof bootWebhook>>
+try {
+  service = await bootWebhook(config)
+} catch (error) {
+  // A data folder held by another process, an unreachable database…: one line, not a stack.
+  console.error(`telehook-webhook: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+}
 const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
 const base = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${service.server.port}`
 const banner = [
@@ -33,7 +41,14 @@ async function shutdown(signal: string): Promise<void> {
   signals += 1
   if (signals > 1) process.exit(1)
   console.error(`telehook-webhook: ${signal}, draining`)
-  await service.stop()
+  try {
+    await service.stop()
+  } catch (error) {
+    console.error(
+      `telehook-webhook: stop failed: ${error instanceof Error ? error.message : error}`,
+    )
+    process.exit(1)
+  }
   process.exit(0)
 }
 process.on('SIGINT', () => void shutdown('SIGINT'))

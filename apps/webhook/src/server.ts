@@ -1,21 +1,14 @@
 /** @module Bun runtime pieces: listen, boot the whole webhook service, load a handlers module. */
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Database, openDb } from '@telehook/db'
-import {
-  createEngine,
-  createJsonLogger,
-  createWorker,
-  type Engine,
-  ensureSingleEndpoint,
-  type Logger,
-} from '@telehook/engine'
-import { encodeForm, generateSecret, type Handlers } from '@telehook/protocol'
-import { createWebhookApp, type WebhookApp } from './app'
+import { createJsonLogger, type Engine, type Logger } from '@telehook/engine'
+import type { Handlers } from '@telehook/protocol'
+import type { WebhookApp } from './app'
+import { assembleWebhook, handlersFor, type WebhookParts } from './compose'
 import type { WebhookConfig } from './config'
-import exampleHandlers from './example-handlers'
-import { readOrCreateKeyFile } from './key-file'
-import { createMetrics, type WebhookMetrics } from './metrics'
+import type { WebhookMetrics } from './metrics'
+import type { SingleSecret } from './secret'
 
 /** A listening server. */
 export interface RunningServer {
@@ -66,63 +59,6 @@ export async function loadHandlers(path: string): Promise<Handlers> {
   return candidate as Handlers
 }
 
-/** The single-project secret and where it came from. */
-export interface SingleSecret {
-  secret: string
-  source: 'env' | 'generated' | 'file'
-  /** Where a generated secret is kept, so that a restart keeps the webhook working. */
-  file: string
-}
-
-/**
- * TELEHOOK_SECRET when set; else the secret kept in `<dataDir>/webhook-secret`; else a new one
- * written there (mode 0600). Only its hash goes to the database. With a `databaseUrl`, the config
- * loader has already required TELEHOOK_SECRET: a per-machine secret would break shared databases.
- */
-export async function resolveSingleSecret(config: WebhookConfig): Promise<SingleSecret> {
-  const file = join(config.dataDir, 'webhook-secret')
-  if (config.secret) return { secret: config.secret, source: 'env', file }
-  if (config.databaseUrl) {
-    throw new Error('TELEHOOK_SECRET is required when DATABASE_URL is set (none is generated)')
-  }
-  const kept = await readOrCreateKeyFile(config.dataDir, 'webhook-secret', () => generateSecret())
-  return { secret: kept.value, source: kept.created ? 'generated' : 'file', file: kept.path }
-}
-
-/**
- * A ready-to-run curl posting a sample incoming_message to the single-project endpoint. One line:
- * tools that prefix every output line (turbo) would break a command continued with backslashes.
- */
-export function sampleCurl(baseUrl: string, secret: SingleSecret): string {
-  const body = encodeForm({
-    event: 'incoming_message',
-    id: 'SMtelehooksample0001',
-    message_type: 'sms',
-    direction: 'incoming',
-    content: 'Hello Telehook',
-    from_number: '+16505550123',
-    from_number_e164: '+16505550123',
-    to_number: '+16505550100',
-    time_created: Math.floor(Date.now() / 1000),
-    contact_id: 'CTtelehooksample01',
-    phone_id: 'PNtelehooksample01',
-    project_id: 'PJtelehooksample01',
-  })
-  // The secret is printed in clear only the one time it is generated.
-  const secretArg =
-    secret.source === 'env'
-      ? '"secret=$TELEHOOK_SECRET"'
-      : secret.source === 'file'
-        ? `"secret=$(cat '${secret.file}')"`
-        : `'secret=${secret.secret}'`
-  return [
-    `curl -i -X POST '${new URL('/webhook', baseUrl).href}'`,
-    `-H 'Content-Type: application/x-www-form-urlencoded'`,
-    `--data '${body.replace(/'/g, '%27')}'`,
-    `--data-urlencode ${secretArg}`,
-  ].join(' ')
-}
-
 /** Everything bootWebhook started, and how to stop it in order. */
 export interface WebhookService {
   config: WebhookConfig
@@ -137,8 +73,8 @@ export interface WebhookService {
 }
 
 /**
- * Boots the single-project webhook service: database (migrated), engine, the 'default' endpoint,
- * the async-job worker, and the listening server.
+ * Boots the single-project webhook service: database (migrated; a PGlite folder locked), the
+ * 'default' endpoint, engine, the async-job worker, and the listening server.
  * @example const service = await bootWebhook(loadWebhookConfig(process.env))
  */
 export async function bootWebhook(
@@ -146,34 +82,13 @@ export async function bootWebhook(
   opts: { logger?: Logger; handlers?: Handlers } = {},
 ): Promise<WebhookService> {
   const logger = opts.logger ?? createJsonLogger()
-  const handlers =
-    opts.handlers ??
-    (config.handlersPath ? await loadHandlers(config.handlersPath) : exampleHandlers)
+  const handlers = opts.handlers ?? (await handlersFor(config.handlersPath, loadHandlers))
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
-  let worker: ReturnType<typeof createWorker> | undefined
+  let parts: WebhookParts | undefined
   try {
-    const engine = createEngine({
-      database,
-      handlers,
-      handlerTimeoutMs: config.handlerTimeoutMs,
-      logger,
-    })
-    const secret = await resolveSingleSecret(config)
-    await ensureSingleEndpoint(database, secret.secret)
-    const started = createWorker({ database, handlers, logger })
-    worker = started
-    started.start()
-    const metrics = createMetrics()
-    const app = createWebhookApp({
-      engine,
-      database,
-      bodyLimit: config.bodyLimit,
-      deadlineMs: config.deadlineMs,
-      singleProject: true,
-      logger,
-      metrics,
-    })
-    const server = startWebhookServer(app, {
+    parts = await assembleWebhook(config, database, { handlers, logger })
+    const started = parts
+    const server = startWebhookServer(parts.app, {
       port: config.port,
       hostname: config.host,
       bodyLimit: config.bodyLimit,
@@ -182,11 +97,11 @@ export async function bootWebhook(
     return {
       config,
       database,
-      engine,
-      app,
+      engine: parts.engine,
+      app: parts.app,
       server,
-      metrics,
-      secret,
+      metrics: parts.metrics,
+      secret: parts.secret,
       stop() {
         stopping ??= (async () => {
           await server.stop()
@@ -197,7 +112,7 @@ export async function bootWebhook(
       },
     }
   } catch (error) {
-    await worker?.stop().catch(() => {})
+    await parts?.stop().catch(() => {})
     await database.close().catch(() => {})
     throw error
   }

@@ -10,7 +10,8 @@ import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testin
 import { defineHandlers, reply } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
 import { loadWebhookConfig } from '../src/config'
-import { bootWebhook, loadHandlers, resolveSingleSecret, sampleCurl } from '../src/server'
+import { resolveSingleSecret, sampleCurl } from '../src/secret'
+import { bootWebhook, loadHandlers } from '../src/server'
 import { captureLogger, eventsOf, FORM, form, newId, rows } from './helpers'
 
 // bun's 5 s default is too short for database suites on a busy 2-core machine (and bunfig's
