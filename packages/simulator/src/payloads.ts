@@ -65,26 +65,6 @@ export function e164(number: string): string | null {
   return null
 }
 
-/** The message's REST properties. */
-export function messageFields(m: Message): Record<string, unknown> {
-  return { ...m }
-}
-
-/** The contact's REST properties. */
-export function contactFields(c: Contact): Record<string, unknown> {
-  return { ...c }
-}
-
-/** The phone's REST properties. */
-export function phoneFields(p: Phone): Record<string, unknown> {
-  return { ...p }
-}
-
-/** The state's REST properties. */
-export function stateFields(s: ContactServiceState): Record<string, unknown> {
-  return { ...s }
-}
-
 /** `incoming_message` sent by `service` (the message was handled by `handlerServiceId`). */
 export function incomingMessageParams(a: {
   message: Message
@@ -98,14 +78,14 @@ export function incomingMessageParams(a: {
   const m = a.message
   return {
     event: 'incoming_message',
-    ...messageFields(m),
+    ...m,
     from_number_e164: e164(m.from_number),
     service_id: a.service.id,
     message_service_id: a.handlerServiceId,
     project_id: m.project_id,
-    contact: contactFields(a.contact),
-    phone: phoneFields(a.phone),
-    state: a.state === null ? null : stateFields(a.state),
+    contact: a.contact,
+    phone: a.phone,
+    state: a.state,
     secret: a.secret,
   }
 }
@@ -118,8 +98,8 @@ export function sendStatusParams(a: {
 }): Record<string, unknown> {
   return {
     event: 'send_status',
-    ...messageFields(a.message),
-    contact: a.contact === null ? null : contactFields(a.contact),
+    ...a.message,
+    contact: a.contact,
     secret: a.secret,
   }
 }
@@ -165,7 +145,7 @@ export function contactUpdateParams(a: {
   return {
     event: 'contact_update',
     update_type: a.updateType,
-    ...contactFields(a.contact),
+    ...a.contact,
     secret: a.secret,
   }
 }
@@ -183,9 +163,9 @@ export function messageMetadataParams(a: {
   return {
     event: 'message_metadata',
     update_type: a.updateType,
-    ...messageFields(a.message),
+    ...a.message,
     in_progress: a.inProgress,
-    contact: a.contact === null ? null : contactFields(a.contact),
+    contact: a.contact,
     secret: a.secret,
   }
 }
