@@ -824,7 +824,10 @@ export function createAdminApp(deps: AdminDeps) {
             version: '0.1.0',
             description:
               'Onboard Telerivet projects, create their webhook services, read stored events. ' +
-              'Every /v1 route needs Authorization: Bearer <token>.',
+              'Every /v1 route needs Authorization: Bearer <token>. Request bodies are JSON. ' +
+              'Errors answer {"error": {"code", "message", "param"?}} (ErrorBody) with a 4xx or ' +
+              '5xx status: 400 invalid input or Telerivet refusing, 401 token, 404, 409, 415 not ' +
+              'JSON, 422 Idempotency-Key reused, 502 Telerivet unreachable.',
           },
           components: {
             securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
