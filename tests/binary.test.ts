@@ -192,6 +192,15 @@ describe('telehook binary', () => {
       const secret = (await readFile(join(dir, '.telehook', 'webhook-secret'), 'utf8')).trim()
       const token = (await readFile(join(dir, '.telehook', 'admin-token'), 'utf8')).trim()
       expect(running.stderr()).toContain(secret) // shown once, on first start
+      // The printed curl, run as a user would paste it, gets a 200 and the bot's first question.
+      const curl = running
+        .stderr()
+        .split('\n')
+        .find((l) => l.startsWith('curl '))
+      expect(curl).toBeDefined()
+      const pasted = Bun.spawnSync(['bash', '-c', `${curl?.replace('curl -i', 'curl -s -i')}`])
+      expect(pasted.stdout.toString()).toMatch(/^HTTP\/1\.1 200/)
+      expect(pasted.stdout.toString()).toContain("What's your name?")
 
       const first = await post(running, incomingMessage('SMbinary00000000001', secret))
       expect(first.status).toBe(200)
