@@ -8,15 +8,7 @@ import qs from 'qs'
 import { decodeEvent } from '../src/decode.ts'
 import { INCOMING_SMS_BODY } from '../src/fixtures.ts'
 import { parseForm } from '../src/form.ts'
-
-// The same options as the differential test: qs as close to PHP as it goes.
-const QS_OPTIONS = {
-  depth: 16,
-  parameterLimit: 10000,
-  arrayLimit: 10000,
-  duplicates: 'last',
-  plainObjects: true,
-} as const
+import { QS_OPTIONS } from '../test/qs-options.ts'
 
 const body = INCOMING_SMS_BODY
 const check = decodeEvent(parseForm(body))

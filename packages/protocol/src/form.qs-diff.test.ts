@@ -6,15 +6,8 @@
  */
 import { describe, expect, test } from 'bun:test'
 import qs from 'qs'
+import { QS_OPTIONS } from '../test/qs-options.ts'
 import { parseForm } from './form.ts'
-
-export const QS_OPTIONS = {
-  depth: 16,
-  parameterLimit: 10000,
-  arrayLimit: 10000,
-  duplicates: 'last',
-  plainObjects: true,
-} as const
 
 const list = (name: string, n: number) =>
   Array.from({ length: n }, (_, i) => `${name}[${i}]=${i}`).join('&')
