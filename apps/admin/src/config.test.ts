@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AdminConfigError, loadAdminConfig, publicUrlProblem } from './config'
@@ -183,6 +183,8 @@ describe('main.ts serving', () => {
       })
       expect(await ok.json()).toEqual({ data: [] })
       expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600)
+      // The database lives in the data folder too (PGlite's files), not in memory.
+      expect(await readdir(dataDir)).toContain('PG_VERSION')
     } finally {
       proc.kill()
       await proc.exited
