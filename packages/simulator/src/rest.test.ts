@@ -47,6 +47,14 @@ describe('REST auth and projects', () => {
     const wrong = await call('GET', '', undefined, 'nope')
     expect(wrong.status).toBe(401)
     expect(wrong.json).toEqual({ error: { code: 'unauthorized', message: 'Invalid API key' } })
+    // A key sent the wrong way is told how to send it.
+    for (const authorization of ['Bearer KEY1', 'Basic !!!', `Basic ${btoa(':KEY1')}`]) {
+      const r = await sim.fetch(new Request(base, { headers: { authorization } }))
+      expect(r.status).toBe(401)
+      expect(((await r.json()) as { error: { message: string } }).error.message).toContain(
+        'HTTP Basic auth with the API key as the user',
+      )
+    }
   })
 
   test('GET /projects/:id answers the documented fields; a foreign or unknown project is not_found', async () => {

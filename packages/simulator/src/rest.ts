@@ -38,7 +38,9 @@ export async function handleRest(sim: Simulator, req: Request, url: URL): Promis
     throw new SimError(
       401,
       'unauthorized',
-      'API key is required (HTTP Basic auth, key as the user)',
+      req.headers.has('authorization')
+        ? 'Use HTTP Basic auth with the API key as the user and an empty password'
+        : 'API key is required (HTTP Basic auth, key as the user)',
     )
   }
   const allowed = sim.projectIdsForKey(key)
