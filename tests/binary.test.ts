@@ -309,6 +309,7 @@ export default defineHandlers({
         const running = await serve(dir, ['--secret', 'pg-secret-value'], {
           ...env,
           TELEHOOK_ADMIN_TOKEN: 'an-admin-token-that-is-long-enough',
+          TELEHOOK_MASTER_KEY: Buffer.alloc(32, 5).toString('base64'),
         })
         const res = await post(running, incomingMessage('SMbinary00000000004', 'pg-secret-value'))
         expect(res.status).toBe(200)

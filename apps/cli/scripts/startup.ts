@@ -64,7 +64,10 @@ try {
         await copyFile(binary, join(dir, 'telehook'))
         await Bun.spawn(['chmod', '755', join(dir, 'telehook')]).exited
       }
-      let env: Record<string, string> = { TELEHOOK_SECRET: 'startup-secret' }
+      let env: Record<string, string> = {
+        TELEHOOK_SECRET: 'startup-secret',
+        TELEHOOK_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+      }
       const name = `telehook_startup_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
       if (driver === 'postgres') {
         await sql.unsafe(`create database ${name}`)

@@ -42,6 +42,15 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
       for (const line of error.problems) problems.push(rename(line))
     }
   }
+  if (webhook?.databaseUrl && admin && !admin.masterKey) {
+    // A key file made per machine would leave the other instances unable to decrypt the API keys
+    // this one stores (the webhook secret has the same rule, in loadWebhookConfig).
+    problems.push(
+      rename(
+        'TELEHOOK_MASTER_KEY: required with DATABASE_URL when the admin API runs: every instance on one database must decrypt the same stored API keys (none is generated; `openssl rand -base64 32`)',
+      ),
+    )
+  }
   if (problems.length > 0 || !webhook) throw new UsageError(problems.join('; '))
   return {
     webhook,

@@ -16,7 +16,8 @@ unless DATABASE_URL (or --database-url) names a PostgreSQL server.
 Examples:
   telehook serve                                  # embedded database in ./.telehook, port 8000
   telehook serve --handlers ./my-handlers.ts      # answer with your own handlers
-  DATABASE_URL=postgres://app@db/telehook TELEHOOK_SECRET=a-long-random-secret telehook serve --public-url https://hooks.example.com
+  export DATABASE_URL=postgres://app@db/telehook TELEHOOK_SECRET=… TELEHOOK_MASTER_KEY=…
+  telehook serve --public-url https://hooks.example.com   # on PostgreSQL, as every instance
   telehook token create --name ci
   telehook sim --port 8088
 `
@@ -35,7 +36,7 @@ Options (flag, environment variable, default):
   --public-url URL         TELEHOOK_PUBLIC_URL   own URL     base of the URLs given to Telerivet
   --secret S               TELEHOOK_SECRET       generated   secret of POST /webhook (required with PostgreSQL)
   --admin-token T          TELEHOOK_ADMIN_TOKEN  generated   bearer token of the admin API
-  --master-key K           TELEHOOK_MASTER_KEY   key file    encrypts stored Telerivet API keys
+  --master-key K           TELEHOOK_MASTER_KEY   key file    encrypts stored API keys (required with PostgreSQL)
   --telerivet-api-url URL  TELERIVET_API_URL     Telerivet   e.g. the simulator's URL
   --handlers PATH          TELEHOOK_HANDLERS     example     handler module; 'example' = the bundled
                                                              two-step bot; 'none' = store, never reply

@@ -2,6 +2,8 @@ import { describe, expect, test } from 'bun:test'
 import { parseCommand, UsageError } from '../src/args.ts'
 import { resolveServeConfig } from '../src/config.ts'
 
+const MASTER_KEY = Buffer.alloc(32, 7).toString('base64')
+
 function resolve(argv: string[], env: Record<string, string> = {}) {
   const command = parseCommand(['serve', ...argv], env)
   if (command.kind !== 'serve') throw new Error(command.kind)
@@ -38,6 +40,8 @@ describe('resolveServeConfig', () => {
         'postgres://h/db',
         '--secret',
         'shared-by-all',
+        '--master-key',
+        MASTER_KEY,
         '--handlers',
         'none',
       ],
@@ -67,10 +71,22 @@ describe('resolveServeConfig', () => {
   })
 
   test('PostgreSQL without a webhook secret is refused, not given a per-machine secret', () => {
-    expect(problem(['--database-url', 'postgres://h/db'])).toStartWith('TELEHOOK_SECRET: required')
+    expect(problem(['--database-url', 'postgres://h/db', '--no-admin'])).toStartWith(
+      'TELEHOOK_SECRET: required',
+    )
     expect(
-      resolve([], { DATABASE_URL: 'postgres://h/db', TELEHOOK_SECRET: 'x'.repeat(8) }).db,
+      resolve(['--no-admin'], { DATABASE_URL: 'postgres://h/db', TELEHOOK_SECRET: 'x'.repeat(8) })
+        .db,
     ).toEqual({ databaseUrl: 'postgres://h/db', dataDir: './.telehook' })
+  })
+
+  test('PostgreSQL with the admin API needs the master key: no per-machine key file', () => {
+    const pg = ['--database-url', 'postgres://h/db', '--secret', 'shared-by-all']
+    expect(problem(pg)).toStartWith('TELEHOOK_MASTER_KEY: required with DATABASE_URL')
+    expect(resolve([...pg, '--master-key', MASTER_KEY]).admin?.masterKey).toBe(MASTER_KEY)
+    // Without the admin API nothing is encrypted, and on PGlite the key file is the only one.
+    expect(resolve([...pg, '--no-admin']).admin).toBeNull()
+    expect(resolve([]).admin?.masterKey).toBeUndefined()
   })
 
   test('secrets are never echoed in errors', () => {

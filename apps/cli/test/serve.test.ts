@@ -50,7 +50,12 @@ async function serve(extra: string[] = []) {
       dataDir,
       ...extra,
     ],
-    { DATABASE_URL: url.toString(), TELEHOOK_SECRET: SECRET, TELEHOOK_ADMIN_TOKEN: TOKEN },
+    {
+      DATABASE_URL: url.toString(),
+      TELEHOOK_SECRET: SECRET,
+      TELEHOOK_ADMIN_TOKEN: TOKEN,
+      TELEHOOK_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
+    },
     {
       out: (l) => lines.push(l),
       err: (l) => lines.push(l),
