@@ -18,8 +18,16 @@ export interface Database {
   ping(): Promise<void>
   /** Closes the connections (PostgreSQL: within `closeTimeoutMs`) and frees a PGlite folder. */
   close(): Promise<void>
-  /** Subscribes to `NOTIFY channel`; resolves to an unsubscribe function. */
-  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>
+  /**
+   * Subscribes to `NOTIFY channel`; resolves to an unsubscribe function. `onListen` runs each time
+   * the LISTEN takes effect: at first, and on PostgreSQL again whenever the driver re-listens on a
+   * fresh connection (after a restart), so a caller can look for what was notified in the gap.
+   */
+  listen?(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onListen?: () => void,
+  ): Promise<() => Promise<void>>
 }
 
 export interface OpenDbOptions {
@@ -91,8 +99,8 @@ function openPostgres(url: string, opts: OpenDbOptions): Database {
       // the timeout it destroys them, so close() is bounded by it.
       await client.end({ timeout: closeTimeoutMs / 1000 })
     },
-    async listen(channel, onNotify) {
-      const { unlisten } = await client.listen(channel, onNotify)
+    async listen(channel, onNotify, onListen) {
+      const { unlisten } = await client.listen(channel, onNotify, onListen)
       return unlisten
     },
   }
@@ -127,8 +135,9 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
         await release()
       }
     },
-    async listen(channel, onNotify) {
+    async listen(channel, onNotify, onListen) {
       const unsubscribe = await client.listen(channel, onNotify)
+      onListen?.()
       return () => unsubscribe()
     },
   }

@@ -137,6 +137,32 @@ for (const driver of TEST_DRIVERS) {
       await unlisten()
     })
 
+    test.skipIf(driver !== 'postgres')(
+      'listen re-listens after its connection dies, and says so through onListen',
+      async () => {
+        let listens = 0
+        const unlisten = await database.listen?.(
+          'telehook_relisten',
+          () => {},
+          () => {
+            listens += 1
+          },
+        )
+        expect(listens).toBe(1)
+        const listeners = () =>
+          queryRows<{ pid: number }>(
+            database.db,
+            sql`select pid from pg_stat_activity
+                where datname = current_database() and query ilike 'listen %telehook_relisten%'`,
+          )
+        const [first] = await listeners()
+        await queryRows(database.db, sql`select pg_terminate_backend(${first?.pid})`)
+        for (let i = 0; i < 200 && listens < 2; i++) await Bun.sleep(25)
+        expect(listens).toBe(2)
+        await unlisten?.()
+      },
+    )
+
     test('concurrent migrations on an empty database create everything once', async () => {
       await database.db.execute(sql`drop schema telehook cascade`)
       const results = await Promise.all([migrate(database), migrate(database), migrate(database)])

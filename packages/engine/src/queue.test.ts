@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { events, jobs, messageStatusHistory } from '@telehook/db'
+import { events, jobs, messageStatusHistory, queryRows } from '@telehook/db'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { defineHandlers, type EventOf, type JobContext } from '@telehook/protocol'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { form, incomingMessage, SECRET, sendStatus } from './fixtures'
 import {
   createEndpoint,
@@ -171,6 +171,43 @@ for (const driver of TEST_DRIVERS) {
       }
       expect(seen.filter((s) => s.id === 'Q6')).toHaveLength(1)
     })
+
+    test.skipIf(driver !== 'postgres')(
+      'LISTEN comes back by itself when its connection dies (a database restart)',
+      async () => {
+        const listeners = () =>
+          queryRows<{ pid: number }>(
+            database.db,
+            sql`select pid from pg_stat_activity
+                where datname = current_database() and query ilike 'listen %'`,
+          )
+        const worker = createWorker({ database, handlers, logger, pollMs: 60_000 })
+        worker.start()
+        try {
+          expect(await worker.whenListening()).toBe(true)
+          const [before] = await listeners()
+          expect(before).toBeDefined()
+          await queryRows(database.db, sql`select pg_terminate_backend(${before?.pid})`)
+          // The driver listens again on a fresh connection; no restart of the worker.
+          for (let i = 0; i < 200; i++) {
+            const now = await listeners()
+            if (now.length === 1 && now[0]?.pid !== before?.pid) break
+            await Bun.sleep(50)
+          }
+          const ran = new Promise<void>((resolve) => {
+            onSeen = () => {
+              if (seen.some((s) => s.id === 'Q6b')) resolve()
+            }
+          })
+          // Polling is once a minute: only a working LISTEN runs this job within the test.
+          await engine.ingest(endpoint, incomingMessage('Q6b'))
+          await ran
+        } finally {
+          onSeen = null
+          await worker.stop()
+        }
+      },
+    )
 
     test('replayEvent re-applies projections idempotently and enqueues the job again', async () => {
       const r = await engine.ingest(endpoint, sendStatus('Q7', 'delivered'))

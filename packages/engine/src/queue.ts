@@ -211,7 +211,9 @@ export function createWorker(opts: WorkerOptions): Worker {
       loop = run()
       if (database.listen && types.length > 0) {
         listening = database
-          .listen(JOBS_CHANNEL, wake)
+          // onListen: jobs notified while the LISTEN was down (a database restart) are looked for
+          // as soon as it is back, not at the next poll.
+          .listen(JOBS_CHANNEL, wake, wake)
           .then(async (u) => {
             if (!running) {
               await u()
