@@ -122,6 +122,45 @@ for (const driver of TEST_DRIVERS) {
       expect(job?.attempts).toBe(2)
     })
 
+    test('stop() interrupts a job that outlasts its grace and requeues it, uncounted', async () => {
+      let started: () => void = () => {}
+      const running = new Promise<void>((resolve) => {
+        started = resolve
+      })
+      let calls = 0
+      let finished = 0
+      const patient = defineHandlers({
+        async: {
+          send_broadcast: async () => {
+            calls++
+            if (calls === 1) {
+              started()
+              // Ignores its signal, as user code may: only the worker can let go of it.
+              await new Promise(() => {})
+            }
+            finished++
+          },
+        },
+      })
+      const e = createEngine({ database, handlers: patient })
+      const r = await e.ingest(endpoint, form({ event: 'send_broadcast', id: 'BCstop' }))
+      const worker = createWorker({ database, handlers: patient, logger, stopGraceMs: 50 })
+      worker.start()
+      await running
+      await worker.stop()
+      let [job] = await jobsOf(r.eventId)
+      expect(job?.status).toBe('queued')
+      expect(job?.attempts).toBe(0)
+      expect(job?.runAt.getTime()).toBeLessThanOrEqual(Date.now())
+      // Another worker takes it at once.
+      const next = createWorker({ database, handlers: patient, logger })
+      expect(await next.runOnce()).toBe(1)
+      ;[job] = await jobsOf(r.eventId)
+      expect(job?.status).toBe('done')
+      expect(job?.attempts).toBe(1)
+      expect(finished).toBe(1)
+    })
+
     test('workers without the handler leave the job for one that has it', async () => {
       const r = await engine.ingest(endpoint, incomingMessage('Q4'))
       const none = createWorker({ database, handlers: {}, logger })

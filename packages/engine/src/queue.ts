@@ -26,12 +26,20 @@ export interface WorkerOptions {
   leaseMs?: number
   /** Delay before retry number `attempt` (1-based); default 1 s doubling up to 1 h, +0–25 % jitter. */
   backoffMs?: (attempt: number) => number
+  /**
+   * How long stop() lets running jobs finish (default 10 s). Then their signals abort and they go
+   * back to the queue, due at once and without counting the attempt, for this or another worker.
+   */
+  stopGraceMs?: number
 }
 
 export interface Worker {
   /** Starts the loop: LISTEN on `telehook_jobs` plus polling. */
   start(): void
-  /** Stops claiming, waits for running jobs, and unlistens. */
+  /**
+   * Stops claiming, waits for running jobs (at most `stopGraceMs`, then they are interrupted and
+   * requeued), and unlistens.
+   */
   stop(): Promise<void>
   /** Claims and runs the due jobs once (up to `concurrency`); returns how many ran. */
   runOnce(): Promise<number>
@@ -43,6 +51,11 @@ export interface Worker {
 export function defaultBackoffMs(attempt: number): number {
   const base = Math.min(3_600_000, 1000 * 2 ** Math.max(0, attempt - 1))
   return Math.round(base * (1 + Math.random() * 0.25))
+}
+
+/** The abort reason of a job interrupted because its worker stops: requeued, not failed. */
+class WorkerStopping extends Error {
+  override name = 'WorkerStopping'
 }
 
 interface ClaimedJob {
@@ -67,7 +80,10 @@ export function createWorker(opts: WorkerOptions): Worker {
   const pollMs = opts.pollMs ?? 1000
   const leaseMs = opts.leaseMs ?? 300_000
   const backoff = opts.backoffMs ?? defaultBackoffMs
+  const stopGraceMs = opts.stopGraceMs ?? 10_000
   const types = [...asyncHandlerTypes(opts.handlers)]
+  /** The signals of the jobs running now, to interrupt them when a stop outlasts its grace. */
+  const inFlight = new Set<AbortController>()
 
   let running = false
   let loop: Promise<void> | null = null
@@ -108,6 +124,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       | ((e: TelerivetEvent, ctx: unknown) => unknown)
       | undefined
     const controller = new AbortController()
+    inFlight.add(controller)
     const timer = setTimeout(
       () => controller.abort(new Error(`job exceeded its ${leaseMs} ms lease`)),
       leaseMs,
@@ -146,6 +163,21 @@ export function createWorker(opts: WorkerOptions): Worker {
         duration_ms: Math.round(performance.now() - started),
       })
     } catch (error) {
+      if (error instanceof WorkerStopping) {
+        await database.db
+          .update(jobs)
+          .set({
+            status: 'queued',
+            attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+            runAt: new Date(),
+            lockedUntil: null,
+          })
+          .where(eq(jobs.id, job.id))
+          // Not requeued: the lease still hands it to another worker when it expires.
+          .catch((e) => logger.error({ msg: 'could not requeue job', job: job.id, error: e }))
+        logger.warn({ msg: 'job interrupted by stop, requeued', job: job.id, handler: job.handler })
+        return
+      }
       const message = errorMessage(error)
       const dead = job.attempts >= job.max_attempts
       const runAt = new Date(Date.now() + (dead ? 0 : backoff(job.attempts)))
@@ -170,6 +202,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       })
     } finally {
       clearTimeout(timer)
+      inFlight.delete(controller)
     }
   }
 
@@ -233,7 +266,15 @@ export function createWorker(opts: WorkerOptions): Worker {
     async stop() {
       running = false
       wake()
-      await loop
+      const done = loop
+      let graceTimer: ReturnType<typeof setTimeout> | undefined
+      const graceOver = new Promise<boolean>((resolve) => {
+        graceTimer = setTimeout(() => resolve(true), stopGraceMs)
+      })
+      const outlasted = await Promise.race([done?.then(() => false), graceOver])
+      clearTimeout(graceTimer)
+      if (outlasted) for (const c of inFlight) c.abort(new WorkerStopping('the worker is stopping'))
+      await done
       loop = null
       const u = unlisten
       unlisten = null
