@@ -17,6 +17,8 @@ test('a live process holding the folder refuses another; release frees it', asyn
     expect(error).toBeInstanceOf(DataDirLockedError)
     expect((error as Error).message).toContain(`process ${other.pid}`)
     expect((error as Error).message).toContain('DATABASE_URL')
+    // A pid reused by an unrelated process after a reboot: the message says what to delete.
+    expect((error as Error).message).toContain(`delete ${lockFile}`)
   } finally {
     other.kill()
     await other.exited
@@ -32,4 +34,18 @@ test('a lock left by this same pid (a container restarted as pid 1) is stale', a
   await writeFile(lockFile, `${process.pid}\n`)
   const release = await lockDataDir(dir)
   await release()
+})
+
+test('a second lock in this same process is refused until the first is released', async () => {
+  const release = await lockDataDir(dir)
+  const error = await lockDataDir(dir).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(DataDirLockedError)
+  expect((error as Error).message).toContain('already open in this process')
+  // Releasing twice is harmless and does not free a folder someone else took meanwhile.
+  await release()
+  const again = await lockDataDir(dir)
+  await release()
+  expect(await Bun.file(lockFile).exists()).toBe(true)
+  await again()
+  expect(await Bun.file(lockFile).exists()).toBe(false)
 })

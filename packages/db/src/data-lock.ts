@@ -18,7 +18,7 @@ export class DataDirLockedError extends Error {
     super(
       pid === process.pid
         ? `the data folder ${dataDir} is already open in this process (PGlite allows one opener per folder): close it first`
-        : `the data folder ${dataDir} is in use by process ${pid} (PGlite allows one process per folder): stop it, or share a PostgreSQL through DATABASE_URL`,
+        : `the data folder ${dataDir} is in use by process ${pid} (PGlite allows one process per folder): stop it, or share a PostgreSQL through DATABASE_URL (if ${pid} is not Telehook, as after a reboot, delete ${join(dataDir, 'telehook.lock')})`,
     )
   }
 }
