@@ -11,10 +11,11 @@ import { createJsonLogger, type Logger } from '@telehook/engine'
 import {
   assembleWebhook,
   ConfigError,
+  displayOrigin,
   handlersFor,
   loadHandlers,
   loadWebhookConfig,
-  sampleCurl,
+  startBanner,
 } from '@telehook/webhook'
 
 /** A webhook receiver listening on Deno. */
@@ -47,12 +48,12 @@ export async function startOnDeno(
     { port: config.port, hostname: config.host, signal: ac.signal, onListen() {} },
     app.fetch,
   )
-  const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host
-  const url = `http://${shown}:${server.addr.port}`
+  const url = displayOrigin(config.host, server.addr.port)
+  const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`
   let stopping: Promise<void> | undefined
   return {
     url,
-    banner: `Telehook webhook on Deno at ${url} (${database.driver})\nTry it:\n${sampleCurl(url, secret)}`,
+    banner: [...startBanner(url, where, secret), '(on Deno)'].join('\n'),
     stop() {
       stopping ??= (async () => {
         ac.abort()

@@ -6,9 +6,10 @@ import { createJsonLogger } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import {
   assembleWebhook,
+  displayOrigin,
   handlersFor,
   readOrCreateKeyFile,
-  sampleCurl,
+  startBanner,
   startWebhookServer,
 } from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
@@ -51,11 +52,6 @@ export function resolveHandlers(spec: string, cwd: string): Promise<Handlers | u
   return handlersFor(spec, (path) => loadHandlerModule(path, cwd))
 }
 
-function origin(host: string, port: number): string {
-  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
-  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`
-}
-
 /**
  * Starts everything `config` asks for and returns once both ports listen. A webhook secret or an
  * admin token that is not configured is generated once and kept (mode 0600) in the data folder.
@@ -88,7 +84,7 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
       bodyLimit: wh.bodyLimit,
     })
     stops.push(() => server.stop())
-    const webhookUrl = origin(wh.host, server.port)
+    const webhookUrl = displayOrigin(wh.host, server.port)
 
     let adminUrl: string | null = null
     if (adminConfig) {
@@ -119,18 +115,11 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
         fetch: (request) => admin.fetch(request),
       })
       stops.push(() => adminServer.stop())
-      adminUrl = origin(adminConfig.host, adminServer.port ?? adminConfig.port)
+      adminUrl = displayOrigin(adminConfig.host, adminServer.port ?? adminConfig.port)
     }
 
     const where = config.db.databaseUrl ? 'PostgreSQL' : `PGlite in ${dataDir}`
-    const lines = [
-      `Telehook webhook listening on ${webhookUrl} (${where})`,
-      `Single-project endpoint: POST ${webhookUrl}/webhook`,
-    ]
-    if (secret.source === 'generated') {
-      lines.push(`Generated webhook secret (shown once, kept in ${secret.file}): ${secret.secret}`)
-    }
-    lines.push('Try it:', sampleCurl(webhookUrl, secret))
+    const lines = startBanner(webhookUrl, where, secret)
     if (adminUrl) lines.push(`Admin API on ${adminUrl} (Authorization: Bearer <token>)`)
     io.err(lines.join('\n'))
 

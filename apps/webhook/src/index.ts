@@ -14,7 +14,13 @@ export { WebhookError, type WebhookErrorCode } from './errors'
 export { default as exampleHandlers } from './example-handlers'
 export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metrics'
-export { resolveSingleSecret, type SingleSecret, sampleCurl } from './secret'
+export {
+  displayOrigin,
+  resolveSingleSecret,
+  type SingleSecret,
+  sampleCurl,
+  startBanner,
+} from './secret'
 export {
   bootWebhook,
   loadHandlers,

@@ -1,6 +1,6 @@
 /** @module Entry point: `bun run src/main.ts` serves the single-project webhook (see README). */
 import { ConfigError, loadWebhookConfig } from './config'
-import { sampleCurl } from './secret'
+import { displayOrigin, startBanner } from './secret'
 import { bootWebhook } from './server'
 
 let config: ReturnType<typeof loadWebhookConfig>
@@ -22,19 +22,9 @@ try {
   console.error(`telehook-webhook: ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)
 }
-const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-const base = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${service.server.port}`
-const banner = [
-  `Telehook webhook listening on ${base} (${service.database.driver}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})`,
-  `Single-project endpoint: POST ${base}/webhook`,
-]
-if (service.secret.source === 'generated') {
-  banner.push(
-    `Generated webhook secret (shown once, kept in ${service.secret.file}): ${service.secret.secret}`,
-  )
-}
-banner.push('Try it:', sampleCurl(base, service.secret), '')
-console.error(banner.join('\n'))
+const base = displayOrigin(config.host, service.server.port)
+const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`
+console.error([...startBanner(base, where, service.secret), ''].join('\n'))
 
 let signals = 0
 async function shutdown(signal: string): Promise<void> {

@@ -60,3 +60,30 @@ export function sampleCurl(baseUrl: string, secret: SingleSecret): string {
     `--data-urlencode ${secretArg}`,
   ].join(' ')
 }
+
+/**
+ * The URL a local user reaches a listener on: a wildcard host is shown as 127.0.0.1, IPv6 in
+ * brackets.
+ * @example displayOrigin('0.0.0.0', 8000) // 'http://127.0.0.1:8000'
+ */
+export function displayOrigin(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`
+}
+
+/**
+ * The start-up banner of the single-project service: where it listens, the secret when it was
+ * just generated (the only time it is printed), and the sample curl.
+ * @param where the database, as shown in parentheses: `PostgreSQL`, `PGlite in /data`
+ */
+export function startBanner(webhookUrl: string, where: string, secret: SingleSecret): string[] {
+  const lines = [
+    `Telehook webhook listening on ${webhookUrl} (${where})`,
+    `Single-project endpoint: POST ${webhookUrl}/webhook`,
+  ]
+  if (secret.source === 'generated') {
+    lines.push(`Generated webhook secret (shown once, kept in ${secret.file}): ${secret.secret}`)
+  }
+  lines.push('Try it:', sampleCurl(webhookUrl, secret))
+  return lines
+}

@@ -10,7 +10,7 @@ import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testin
 import { defineHandlers, reply } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
 import { loadWebhookConfig } from '../src/config'
-import { resolveSingleSecret, sampleCurl } from '../src/secret'
+import { displayOrigin, resolveSingleSecret, sampleCurl, startBanner } from '../src/secret'
 import { bootWebhook, loadHandlers } from '../src/server'
 import { captureLogger, eventsOf, FORM, form, newId, rows } from './helpers'
 
@@ -60,6 +60,30 @@ describe('resolveSingleSecret', () => {
     expect(fromFile).toStartWith("curl -i -X POST 'http://127.0.0.1:8000/webhook'")
     // One line, so that a prefixed log (turbo's "pkg:dev: ") still yields a runnable command.
     expect(fromFile).not.toContain('\n')
+  })
+})
+
+describe('start-up banner', () => {
+  test('a wildcard host is shown as 127.0.0.1, IPv6 in brackets', () => {
+    expect(displayOrigin('0.0.0.0', 8000)).toBe('http://127.0.0.1:8000')
+    expect(displayOrigin('::', 8000)).toBe('http://127.0.0.1:8000')
+    expect(displayOrigin('::1', 9000)).toBe('http://[::1]:9000')
+    expect(displayOrigin('10.0.0.2', 80)).toBe('http://10.0.0.2:80')
+  })
+
+  test('the secret is in it only when it was just generated; the curl ends it', () => {
+    const base = { secret: 'S3cr3t-generated-value', file: '/data/webhook-secret' }
+    const generated = startBanner('http://127.0.0.1:8000', 'PGlite in /data', {
+      ...base,
+      source: 'generated',
+    })
+    expect(generated[0]).toBe(
+      'Telehook webhook listening on http://127.0.0.1:8000 (PGlite in /data)',
+    )
+    expect(generated.join('\n')).toContain('kept in /data/webhook-secret): S3cr3t-generated-value')
+    expect(generated.at(-1)).toStartWith('curl ')
+    const kept = startBanner('http://127.0.0.1:8000', 'PostgreSQL', { ...base, source: 'env' })
+    expect(kept.join('\n')).not.toContain(base.secret)
   })
 })
 
