@@ -1,6 +1,5 @@
 /** @module AES-GCM encryption of Telerivet API keys at rest, and the master key that protects them. */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readOrCreateKeyFile } from '@telehook/db'
 import { masterKeyProblem } from './config'
 
 /** File name of the generated master key inside the data folder. */
@@ -43,24 +42,10 @@ export async function loadMasterKey(opts: {
 }): Promise<CryptoKey> {
   const fromEnv = opts.env.TELEHOOK_MASTER_KEY?.trim()
   if (fromEnv) return importMasterKey(fromEnv)
-  const path = join(opts.dataDir, MASTER_KEY_FILE)
-  try {
-    const existing = (await readFile(path, 'utf8')).trim()
-    if (existing) return importMasterKey(existing)
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ENOENT') throw error
-  }
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 })
-  const value = toBase64(crypto.getRandomValues(new Uint8Array(32)))
-  try {
-    // 'wx': if another instance won the race, use its key rather than overwrite it.
-    await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' })
-    await chmod(path, 0o600)
-    return importMasterKey(value)
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EEXIST') throw error
-    return importMasterKey((await readFile(path, 'utf8')).trim())
-  }
+  const kept = await readOrCreateKeyFile(opts.dataDir, MASTER_KEY_FILE, () =>
+    toBase64(crypto.getRandomValues(new Uint8Array(32))),
+  )
+  return importMasterKey(kept.value)
 }
 
 /** Encrypts with a fresh random IV; the result is base64(iv ‖ ciphertext ‖ tag). */

@@ -1,14 +1,13 @@
 /** @module `telehook serve`: the webhook app, the admin API and the job worker in one process. */
 import { resolve } from 'node:path'
 import { createAdminApp, loadMasterKey } from '@telehook/admin'
-import { type Database, openDb } from '@telehook/db'
+import { type Database, openDb, readOrCreateKeyFile } from '@telehook/db'
 import { createJsonLogger } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import {
   assembleWebhook,
   displayOrigin,
   handlersFor,
-  readOrCreateKeyFile,
   startBanner,
   startWebhookServer,
 } from '@telehook/webhook'

@@ -12,7 +12,6 @@ export { assembleWebhook, handlersFor, type WebhookParts } from './compose'
 export { ConfigError, loadWebhookConfig, type WebhookConfig, WebhookEnv } from './config'
 export { WebhookError, type WebhookErrorCode } from './errors'
 export { default as exampleHandlers } from './example-handlers'
-export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metrics'
 export {
   displayOrigin,

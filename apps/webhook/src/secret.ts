@@ -1,8 +1,8 @@
 /** @module The single-project secret (configured, kept in the data folder, or generated) and the sample curl. */
 import { join } from 'node:path'
+import { readOrCreateKeyFile } from '@telehook/db'
 import { encodeForm, generateSecret } from '@telehook/protocol'
 import type { WebhookConfig } from './config'
-import { readOrCreateKeyFile } from './key-file'
 
 /** The single-project secret and where it came from. */
 export interface SingleSecret {

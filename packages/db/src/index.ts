@@ -2,6 +2,7 @@
 export type { Database, Db, OpenDbOptions } from './client'
 export { openDb } from './client'
 export { DataDirLockedError, lockDataDir } from './data-lock'
+export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export type { Migration } from './migrate'
 export { migrate } from './migrate'
 export { migrations } from './migrations.generated'
