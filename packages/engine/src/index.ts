@@ -27,4 +27,4 @@ export {
   type Worker,
   type WorkerOptions,
 } from './queue'
-export { type BatchOptions, JOBS_CHANNEL } from './store'
+export { type BatchOptions, type BatchStats, JOBS_CHANNEL } from './store'

@@ -12,7 +12,13 @@ import { sql } from 'drizzle-orm'
 import { dedupeKey } from './dedupe'
 import { createEndpointAuthenticator, type Endpoint } from './endpoints'
 import { errorMessage, type Logger, silentLogger } from './logger'
-import { type BatchOptions, createBatcher, type StoreItem, storeAlone } from './store'
+import {
+  type BatchOptions,
+  type BatchStats,
+  createBatcher,
+  type StoreItem,
+  storeAlone,
+} from './store'
 
 export interface EngineOptions {
   database: Database
@@ -58,6 +64,8 @@ export interface Engine {
   ingest(endpoint: Endpoint, form: FormObject): Promise<IngestResult>
   /** Drops a cached endpoint (after a rotation or a change made in this process). */
   invalidateEndpoint(id: string): void
+  /** Group commit counters (null when batching is off): retried batches cost a latency spike. */
+  readonly batchStats: Readonly<BatchStats> | null
 }
 
 /** What is stored for one delivery, before the database decides whether it is new. */
@@ -89,7 +97,8 @@ export function withoutNul<T>(value: T): T {
   return value
 }
 
-async function prepare(endpoint: Endpoint, raw: FormObject): Promise<Prepared> {
+/** Decodes a delivery and computes its dedupe key: everything but the database's decision. */
+export async function prepare(endpoint: Endpoint, raw: FormObject): Promise<Prepared> {
   const form = withoutNul(raw)
   const decoded = decodeEvent(form)
   const payload = (decoded.ok ? decoded.event : decoded.payload) as Record<string, unknown>
@@ -174,13 +183,18 @@ export function createEngine(opts: EngineOptions): Engine {
   // PGlite runs one transaction at a time and its cost is per statement, not per commit, so
   // group commit only pays on PostgreSQL (shared fsyncs); it is on there unless disabled.
   const batching = opts.batch ?? (database.driver === 'postgres' ? {} : false)
-  const store =
+  // Concurrent writers exist only on PostgreSQL (PGlite runs one transaction at a time), so only
+  // there are the rows locked in one order first.
+  const lock = database.driver === 'postgres'
+  const batcher =
     batching === false
-      ? (item: StoreItem) => storeAlone(database.db, item, asyncTypes)
+      ? null
       : createBatcher(database.db, asyncTypes, {
           maxSize: batching.maxSize ?? 16,
           maxInflight: batching.maxInflight ?? 6,
+          lock,
         })
+  const store = batcher ?? ((item: StoreItem) => storeAlone(database.db, item, asyncTypes, lock))
 
   async function storedReply(endpointId: string, key: string) {
     const rows = await database.db
@@ -194,6 +208,7 @@ export function createEngine(opts: EngineOptions): Engine {
   return {
     authenticate: (id, secret) => auth.authenticate(id, secret),
     invalidateEndpoint: (id) => auth.invalidate(id),
+    batchStats: batcher?.stats ?? null,
 
     async ingest(endpoint, form) {
       const started = performance.now()

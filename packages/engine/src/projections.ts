@@ -199,6 +199,30 @@ export async function applyProjections(
   }
 }
 
+/**
+ * The mirror rows `applyProjections` writes for `event`, as lock keys (`messages:<id>`, …). The
+ * ingest transactions lock them in one sorted order before writing (see `lockRows` in store.ts).
+ */
+export function projectionKeys(event: TelerivetEvent): string[] {
+  const e = event as unknown as Record<string, unknown>
+  switch (event.event) {
+    case 'incoming_message': {
+      const contactId = str(e.contact_id) ?? str(obj(e.contact)?.id)
+      return contactId
+        ? [`messages:${event.id}`, `contacts:${contactId}`]
+        : [`messages:${event.id}`]
+    }
+    case 'send_status':
+    case 'message_metadata':
+      return [`messages:${event.id}`]
+    case 'contact_update':
+      return [`contacts:${event.id}`]
+    case 'send_broadcast':
+      return [`broadcasts:${event.id}`]
+  }
+  return []
+}
+
 /** Apply a contact state only if it is not older than the stored one. */
 const contactNotOlder = sql.raw(
   '(excluded."time_updated" is null or "contacts"."time_updated" is null or excluded."time_updated" >= "contacts"."time_updated")',

@@ -8,8 +8,8 @@ import {
 import { and, eq, sql } from 'drizzle-orm'
 import { asyncHandlerTypes } from './ingest'
 import { errorMessage, type Logger, silentLogger } from './logger'
-import { applyProjections } from './projections'
-import { enqueueJobs, JOBS_CHANNEL } from './store'
+import { applyProjections, projectionKeys } from './projections'
+import { enqueueJobs, JOBS_CHANNEL, lockRows } from './store'
 
 export interface WorkerOptions {
   database: Database
@@ -298,6 +298,28 @@ export async function replayEvent(
 ): Promise<{ jobs: number; applied: boolean }> {
   return database.db.transaction(async (txn) => {
     const tx = txn as unknown as Db
+    // The rows a replay writes are locked in the order ingest transactions use (see lockRows),
+    // before the event row itself, which a batch holding those locks may be updating.
+    const [peek] = await tx
+      .select({
+        endpointId: events.endpointId,
+        dedupeKey: events.dedupeKey,
+        payload: events.payload,
+        valid: events.valid,
+      })
+      .from(events)
+      .where(eq(events.id, eventId))
+    if (!peek) throw new Error(`event ${eventId} not found`)
+    const decodedPeek = peek.valid ? null : decodeEvent(peek.payload as unknown as FormObject)
+    const peeked = peek.valid
+      ? (peek.payload as unknown as TelerivetEvent)
+      : decodedPeek?.ok
+        ? decodedPeek.event
+        : null
+    await lockRows(tx, [
+      `events:${peek.endpointId}:${peek.dedupeKey}`,
+      ...(peeked ? projectionKeys(peeked) : []),
+    ])
     const [row] = await tx.select().from(events).where(eq(events.id, eventId)).for('update')
     if (!row) throw new Error(`event ${eventId} not found`)
     let event: TelerivetEvent

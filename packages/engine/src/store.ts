@@ -3,7 +3,7 @@ import type { TelerivetEvent, WebhookReply } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
 import type { Endpoint } from './endpoints'
 import type { Prepared } from './ingest'
-import { applyProjections } from './projections'
+import { applyProjections, projectionKeys } from './projections'
 
 /** The channel on which the ingest transaction announces new jobs to workers. */
 export const JOBS_CHANNEL = 'telehook_jobs'
@@ -90,13 +90,79 @@ export async function enqueueJobs(
   return 1
 }
 
-/** Stores one delivery in its own transaction. */
+/** Namespace of the row locks (the two-key advisory locks, apart from the one-key ones). */
+const ROW_LOCK_SPACE = 0x7e1e
+
+/** The rows one delivery may write: its event's unique key, then its mirror rows. */
+export function lockKeysOf(item: StoreItem): string[] {
+  const p = item.prepared
+  const keys = [`events:${item.endpoint.id}:${p.dedupeKey}`]
+  if (p.decoded.ok) keys.push(...projectionKeys(p.decoded.event))
+  return keys
+}
+
+/**
+ * Takes transaction-scoped advisory locks on `keys`, in ascending order of their hashes, before
+ * any row is written. Two transactions that write the same rows (a batch holding M1 then M2,
+ * another M2 then M1; a batch and a single delivery) would otherwise wait on each other's row
+ * locks until PostgreSQL declares a deadlock (after `deadlock_timeout`, 1 s) and one batch is
+ * rolled back and retried delivery by delivery. With every writer locking in one order, the later
+ * one waits before it holds anything. A hash collision only makes two unrelated writers wait for
+ * each other: sorted by the hash itself, it cannot make a cycle.
+ */
+export async function lockRows(tx: Db, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return
+  const list = sql.join(
+    keys.map((k) => sql`${k}`),
+    sql`, `,
+  )
+  // One statement; unnest walks the sorted array in order, so the locks are taken in that order.
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(${ROW_LOCK_SPACE}, h) from unnest((
+          select array_agg(distinct hashtext(k) order by hashtext(k)) from unnest(array[${list}]::text[]) k
+        )) h`,
+  )
+}
+
+/**
+ * Stores one delivery in its own transaction; `lock` (PostgreSQL) first takes its rows' locks in
+ * the order every writer uses (see `lockRows`).
+ */
 export function storeAlone(
   db: Db,
   item: StoreItem,
   asyncHandlers: ReadonlySet<string>,
+  lock = false,
 ): Promise<Stored> {
-  return db.transaction((tx) => storeInTx(tx as unknown as Db, item, asyncHandlers))
+  return db.transaction(async (txn) => {
+    const tx = txn as unknown as Db
+    if (lock) await lockRows(tx, lockKeysOf(item))
+    return storeInTx(tx, item, asyncHandlers)
+  })
+}
+
+/**
+ * Stores deliveries in one transaction, all or none: the rows' locks first, in one sorted order
+ * (see `lockRows`), then every delivery's statements issued together (pipelined). Throws the first
+ * failure after every statement has settled; the transaction is then rolled back.
+ */
+export function storeBatch(
+  db: Db,
+  items: readonly StoreItem[],
+  asyncHandlers: ReadonlySet<string>,
+  lock = false,
+): Promise<Stored[]> {
+  return db.transaction(async (txn) => {
+    const tx = txn as unknown as Db
+    if (lock) await lockRows(tx, items.flatMap(lockKeysOf))
+    // allSettled, not all: every statement must have settled before the rollback is sent.
+    const outcomes = await Promise.allSettled(
+      items.map((item) => storeInTx(tx, item, asyncHandlers)),
+    )
+    const failed = outcomes.find((o) => o.status === 'rejected')
+    if (failed) throw failed.reason
+    return outcomes.map((o) => (o as PromiseFulfilledResult<Stored>).value)
+  })
 }
 
 export interface BatchOptions {
@@ -104,6 +170,14 @@ export interface BatchOptions {
   maxSize?: number
   /** Batch transactions in flight at once (default 6; the pool must have more connections). */
   maxInflight?: number
+}
+
+/** Counters of a batcher, for metrics and tests. */
+export interface BatchStats {
+  /** Transactions of two or more deliveries that committed. */
+  batches: number
+  /** Batches rolled back and retried delivery by delivery (a bad row, a deadlock, a lost connection). */
+  retried: number
 }
 
 interface Pending {
@@ -125,13 +199,15 @@ interface Pending {
 export function createBatcher(
   db: Db,
   asyncHandlers: ReadonlySet<string>,
-  opts: Required<BatchOptions>,
-): (item: StoreItem) => Promise<Stored> {
+  opts: Required<BatchOptions> & { lock?: boolean },
+): ((item: StoreItem) => Promise<Stored>) & { stats: BatchStats } {
   const queue: Pending[] = []
   let inflight = 0
+  const lock = opts.lock ?? true
+  const stats: BatchStats = { batches: 0, retried: 0 }
 
   const settleAlone = (p: Pending) =>
-    storeAlone(db, p.item, asyncHandlers).then(p.resolve, p.reject)
+    storeAlone(db, p.item, asyncHandlers, lock).then(p.resolve, p.reject)
 
   async function run(batch: Pending[]): Promise<void> {
     if (batch.length === 1) {
@@ -140,21 +216,19 @@ export function createBatcher(
     }
     let stored: Stored[]
     try {
-      stored = await db.transaction(async (txn) => {
-        const tx = txn as unknown as Db
-        // allSettled, not all: every statement must have settled before the rollback is sent.
-        const outcomes = await Promise.allSettled(
-          batch.map((p) => storeInTx(tx, p.item, asyncHandlers)),
-        )
-        const failed = outcomes.find((o) => o.status === 'rejected')
-        if (failed) throw failed.reason
-        return outcomes.map((o) => (o as PromiseFulfilledResult<Stored>).value)
-      })
+      stored = await storeBatch(
+        db,
+        batch.map((p) => p.item),
+        asyncHandlers,
+        lock,
+      )
     } catch {
-      // A bad row, a deadlock with another batch, a lost connection…: one by one.
+      // A bad row, a lost connection…: one by one.
+      stats.retried++
       await Promise.all(batch.map(settleAlone))
       return
     }
+    stats.batches++
     batch.forEach((p, i) => {
       p.resolve(stored[i] as Stored)
     })
@@ -176,9 +250,10 @@ export function createBatcher(
     }
   }
 
-  return (item) =>
+  const store = (item: StoreItem) =>
     new Promise<Stored>((resolve, reject) => {
       queue.push({ item, resolve, reject })
       pump()
     })
+  return Object.assign(store, { stats })
 }
