@@ -19,6 +19,8 @@ export {
   ADMIN_TOKEN_PREFIX,
   bearerToken,
   createAdminToken,
+  createFirstAdminToken,
+  FIRST_TOKEN_ID,
   revokeAdminToken,
   verifyAdminToken,
 } from './tokens'

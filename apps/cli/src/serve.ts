@@ -1,6 +1,6 @@
 /** @module `telehook serve`: the webhook app, the admin API and the job worker in one process. */
 import { resolve } from 'node:path'
-import { createAdminApp, loadMasterKey } from '@telehook/admin'
+import { createAdminApp, createFirstAdminToken, loadMasterKey } from '@telehook/admin'
 import { type Database, openDb, readOrCreateKeyFile } from '@telehook/db'
 import { createJsonLogger } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
@@ -52,8 +52,10 @@ export function resolveHandlers(spec: string, cwd: string): Promise<Handlers | u
 }
 
 /**
- * Starts everything `config` asks for and returns once both ports listen. A webhook secret or an
- * admin token that is not configured is generated once and kept (mode 0600) in the data folder.
+ * Starts everything `config` asks for and returns once both ports listen. On PGlite, a webhook
+ * secret or an admin token that is not configured is generated once and kept (mode 0600) in the
+ * data folder. On PostgreSQL the secret and the master key must be configured (checked before),
+ * and an unconfigured admin token is made once for the database, stored hashed in `admin_tokens`.
  */
 export async function startServer(config: ServeConfig, io: Io): Promise<RunningServer> {
   // Absolute, so the printed paths (and the curl that reads the kept secret) work from any folder:
@@ -88,7 +90,20 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
     let adminUrl: string | null = null
     if (adminConfig) {
       let adminToken = adminConfig.adminToken
-      if (!adminToken) {
+      if (!adminToken && config.db.databaseUrl) {
+        // Shared database: a token file on this machine would be accepted by this instance only.
+        // The first token goes to admin_tokens (hashed), where every instance looks.
+        const created = await createFirstAdminToken(database)
+        if (created) {
+          io.err(
+            `Generated an admin token (shown once; only its hash is stored, in admin_tokens, so every instance on this database accepts it): ${created}`,
+          )
+        } else {
+          io.err(
+            'Admin tokens: the ones in admin_tokens (`telehook token create` makes one; TELEHOOK_ADMIN_TOKEN adds one)',
+          )
+        }
+      } else if (!adminToken) {
         const file = await readOrCreateKeyFile(
           wh.dataDir,
           'admin-token',

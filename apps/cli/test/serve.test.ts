@@ -29,7 +29,10 @@ const SECRET = 'shared-secret-of-both-instances'
 const TOKEN = 'an-admin-token-long-enough-for-the-check'
 
 /** Starts `telehook serve` in this process; `stop()` resolves with its exit status. */
-async function serve(extra: string[] = []) {
+async function serve(
+  extra: string[] = [],
+  { dir = dataDir, adminToken = TOKEN }: { dir?: string; adminToken?: string | null } = {},
+) {
   const [port, adminPort] = await freePorts()
   const lines: string[] = []
   const logs: string[] = []
@@ -47,20 +50,20 @@ async function serve(extra: string[] = []) {
       '--admin-port',
       String(adminPort),
       '--data-dir',
-      dataDir,
+      dir,
       ...extra,
     ],
     {
       DATABASE_URL: url.toString(),
       TELEHOOK_SECRET: SECRET,
-      TELEHOOK_ADMIN_TOKEN: TOKEN,
+      ...(adminToken === null ? {} : { TELEHOOK_ADMIN_TOKEN: adminToken }),
       TELEHOOK_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
     },
     {
       out: (l) => lines.push(l),
       err: (l) => lines.push(l),
       log: (l) => logs.push(l),
-      cwd: dataDir,
+      cwd: dir,
     },
     stopped,
   )
@@ -140,5 +143,63 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
     }
     expect(s.lines).toContain('telehook: stopping')
     await expect(fetch(`${s.base}/healthz`)).rejects.toThrow()
+  })
+
+  test('without TELEHOOK_ADMIN_TOKEN, one token is made for the database, hashed, and every instance accepts it', async () => {
+    const db = postgres(url.toString(), { max: 1, onnotice: () => {} })
+    // Two machines: each its own data folder.
+    const dirs = [await mkdtemp(join(dataDir, 'a-')), await mkdtemp(join(dataDir, 'b-'))]
+    try {
+      await db.unsafe('delete from telehook.admin_tokens')
+      const [dirA = '', dirB = ''] = dirs
+      const [a, b] = await Promise.all([
+        serve(['--no-worker'], { dir: dirA, adminToken: null }),
+        serve(['--no-worker'], { dir: dirB, adminToken: null }),
+      ])
+      let token = ''
+      try {
+        const printed = [...a.lines, ...b.lines]
+          .map((l) => /^Generated an admin token \(.*admin_tokens.*\): (thk_\S+)$/.exec(l)?.[1])
+          .filter((t): t is string => t !== undefined)
+        // Started together, exactly one of them made it.
+        expect(printed).toHaveLength(1)
+        token = printed[0] ?? ''
+        for (const s of [a, b]) {
+          const ok = await fetch(`${s.admin}/v1/events`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+          expect(ok.status).toBe(200)
+          const bad = await fetch(`${s.admin}/v1/events`, {
+            headers: { authorization: `Bearer ${token}x` },
+          })
+          expect(bad.status).toBe(401)
+        }
+        const rows = await db<{ id: string; token_hash: string }[]>`
+          select id, token_hash from telehook.admin_tokens`
+        const hash = new Bun.CryptoHasher('sha256').update(token).digest('hex')
+        expect(rows.map((r) => ({ ...r }))).toEqual([{ id: 'tok_first', token_hash: hash }])
+        // Nothing per machine: no admin-token file in either data folder.
+        for (const dir of dirs)
+          expect(await Bun.file(join(dir, 'admin-token')).exists()).toBe(false)
+      } finally {
+        expect(await a.stop()).toBe(0)
+        expect(await b.stop()).toBe(0)
+      }
+      // A restart makes no second token, and says where the tokens are.
+      const c = await serve(['--no-worker'], { dir: dirA, adminToken: null })
+      try {
+        expect(c.lines.join('\n')).not.toContain('Generated an admin token')
+        expect(c.lines.join('\n')).toContain('Admin tokens: the ones in admin_tokens')
+        const ok = await fetch(`${c.admin}/v1/events`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+        expect(ok.status).toBe(200)
+      } finally {
+        expect(await c.stop()).toBe(0)
+      }
+      expect((await db`select count(*)::int as n from telehook.admin_tokens`)[0]?.n).toBe(1)
+    } finally {
+      await db.end()
+    }
   })
 })
