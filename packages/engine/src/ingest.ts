@@ -64,8 +64,8 @@ export interface Engine {
   ingest(endpoint: Endpoint, form: FormObject): Promise<IngestResult>
   /** Drops a cached endpoint (after a rotation or a change made in this process). */
   invalidateEndpoint(id: string): void
-  /** Group commit counters (null when batching is off): retried batches cost a latency spike. */
-  readonly batchStats: Readonly<BatchStats> | null
+  /** Group commit counters (null or absent without batching): a retried batch is a latency spike. */
+  readonly batchStats?: Readonly<BatchStats> | null
 }
 
 /** What is stored for one delivery, before the database decides whether it is new. */
