@@ -16,7 +16,12 @@ import {
 } from '@telehook/protocol'
 import { Elysia } from 'elysia'
 import { WebhookError } from './errors'
-import { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metrics'
+import {
+  createMetrics,
+  type DeliveryOutcome,
+  renderBatchStats,
+  type WebhookMetrics,
+} from './metrics'
 
 /** Default largest accepted body: 256 KiB. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024
@@ -337,7 +342,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
     .get(
       '/metrics',
       () =>
-        new Response(metrics.render(), {
+        new Response(metrics.render() + renderBatchStats(engine.batchStats), {
           headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
         }),
     )

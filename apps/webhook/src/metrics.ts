@@ -5,6 +5,7 @@
  * Node-only APIs (the app must also serve under Deno), and keep no process-global registry that
  * two apps in one process (tests, `telehook serve`) would share by accident.
  */
+import type { BatchStats } from '@telehook/engine'
 
 /** Seconds; tight at the low end where commits land, and up to Telerivet's 10 s limit. */
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 8, 10] as const
@@ -87,6 +88,23 @@ class Histogram {
     lines.push(`${this.name}_count ${this.count}`)
     return lines.join('\n')
   }
+}
+
+/**
+ * Renders the engine's group-commit counters; empty when the engine does not batch (PGlite).
+ * @example renderBatchStats(engine.batchStats) // '# HELP telehook_engine_batches_total …'
+ */
+export function renderBatchStats(stats: Readonly<BatchStats> | null | undefined): string {
+  if (!stats) return ''
+  return [
+    '# HELP telehook_engine_batches_total Transactions that committed two or more deliveries together.',
+    '# TYPE telehook_engine_batches_total counter',
+    `telehook_engine_batches_total ${stats.batches}`,
+    '# HELP telehook_engine_batch_retries_total Batches rolled back and retried delivery by delivery.',
+    '# TYPE telehook_engine_batch_retries_total counter',
+    `telehook_engine_batch_retries_total ${stats.retried}`,
+    '',
+  ].join('\n')
 }
 
 /**

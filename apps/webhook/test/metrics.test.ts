@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { createMetrics } from '../src/metrics'
+import { createMetrics, renderBatchStats } from '../src/metrics'
 
 describe('createMetrics', () => {
   test('renders counters and a cumulative histogram in the text format', () => {
@@ -38,5 +38,16 @@ describe('createMetrics', () => {
     const b = createMetrics()
     a.handlerError('x')
     expect(b.render()).not.toContain('handler_errors_total{event="x"}')
+  })
+})
+
+describe('renderBatchStats', () => {
+  test("renders the engine's group-commit counters, nothing when it does not batch", () => {
+    const text = renderBatchStats({ batches: 7, retried: 2 })
+    expect(text).toContain('# TYPE telehook_engine_batches_total counter')
+    expect(text).toContain('telehook_engine_batches_total 7\n')
+    expect(text).toContain('telehook_engine_batch_retries_total 2\n')
+    expect(renderBatchStats(null)).toBe('')
+    expect(renderBatchStats(undefined)).toBe('')
   })
 })
