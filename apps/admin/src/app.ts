@@ -13,9 +13,11 @@ import {
 import {
   createEndpoint,
   type Engine,
+  EventNotFoundError,
   type Logger,
   replayEvent,
   rotateEndpointSecret,
+  silentLogger,
 } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import {
@@ -71,7 +73,8 @@ export interface AdminDeps {
 }
 
 const DEFAULT_GRACE_MS = 10 * 60_000
-const silent: Logger = { info() {}, warn() {}, error() {} }
+/** Path parameter of the routes that take an event id. */
+const EventIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
 
 type EndpointRow = typeof endpoints.$inferSelect
 
@@ -135,7 +138,7 @@ function literalChoices(schema: unknown): string | undefined {
 export function createAdminApp(deps: AdminDeps) {
   const { database } = deps
   const { db } = database
-  const log = deps.logger ?? silent
+  const log = deps.logger ?? silentLogger
   const graceDefault = deps.rotationGraceMs ?? DEFAULT_GRACE_MS
   const publicUrl = deps.publicUrl?.replace(/\/+$/, '')
 
@@ -736,7 +739,7 @@ export function createAdminApp(deps: AdminDeps) {
         return toWire<typeof EventRow.static>(row)
       },
       {
-        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        params: EventIdParams,
         response: { 200: EventRow },
         detail: { summary: 'Get one event', tags: ['events'] },
       },
@@ -744,17 +747,17 @@ export function createAdminApp(deps: AdminDeps) {
     .post(
       '/events/:id/replay',
       async ({ params }) => {
-        const [row] = await db
-          .select({ id: events.id })
-          .from(events)
-          .where(eq(events.id, params.id))
-        if (!row) throw new ApiError(404, 'not_found', 'No such event')
-        const result = await replayEvent(database, row.id, deps.handlers)
-        log.info({ msg: 'event replayed', event_id: row.id, jobs: result.jobs })
-        return { event_id: row.id, jobs: result.jobs, applied: result.applied }
+        const result = await replayEvent(database, params.id, deps.handlers).catch((error) => {
+          if (error instanceof EventNotFoundError) {
+            throw new ApiError(404, 'not_found', 'No such event')
+          }
+          throw error
+        })
+        log.info({ msg: 'event replayed', event_id: params.id, jobs: result.jobs })
+        return { event_id: params.id, jobs: result.jobs, applied: result.applied }
       },
       {
-        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        params: EventIdParams,
         response: {
           200: Type.Object({
             event_id: Type.String(),

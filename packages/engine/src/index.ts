@@ -23,6 +23,7 @@ export { STATUS_RANK } from './projections'
 export {
   createWorker,
   defaultBackoffMs,
+  EventNotFoundError,
   replayEvent,
   type Worker,
   type WorkerOptions,

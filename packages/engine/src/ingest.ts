@@ -196,13 +196,14 @@ export function createEngine(opts: EngineOptions): Engine {
         })
   const store = batcher ?? ((item: StoreItem) => storeAlone(database.db, item, asyncTypes, lock))
 
-  async function storedReply(endpointId: string, key: string) {
+  /** Whether this delivery is already stored (then the stored reply answers, not the handler). */
+  async function isStored(endpointId: string, key: string): Promise<boolean> {
     const rows = await database.db
       .select({ id: events.id })
       .from(events)
       .where(sql`${events.endpointId} = ${endpointId} and ${events.dedupeKey} = ${key}`)
       .limit(1)
-    return rows[0] ?? null
+    return rows.length > 0
   }
 
   return {
@@ -218,7 +219,7 @@ export function createEngine(opts: EngineOptions): Engine {
       let handlerMs = 0
       // A redelivery must not run the handler again: the stored reply is the answer.
       if (p.decoded.ok && handlers?.sync?.[p.decoded.event.event]) {
-        if ((await storedReply(endpoint.id, p.dedupeKey)) === null) {
+        if (!(await isStored(endpoint.id, p.dedupeKey))) {
           const t = performance.now()
           const r = await runSyncHandler(
             handlers,

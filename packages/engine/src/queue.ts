@@ -5,7 +5,7 @@ import {
   type Handlers,
   type TelerivetEvent,
 } from '@telehook/protocol'
-import { and, eq, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { asyncHandlerTypes } from './ingest'
 import { errorMessage, type Logger, silentLogger } from './logger'
 import { applyProjections, projectionKeys } from './projections'
@@ -291,6 +291,14 @@ export function createWorker(opts: WorkerOptions): Worker {
  * again first, so events that failed under an older schema can be recovered.
  * Without `handlers`, a job is enqueued for the event type whatever handlers workers have.
  */
+/** `replayEvent` was given the id of no stored event. */
+export class EventNotFoundError extends Error {
+  constructor(readonly eventId: string) {
+    super(`event ${eventId} not found`)
+    this.name = 'EventNotFoundError'
+  }
+}
+
 export async function replayEvent(
   database: Pick<Database, 'db'>,
   eventId: string,
@@ -309,7 +317,7 @@ export async function replayEvent(
       })
       .from(events)
       .where(eq(events.id, eventId))
-    if (!peek) throw new Error(`event ${eventId} not found`)
+    if (!peek) throw new EventNotFoundError(eventId)
     const decodedPeek = peek.valid ? null : decodeEvent(peek.payload as unknown as FormObject)
     const peeked = peek.valid
       ? (peek.payload as unknown as TelerivetEvent)
@@ -321,7 +329,7 @@ export async function replayEvent(
       ...(peeked ? projectionKeys(peeked) : []),
     ])
     const [row] = await tx.select().from(events).where(eq(events.id, eventId)).for('update')
-    if (!row) throw new Error(`event ${eventId} not found`)
+    if (!row) throw new EventNotFoundError(eventId)
     let event: TelerivetEvent
     if (row.valid) {
       event = row.payload as unknown as TelerivetEvent
@@ -342,7 +350,7 @@ export async function replayEvent(
     const history = await tx
       .select({ id: messageStatusHistory.id })
       .from(messageStatusHistory)
-      .where(and(eq(messageStatusHistory.eventId, eventId)))
+      .where(eq(messageStatusHistory.eventId, eventId))
       .limit(1)
     await applyProjections(tx, event, eventId, row.projectId, { history: history.length === 0 })
     const types = handlers ? asyncHandlerTypes(handlers) : new Set([event.event])
