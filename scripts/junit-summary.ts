@@ -3,8 +3,8 @@
  * one line "N passed, N failed". A suite that crashed without a report, a failed lint or a failed
  * typecheck counts as one failure each, so a red run can never print "0 failed".
  */
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 
 const [dir = '.reports', testExit = '0', extraFailures = '0'] = process.argv.slice(2)
 
@@ -25,6 +25,24 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.xml'))) {
   passed += cases.length - f - s
   failed += f
   skipped += s
+}
+// Every report a workspace's test script names must exist: bun exits 0 even when it could not
+// write its JUnit file, and a missing report would silently drop a whole suite from the totals.
+for (const group of ['apps', 'packages']) {
+  for (const name of readdirSync(group)) checkReports(join(group, name, 'package.json'))
+}
+checkReports(join('tests', 'package.json'))
+
+function checkReports(manifest: string): void {
+  if (!existsSync(manifest)) return
+  const script: string = JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test ?? ''
+  for (const [, path] of script.matchAll(/(?:--reporter-outfile|--junit-path)=(\S+)/g)) {
+    const file = basename(path as string)
+    if (!existsSync(join(dir, file))) {
+      console.log(`${file}: missing (the suite of ${manifest} wrote no report)`)
+      failed += 1
+    }
+  }
 }
 if (Number(testExit) !== 0 && failed === 0) failed += 1 // a runner crashed outside any test case
 failed += Number(extraFailures)
