@@ -32,6 +32,7 @@ import { decryptSecret, encryptSecret } from './crypto'
 import { docsPage, type OpenApiDoc } from './docs'
 import { ApiError, ErrorBody, fromTelerivet, outcomeUnknown } from './errors'
 import { withIdempotency } from './idempotency'
+import { inspectRequest, routerPath } from './request-guard'
 import { toWire } from './rows'
 import {
   ContactRow,
@@ -70,6 +71,11 @@ export interface AdminDeps {
   /** Telerivet client settings. */
   telerivetTimeoutMs?: number
   telerivetRetries?: number
+  /**
+   * Host names (no port) the admin API answers; `'*'` (the default) takes any well-formed Host.
+   * The servers that listen pass {@link defaultAllowedHosts} of their bind address.
+   */
+  allowedHosts?: readonly string[] | '*'
 }
 
 const DEFAULT_GRACE_MS = 10 * 60_000
@@ -139,6 +145,7 @@ export function createAdminApp(deps: AdminDeps) {
   const { database } = deps
   const { db } = database
   const log = deps.logger ?? silentLogger
+  const allowedHosts = deps.allowedHosts ?? '*'
   const graceDefault = deps.rotationGraceMs ?? DEFAULT_GRACE_MS
   const publicUrl = deps.publicUrl?.replace(/\/+$/, '')
 
@@ -842,8 +849,23 @@ export function createAdminApp(deps: AdminDeps) {
     // Before routing, parsing and validation: without a valid token nothing else is looked at,
     // so a 401 is all an unauthenticated caller ever learns.
     .onRequest(async ({ request }) => {
-      const path = new URL(request.url).pathname
-      if (path !== '/v1' && !path.startsWith('/v1/')) return
+      const verdict = inspectRequest(request, allowedHosts)
+      if (verdict.kind === 'refuse') {
+        log.warn({
+          msg: 'admin request refused',
+          method: request.method,
+          path: verdict.path,
+          status: verdict.status,
+          reason: verdict.code,
+        })
+        return Response.json(
+          { error: { code: verdict.code, message: verdict.message } },
+          { status: verdict.status },
+        )
+      }
+      // Deny by default: every path but the allow-list needs a token, routes or not.
+      const path = verdict.path
+      if (verdict.public) return
       const who = await verifyAdminToken(
         database,
         deps.adminToken,
@@ -889,7 +911,7 @@ export function createAdminApp(deps: AdminDeps) {
       log.info({
         msg: 'admin request',
         method: request.method,
-        path: new URL(request.url).pathname,
+        path: routerPath(request.url),
         status: typeof set.status === 'number' ? set.status : String(set.status ?? 200),
       })
     })
@@ -902,7 +924,7 @@ export function createAdminApp(deps: AdminDeps) {
         if (error.httpStatus >= 500) {
           log.error({
             msg: 'request failed',
-            path: new URL(request.url).pathname,
+            path: routerPath(request.url),
             code: error.code,
           })
         }
@@ -936,7 +958,7 @@ export function createAdminApp(deps: AdminDeps) {
       set.status = 500
       log.error({
         msg: 'unexpected error',
-        path: new URL(request.url).pathname,
+        path: routerPath(request.url),
         error: error instanceof Error ? error.message : String(error),
       })
       return { error: { code: 'internal', message: 'Internal error' } }

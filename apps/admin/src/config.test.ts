@@ -10,6 +10,7 @@ const KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))
 describe('loadAdminConfig', () => {
   test('defaults: 127.0.0.1:8081, Telerivet API, nothing else required', () => {
     expect(loadAdminConfig({})).toEqual({
+      allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
       port: 8081,
       host: '127.0.0.1',
       publicUrl: undefined,
@@ -29,6 +30,7 @@ describe('loadAdminConfig', () => {
       TELEHOOK_MASTER_KEY: KEY,
     })
     expect(c).toEqual({
+      allowedHosts: '*',
       port: 9090,
       host: '0.0.0.0',
       publicUrl: 'https://hooks.example.com',
@@ -36,6 +38,16 @@ describe('loadAdminConfig', () => {
       adminToken: 'a-long-enough-token',
       masterKey: KEY,
     })
+  })
+
+  test('ADMIN_ALLOWED_HOSTS narrows or opens the Hosts the admin API answers', () => {
+    expect(
+      loadAdminConfig({ ADMIN_ALLOWED_HOSTS: 'Admin.Example.com, 10.0.0.5' }).allowedHosts,
+    ).toEqual(['admin.example.com', '10.0.0.5'])
+    expect(loadAdminConfig({ ADMIN_ALLOWED_HOSTS: '*' }).allowedHosts).toBe('*')
+    expect(() => loadAdminConfig({ ADMIN_ALLOWED_HOSTS: 'admin.example.com:8081' })).toThrow(
+      'ADMIN_ALLOWED_HOSTS',
+    )
   })
 
   test('one clear line per bad value, all at once', () => {

@@ -1,6 +1,7 @@
 /** @module Admin configuration from the environment, validated once at start-up. */
 
 import { WEBHOOK_PORTS, webhookPort } from '@telehook/protocol'
+import { defaultAllowedHosts } from './request-guard'
 
 export interface AdminConfig {
   /** `ADMIN_PORT`, default 8081. */
@@ -15,6 +16,11 @@ export interface AdminConfig {
   adminToken: string | undefined
   /** `TELEHOOK_MASTER_KEY` (base64 of 32 bytes); when absent a key file in the data folder is used. */
   masterKey: string | undefined
+  /**
+   * `ADMIN_ALLOWED_HOSTS` (comma-separated host names, or `*`): the Host headers the admin API answers.
+   * Default: the loopback names when bound to loopback, any well-formed Host otherwise.
+   */
+  allowedHosts: string[] | '*'
 }
 
 /** A configuration error; `problems` has one line per bad variable. */
@@ -118,6 +124,22 @@ export function loadAdminConfig(env: Record<string, string | undefined>): AdminC
     if (p) problems.push(p)
   }
 
+  let allowedHosts = defaultAllowedHosts(host)
+  const rawHosts = nonEmpty(env.ADMIN_ALLOWED_HOSTS)
+  if (rawHosts === '*') allowedHosts = '*'
+  else if (rawHosts !== undefined) {
+    allowedHosts = rawHosts
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h !== '')
+    const bad = allowedHosts.filter((h) => !/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])$/.test(h))
+    if (bad.length > 0 || allowedHosts.length === 0) {
+      problems.push(
+        `ADMIN_ALLOWED_HOSTS must be host names without ports, comma-separated, or *; got ${JSON.stringify(rawHosts)}`,
+      )
+    }
+  }
+
   if (problems.length > 0) throw new AdminConfigError(problems)
-  return { port, host, publicUrl, telerivetApiUrl, adminToken, masterKey }
+  return { port, host, publicUrl, telerivetApiUrl, adminToken, masterKey, allowedHosts }
 }

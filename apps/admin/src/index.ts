@@ -16,6 +16,12 @@ export {
 } from './crypto'
 export { ApiError } from './errors'
 export {
+  defaultAllowedHosts,
+  inspectRequest,
+  PUBLIC_PATHS,
+  routerPath,
+} from './request-guard'
+export {
   ADMIN_TOKEN_PREFIX,
   bearerToken,
   createAdminToken,

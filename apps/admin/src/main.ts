@@ -31,6 +31,7 @@ const app = createAdminApp({
   publicUrl: config.publicUrl,
   telerivetApiUrl: config.telerivetApiUrl,
   adminToken: config.adminToken,
+  allowedHosts: config.allowedHosts,
   masterKey,
   logger,
 })

@@ -120,6 +120,7 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
         publicUrl: adminConfig.publicUrl ?? webhookUrl,
         telerivetApiUrl: adminConfig.telerivetApiUrl,
         adminToken,
+        allowedHosts: adminConfig.allowedHosts,
         masterKey: await loadMasterKey({ env: config.env, dataDir: wh.dataDir }),
         logger,
       })
