@@ -30,6 +30,14 @@ export interface AdminDeps {
    * The servers that listen pass {@link defaultAllowedHosts} of their bind address.
    */
   allowedHosts?: readonly string[] | '*'
+  /**
+   * Prometheus text served at `GET /metrics` on the admin port (behind the token, like every
+   * path but the public ones); without it the route does not exist. `telehook serve` passes the
+   * webhook app's metrics.
+   */
+  metrics?: () => string | Promise<string>
+  /** Longest wait for `database.ping()` in `GET /healthz` (default 2000 ms). */
+  healthTimeoutMs?: number
 }
 
 /** The dependencies as the modules use them (built once per admin app). */
