@@ -3,6 +3,7 @@
  * behind one request guard (deny by default), one error mapping and the OpenAPI document.
  */
 import { type AnyElysia, Elysia } from 'elysia'
+import { clientAddress, createAuthFailureLimiter } from './auth-limit'
 import { type AdminDeps, createContext } from './context'
 import { docsPlugin } from './docs'
 import { ApiError, describeError, ErrorBody, isDataException, validationBody } from './errors'
@@ -29,6 +30,7 @@ export function createAdminApp(deps: AdminDeps) {
   const ctx = createContext(deps)
   const { database, log } = ctx
   const allowedHosts = deps.allowedHosts ?? '*'
+  const failures = createAuthFailureLimiter(deps.authFailureLimit)
 
   // The document describes the finished app, known once it is built below.
   const documented: { app?: AnyElysia } = {}
@@ -54,12 +56,27 @@ export function createAdminApp(deps: AdminDeps) {
       // Deny by default: every path but the allow-list needs a token, routes or not.
       const path = verdict.path
       if (verdict.public) return
+      const address = clientAddress(request)
+      const wait = address === undefined ? 0 : failures.retryAfter(address)
+      if (wait > 0) {
+        log.warn({ msg: 'admin request', method: request.method, path, status: 429 })
+        return Response.json(
+          {
+            error: {
+              code: 'too_many_failed_tokens',
+              message: `Too many failed tokens from this address: try again in ${wait} s`,
+            },
+          },
+          { status: 429, headers: { 'retry-after': String(wait) } },
+        )
+      }
       const who = await verifyAdminToken(
         database,
         deps.adminToken,
         bearerToken(request.headers.get('authorization')),
       )
       if (!who) {
+        if (address !== undefined) failures.fail(address)
         log.warn({ msg: 'admin request', method: request.method, path, status: 401 })
         return new Response(
           JSON.stringify({

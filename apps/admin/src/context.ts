@@ -2,6 +2,7 @@
 import type { Database } from '@telehook/db'
 import { type Engine, type Logger, silentLogger } from '@telehook/engine'
 import type { Handlers } from '@telehook/protocol'
+import type { AuthFailureLimit } from './auth-limit'
 
 export interface AdminDeps {
   database: Database
@@ -36,6 +37,8 @@ export interface AdminDeps {
    * webhook app's metrics.
    */
   metrics?: () => string | Promise<string>
+  /** Failed tokens allowed per client address and window (default 10 a minute). */
+  authFailureLimit?: AuthFailureLimit
   /** Longest wait for `database.ping()` in `GET /healthz` (default 2000 ms). */
   healthTimeoutMs?: number
 }

@@ -1,6 +1,11 @@
 /** @module @telehook/admin — the admin API: projects, services, events, replay. */
 export { type AdminApp, type AdminDeps, createAdminApp } from './app'
 export {
+  type AuthFailureLimit,
+  adminFetch,
+  DEFAULT_AUTH_FAILURE_LIMIT,
+} from './auth-limit'
+export {
   type AdminConfig,
   AdminConfigError,
   loadAdminConfig,

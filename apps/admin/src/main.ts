@@ -2,6 +2,7 @@
 import { openDb } from '@telehook/db'
 import { createEngine, createJsonLogger } from '@telehook/engine'
 import { createAdminApp } from './app'
+import { adminFetch } from './auth-limit'
 import { AdminConfigError, loadAdminConfig } from './config'
 import { loadMasterKey } from './crypto'
 
@@ -35,7 +36,7 @@ const app = createAdminApp({
   masterKey,
   logger,
 })
-const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
+const server = Bun.serve({ port: config.port, hostname: config.host, fetch: adminFetch(app) })
 logger.info({
   msg: 'admin API listening',
   url: `http://${config.host}:${server.port}`,
