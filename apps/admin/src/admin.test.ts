@@ -236,7 +236,7 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       const [row] = await database.db.select().from(projects).where(eq(projects.id, projectB))
       expect(row?.apiKeyCiphertext).toBeString()
       expect(row?.apiKeyCiphertext).not.toContain(KEY_B)
-      expect(await decryptSecret(masterKey, row?.apiKeyCiphertext ?? '')).toBe(KEY_B)
+      expect(await decryptSecret(masterKey, row?.apiKeyCiphertext ?? '', projectB)).toBe(KEY_B)
       const list = await call('GET', '/v1/projects')
       expect(list.json.data.map((p: { id: string }) => p.id).sort()).toEqual(
         [sim.projectId, projectB].sort(),

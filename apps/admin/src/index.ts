@@ -1,4 +1,10 @@
 /** @module @telehook/admin — the admin API: projects, services, events, replay. */
+
+export {
+  readApiKey,
+  type StoredKeysReport,
+  verifyStoredApiKeys,
+} from './api-keys'
 export { type AdminApp, type AdminDeps, createAdminApp } from './app'
 export {
   type AuthFailureLimit,
@@ -14,11 +20,13 @@ export {
 } from './config'
 export type { AdminContext } from './context'
 export {
+  DecryptError,
   decryptSecret,
   encryptSecret,
   importMasterKey,
   loadMasterKey,
   MASTER_KEY_FILE,
+  masterKeyId,
 } from './crypto'
 export { ApiError } from './errors'
 export {
