@@ -560,6 +560,105 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       expect(list.json.unmanaged).toEqual([])
     })
 
+    test('Telerivet refusing the connection: nothing pending, a 502 naming the cause', async () => {
+      const closed = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('') })
+      const port = closed.port
+      closed.stop(true)
+      const refused = makeApp({ telerivetApiUrl: `http://127.0.0.1:${port}/v1` })
+      const epBefore = (await database.db.select().from(endpoints)).length
+      const svcBefore = sim.sim.services(projectB).length
+      const r = await call(
+        'POST',
+        `/v1/projects/${projectB}/services`,
+        { name: 'Refused' },
+        {},
+        refused,
+      )
+      expect(r.status).toBe(502)
+      expect(r.json.error.code).toBe('telerivet_unreachable')
+      expect(r.json.error.message).toContain('nothing was created')
+      expect(r.json.error.message).toContain(`127.0.0.1:${port}`)
+      expect((await database.db.select().from(endpoints)).length).toBe(epBefore)
+      expect(sim.sim.services(projectB).length).toBe(svcBefore)
+    })
+
+    test('unknown outcome and Telerivet never created it: pending, then removed by the list', async () => {
+      // The request may have been sent (no connection error code), but it never reached Telerivet.
+      const lost = makeApp({
+        fetch: (async () => {
+          throw new TypeError('connection reset')
+        }) as unknown as typeof fetch,
+      })
+      const r = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Ghost' }, {}, lost)
+      expect(r.status).toBe(502)
+      expect(r.json.error.code).toBe('telerivet_outcome_unknown')
+      expect(r.json.error.message).toContain(`GET /v1/projects/${projectB}/services`)
+      const [ghost] = await database.db.select().from(endpoints).where(eq(endpoints.name, 'Ghost'))
+      expect(ghost?.telerivetServiceId).toBeNull()
+      // Young: Telerivet may still be creating it.
+      const young = await call('GET', `/v1/projects/${projectB}/services`)
+      expect(young.json.data.find((x: { id: string }) => x.id === ghost?.id)?.state).toBe('pending')
+      const rotateYoung = await call(
+        'POST',
+        `/v1/projects/${projectB}/services/${ghost?.id}/rotate-secret`,
+        {},
+      )
+      expect(rotateYoung.status).toBe(409)
+      expect(rotateYoung.json.error.code).toBe('pending')
+      // Old enough and still not on Telerivet: it was never created, and the list says so.
+      await database.db
+        .update(endpoints)
+        .set({ createdAt: new Date(Date.now() - 3 * 60_000) })
+        .where(eq(endpoints.id, ghost?.id ?? ''))
+      const settled = await call('GET', `/v1/projects/${projectB}/services`)
+      expect(settled.json.data.some((x: { id: string }) => x.id === ghost?.id)).toBe(false)
+      expect(settled.json.removed_pending).toEqual([
+        { id: ghost?.id, name: 'Ghost', created_at: expect.any(String) },
+      ])
+      expect(
+        await database.db
+          .select()
+          .from(endpoints)
+          .where(eq(endpoints.id, ghost?.id ?? '')),
+      ).toEqual([])
+    })
+
+    test('rotate-secret on a pending service: settled first (adopted by name when Telerivet shows no URL), or a cause that helps', async () => {
+      // Created on Telerivet, answer lost, and the look-up failed too.
+      const dead = makeApp({
+        fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+          const req = new Request(input, init)
+          if (req.method === 'POST') await fetch(input, init)
+          throw new TypeError('network down')
+        }) as unknown as typeof fetch,
+      })
+      const r = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Half' }, {}, dead)
+      expect(r.json.error.code).toBe('telerivet_outcome_unknown')
+      const [half] = await database.db.select().from(endpoints).where(eq(endpoints.name, 'Half'))
+      const path = `/v1/projects/${projectB}/services/${half?.id}/rotate-secret`
+      // Telerivet still unreachable: a 502 that says to try again, not to list.
+      const down = await call('POST', path, {}, {}, dead)
+      expect(down.status).toBe(502)
+      expect(down.json.error.message).toContain('try again when it answers')
+      // Telerivet lists its services without URLs: the one with this name is adopted.
+      const noUrls = makeApp({
+        fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+          const req = new Request(input, init)
+          const res = await fetch(req)
+          if (req.method !== 'GET' || !new URL(req.url).pathname.endsWith('/services')) return res
+          const page = (await res.json()) as { data: Record<string, unknown>[] }
+          for (const s of page.data) delete s.webhook_url
+          return Response.json(page)
+        }) as unknown as typeof fetch,
+      })
+      const rotated = await call('POST', path, {}, {}, noUrls)
+      expect(rotated.status).toBe(200)
+      const remote = sim.sim.services(projectB).find((x) => x.name === 'Half')
+      expect(rotated.json.telerivet_service_id).toBe(remote?.id)
+      const secret = sim.sim.serviceConfig(projectB, remote?.id ?? '').secret
+      expect(await engine.authenticate(half?.id ?? '', String(secret))).not.toBeNull()
+    })
+
     test('list shows drift beside Telerivet (inactive, url, missing) and unmanaged services', async () => {
       sim.sim.updateService(projectB, svcB.telerivet_service_id, { active: false })
       const l1 = await call('GET', `/v1/projects/${projectB}/services`)

@@ -72,6 +72,10 @@ export const ServiceList = Type.Object({
   unmanaged: Type.Array(
     Type.Object({ telerivet_service_id: Type.String(), webhook_url: Nullable(Type.String()) }),
   ),
+  /** Pending services Telerivet never created: their endpoints were removed here. */
+  removed_pending: Type.Array(
+    Type.Object({ id: Type.String(), name: Nullable(Type.String()), created_at: DateTime }),
+  ),
   telerivet_error: Nullable(Type.String()),
 })
 
