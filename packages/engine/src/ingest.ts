@@ -38,6 +38,11 @@ export interface EngineOptions {
    * gives every delivery its own transaction.
    */
   batch?: BatchOptions | false
+  /**
+   * Whether the single-project endpoint (`default`, `POST /webhook`) authenticates (default true).
+   * With `false` it is refused like an unknown endpoint, whatever secret its stored row holds.
+   */
+  singleEndpoint?: boolean
 }
 
 export interface IngestResult {
@@ -78,7 +83,15 @@ export interface Prepared {
   valid: boolean
   errors: unknown
   projectId: string | null
+  /**
+   * Why the event is stored but kept out of the mirror (no projections, no handlers, no jobs), or
+   * null: `project_mismatch` when the payload names a project other than its endpoint's.
+   */
+  flag: string | null
 }
+
+/** The flag of an event whose payload names a project other than its endpoint's. */
+export const PROJECT_MISMATCH = 'project_mismatch'
 
 /**
  * PostgreSQL cannot store U+0000 in `text` or `jsonb`; a form carrying one would fail forever
@@ -104,7 +117,11 @@ export async function prepare(endpoint: Endpoint, raw: FormObject): Promise<Prep
   const payload = (decoded.ok ? decoded.event : decoded.payload) as Record<string, unknown>
   const eventType = decoded.ok ? decoded.event.event : decoded.eventType
   const id = payload.id
-  const payloadProject = payload.project_id
+  const payloadProject = typeof payload.project_id === 'string' ? payload.project_id : null
+  // An endpoint that belongs to a project writes that project only: holding one project's secret
+  // must not let a payload rewrite another project's messages, contacts or broadcasts.
+  const mismatch =
+    endpoint.projectId !== null && payloadProject !== null && payloadProject !== endpoint.projectId
   return {
     decoded,
     eventType,
@@ -113,7 +130,8 @@ export async function prepare(endpoint: Endpoint, raw: FormObject): Promise<Prep
     payload,
     valid: decoded.ok,
     errors: !decoded.ok && decoded.reason === 'invalid' ? decoded.errors : null,
-    projectId: endpoint.projectId ?? (typeof payloadProject === 'string' ? payloadProject : null),
+    projectId: endpoint.projectId ?? payloadProject,
+    flag: mismatch ? PROJECT_MISMATCH : null,
   }
 }
 
@@ -207,7 +225,11 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   return {
-    authenticate: (id, secret) => auth.authenticate(id, secret),
+    authenticate: async (id, secret) => {
+      const endpoint = await auth.authenticate(id, secret)
+      if (endpoint?.kind === 'single' && opts.singleEndpoint === false) return null
+      return endpoint
+    },
     invalidateEndpoint: (id) => auth.invalidate(id),
     batchStats: batcher?.stats ?? null,
 
@@ -218,7 +240,7 @@ export function createEngine(opts: EngineOptions): Engine {
       let handlerError: string | null = null
       let handlerMs = 0
       // A redelivery must not run the handler again: the stored reply is the answer.
-      if (p.decoded.ok && handlers?.sync?.[p.decoded.event.event]) {
+      if (p.decoded.ok && p.flag === null && handlers?.sync?.[p.decoded.event.event]) {
         if (!(await isStored(endpoint.id, p.dedupeKey))) {
           const t = performance.now()
           const r = await runSyncHandler(

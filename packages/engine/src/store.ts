@@ -52,6 +52,7 @@ export async function storeInTx(
       valid: p.valid,
       errors: p.errors === null ? null : toJson(p.errors),
       handlerError,
+      flag: p.flag,
     })
     .onConflictDoUpdate({
       target: [events.endpointId, events.dedupeKey],
@@ -67,7 +68,7 @@ export async function storeInTx(
       inserted: sql<boolean>`(xmax = 0)`,
     })
   if (!row) throw new Error('event upsert returned nothing')
-  if (row.inserted && p.decoded.ok) {
+  if (row.inserted && p.decoded.ok && p.flag === null) {
     await applyProjections(tx, p.decoded.event, row.id, p.projectId)
     await enqueueJobs(tx, row.id, p.decoded.event, asyncHandlers)
   }
@@ -97,7 +98,7 @@ const ROW_LOCK_SPACE = 0x7e1e
 export function lockKeysOf(item: StoreItem): string[] {
   const p = item.prepared
   const keys = [`events:${item.endpoint.id}:${p.dedupeKey}`]
-  if (p.decoded.ok) keys.push(...projectionKeys(p.decoded.event))
+  if (p.decoded.ok && p.flag === null) keys.push(...projectionKeys(p.decoded.event, p.projectId))
   return keys
 }
 
