@@ -28,7 +28,7 @@ export const STATUS_RANK: Readonly<Record<string, number>> = {
   read: 60,
 }
 
-const rankOf = (expr: string): string =>
+export const rankOf = (expr: string): string =>
   `(case ${expr} ${Object.entries(STATUS_RANK)
     .map(([s, r]) => `when '${s}' then ${r}`)
     .join(' ')} else 0 end)`
@@ -44,21 +44,21 @@ const statusWins = `(${exc('status')} is not null and (${cur('status')} is null 
 
 // A value the column cannot hold is left out of the mirror rather than failing the delivery
 // forever (Telerivet would retry it for a day); the event row keeps it in `payload`.
-const date = (seconds: unknown): Date | undefined =>
+export const date = (seconds: unknown): Date | undefined =>
   typeof seconds === 'number' && seconds >= -2e11 && seconds <= 8.64e12
     ? new Date(seconds * 1000)
     : undefined
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
-const int = (v: unknown): number | undefined =>
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+export const int = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 2_147_483_647 ? v : undefined
-const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined)
-const strings = (v: unknown): string[] | undefined =>
+export const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined)
+export const strings = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined
-const obj = (v: unknown): Record<string, unknown> | undefined =>
+export const obj = (v: unknown): Record<string, unknown> | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
     ? (JSON.parse(JSON.stringify(v)) as Record<string, unknown>)
     : undefined
-const arr = (v: unknown): unknown[] | undefined =>
+export const arr = (v: unknown): unknown[] | undefined =>
   Array.isArray(v) ? (JSON.parse(JSON.stringify(v)) as unknown[]) : undefined
 
 /** The project of the mirror rows an event writes: its endpoint's, else the payload's, else ''. */
