@@ -7,7 +7,12 @@ export { dedupeKey } from './dedupe'
 export {
   type CreateEndpointInput,
   createEndpoint,
+  createEndpointAuthenticator,
+  ENDPOINT_ID_PATTERN,
   type Endpoint,
+  type EndpointAuthenticator,
+  type EndpointCheck,
+  isEndpointId,
   ensureSingleEndpoint,
   rotateEndpointSecret,
   SINGLE_ENDPOINT_ID,

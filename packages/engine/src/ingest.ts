@@ -10,7 +10,7 @@ import {
 } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
 import { dedupeKey } from './dedupe'
-import { createEndpointAuthenticator, type Endpoint } from './endpoints'
+import { createEndpointAuthenticator, type Endpoint, type EndpointCheck } from './endpoints'
 import { errorMessage, type Logger, silentLogger } from './logger'
 import {
   type BatchOptions,
@@ -60,6 +60,8 @@ export interface IngestResult {
 export interface Engine {
   /** The endpoint when `secret` matches its current (or unexpired previous) secret; else null. */
   authenticate(endpointId: string, secret: string | undefined): Promise<Endpoint | null>
+  /** The same check, saying why there is no endpoint (unknown or disabled id, or wrong secret). */
+  verifyEndpoint?(endpointId: string, secret: string | undefined): Promise<EndpointCheck>
   /** Stores one delivery exactly once and returns the reply to send. */
   ingest(endpoint: Endpoint, form: FormObject): Promise<IngestResult>
   /** Drops a cached endpoint (after a rotation or a change made in this process). */
@@ -208,6 +210,7 @@ export function createEngine(opts: EngineOptions): Engine {
 
   return {
     authenticate: (id, secret) => auth.authenticate(id, secret),
+    verifyEndpoint: (id, secret) => auth.verify(id, secret),
     invalidateEndpoint: (id) => auth.invalidate(id),
     batchStats: batcher?.stats ?? null,
 
