@@ -12,8 +12,8 @@ export {
   type Endpoint,
   type EndpointAuthenticator,
   type EndpointCheck,
-  isEndpointId,
   ensureSingleEndpoint,
+  isEndpointId,
   rotateEndpointSecret,
   SINGLE_ENDPOINT_ID,
 } from './endpoints'
