@@ -29,7 +29,7 @@ import {
   renderBatchStats,
   type WebhookMetrics,
 } from './metrics'
-import { GUARD_MESSAGE, inspectRequest } from './request-guard'
+import { GUARD_MESSAGE, inspectRequest, routerPath } from './request-guard'
 import { scanSecret } from './secret-scan'
 
 /** Default largest accepted body: 256 KiB. */
@@ -92,6 +92,8 @@ const KNOWN_EVENTS: ReadonlySet<string> = new Set(EVENT_TYPES)
 /** Longest endpoint id written to a log line (a refused id may be of any length). */
 const MAX_LOGGED_ID_LENGTH = 80
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' }
+/** `/hooks/<one segment>`: the path of a delivery, whatever its id. */
+const DELIVERY_PATH = /^\/hooks\/[^/]+$/
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 const ERROR_BODY: Record<WebhookError['code'], string> = {
@@ -100,6 +102,7 @@ const ERROR_BODY: Record<WebhookError['code'], string> = {
   missing_secret: 'Invalid webhook secret',
   unknown_endpoint: 'Invalid webhook secret',
   bad_endpoint_id: 'Not found',
+  body_timeout: 'Request body not received in time',
   rate_limited: 'Too many failed attempts, retry later',
   body_too_large: 'Request body too large',
   unsupported_media_type: `Content-Type must be ${FORM_TYPE}`,
@@ -113,6 +116,7 @@ const OUTCOME: Record<WebhookError['code'], DeliveryOutcome> = {
   missing_secret: 'forbidden',
   unknown_endpoint: 'forbidden',
   bad_endpoint_id: 'not_found',
+  body_timeout: 'bad_request',
   rate_limited: 'forbidden',
   body_too_large: 'body_too_large',
   unsupported_media_type: 'unsupported_media_type',
@@ -140,30 +144,58 @@ function isFormContentType(header: string | null): boolean {
   return true
 }
 
-/** Reads at most `limit` bytes, whatever Content-Length claims (it may be absent or wrong). */
-async function readBody(request: Request, limit: number): Promise<Uint8Array> {
-  if (request.headers.has('content-length')) {
-    // Declared and within the limit (checked before): one read, then the actual size is checked.
-    const bytes = new Uint8Array(await request.arrayBuffer())
-    if (bytes.byteLength > limit) {
-      throw new WebhookError('body_too_large', `body over ${limit} bytes`)
-    }
-    return bytes
-  }
-  const stream = request.body
-  if (!stream) return new Uint8Array(0)
-  const reader = stream.getReader()
+/**
+ * Reads at most `limit` bytes, whatever Content-Length claims (it may be absent or wrong), within
+ * `timeoutMs`: a body that stops arriving (a slow-loris, a Content-Length larger than what is
+ * sent) is a 408, and a connection closed mid-body a 400, never a request held open for ever.
+ */
+async function readBody(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new WebhookError('body_timeout', `body not received within ${timeoutMs} ms`)),
+      Math.max(0, timeoutMs),
+    )
+  })
   const chunks: Uint8Array[] = []
   let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > limit) {
-      await reader.cancel().catch(() => {})
-      throw new WebhookError('body_too_large', `body over ${limit} bytes`)
+  try {
+    if (request.headers.has('content-length')) {
+      // Declared and within the limit (checked before): one read, then the actual size.
+      let buffer: ArrayBuffer
+      try {
+        buffer = await Promise.race([request.arrayBuffer(), timeout])
+      } catch (error) {
+        if (error instanceof WebhookError) throw error
+        throw new WebhookError('bad_request', 'body not received in full', { cause: error })
+      }
+      if (buffer.byteLength > limit) {
+        throw new WebhookError('body_too_large', `body over ${limit} bytes`)
+      }
+      return new Uint8Array(buffer)
     }
-    chunks.push(value)
+    const stream = request.body
+    if (!stream) return new Uint8Array(0)
+    for (;;) {
+      reader ??= stream.getReader()
+      let next: Awaited<ReturnType<typeof reader.read>>
+      try {
+        next = await Promise.race([reader.read(), timeout])
+      } catch (error) {
+        if (error instanceof WebhookError) throw error
+        throw new WebhookError('bad_request', 'body not received in full', { cause: error })
+      }
+      if (next.done) break
+      total += next.value.byteLength
+      if (total > limit) throw new WebhookError('body_too_large', `body over ${limit} bytes`)
+      chunks.push(next.value)
+    }
+  } catch (error) {
+    reader?.cancel().catch(() => {})
+    throw error
+  } finally {
+    clearTimeout(timer)
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array
   const bytes = new Uint8Array(total)
@@ -339,7 +371,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
     if (!isFormContentType(request.headers.get('content-type'))) {
       throw new WebhookError('unsupported_media_type', 'not a form body')
     }
-    const bytes = await readBody(request, bodyLimit)
+    const bytes = await readBody(request, bodyLimit, remaining(delivery))
     let text: string
     try {
       text = utf8.decode(bytes)
@@ -439,8 +471,20 @@ export function createWebhookApp(deps: WebhookAppDeps) {
         return new Response(ERROR_BODY[error.code], { status: error.status, headers })
       }
       if (code === 'NOT_FOUND') {
-        metrics.refused('not_found')
         failed(request)
+        // A delivery path asked with another method: say which one it takes.
+        const path = routerPath(request.url)
+        if (
+          request.method !== 'POST' &&
+          (DELIVERY_PATH.test(path) || (deps.singleProject && path === '/webhook'))
+        ) {
+          metrics.refused('method_not_allowed')
+          return new Response('Method not allowed', {
+            status: 405,
+            headers: { ...TEXT, allow: 'POST' },
+          })
+        }
+        metrics.refused('not_found')
         return new Response('Not found', { status: 404, headers: TEXT })
       }
       // Anything else is a bug: log the message (never the stack), answer without details.

@@ -6,6 +6,7 @@ export type WebhookErrorCode =
   | 'missing_secret'
   | 'unknown_endpoint'
   | 'bad_endpoint_id'
+  | 'body_timeout'
   | 'rate_limited'
   | 'body_too_large'
   | 'unsupported_media_type'
@@ -18,6 +19,7 @@ const STATUS: Record<WebhookErrorCode, number> = {
   missing_secret: 403,
   unknown_endpoint: 403,
   bad_endpoint_id: 404,
+  body_timeout: 408,
   rate_limited: 429,
   body_too_large: 413,
   unsupported_media_type: 415,

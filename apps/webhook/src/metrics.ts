@@ -137,7 +137,7 @@ export function createMetrics(): WebhookMetrics {
   )
   const refused = new Counter(
     'telehook_webhook_refused_requests_total',
-    'Requests refused before they became a delivery, by code (rate_limited, bad_host, ambiguous_path, bad_url, not_found).',
+    'Requests refused before they became a delivery, by code (rate_limited, bad_host, ambiguous_path, bad_url, not_found, method_not_allowed).',
   )
   const latency = new Histogram(
     'telehook_webhook_request_duration_seconds',

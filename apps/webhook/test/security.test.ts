@@ -347,6 +347,58 @@ describe('failed attempts are limited per client address', () => {
   })
 })
 
+describe('methods and bodies that never arrive', () => {
+  test('another method on a delivery path is 405 with Allow: POST; other paths 404', async () => {
+    const { engine } = countingEngine()
+    const app = createWebhookApp({
+      engine,
+      database: fakeDatabase(),
+      singleProject: true,
+      logger: captureLogger(),
+    })
+    for (const [method, path] of [
+      ['GET', '/webhook'],
+      ['PUT', '/webhook'],
+      ['DELETE', '/hooks/some-endpoint-id'],
+      ['PATCH', '/hooks/some-endpoint-id'],
+    ]) {
+      const res = await app.handle(new Request(`http://telehook.test${path}`, { method }))
+      expect(res.status).toBe(405)
+      expect(res.headers.get('allow')).toBe('POST')
+    }
+    expect((await app.handle(new Request('http://telehook.test/nope'))).status).toBe(404)
+  })
+
+  test('a body that stops arriving is a 408 within the deadline, not a request held open', async () => {
+    const { engine, calls } = countingEngine()
+    const logger = captureLogger()
+    const app = createWebhookApp({
+      engine,
+      database: fakeDatabase(),
+      singleProject: true,
+      logger,
+      deadlineMs: 300,
+    })
+    const server = startWebhookServer(app, { port: 0, hostname: '127.0.0.1', bodyLimit: 262144 })
+    try {
+      const short = await raw(
+        server.port,
+        `POST /webhook HTTP/1.1\r\nHost: x.test\r\nContent-Type: ${FORM}\r\nContent-Length: 500\r\n\r\nsecret=`,
+      )
+      expect(statusOf(short)).toBe(408)
+      const loris = await raw(
+        server.port,
+        `POST /webhook HTTP/1.1\r\nHost: x.test\r\nContent-Type: ${FORM}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nevent\r\n`,
+      )
+      expect(statusOf(loris)).toBe(408)
+      expect(calls.verify).toBe(0)
+      expect(logger.lines.filter((l) => l.level === 'error')).toEqual([])
+    } finally {
+      await server.stop()
+    }
+  })
+})
+
 describe('metrics are not on the public port by default', () => {
   test('GET /metrics is 404 unless publicMetrics; metricsHandler serves them elsewhere', async () => {
     const { engine } = countingEngine()
