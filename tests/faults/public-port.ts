@@ -87,7 +87,12 @@ export async function startServerProcess(
   let out = ''
   const pump = async (stream: ReadableStream<Uint8Array>, into: (s: string) => void) => {
     const decoder = new TextDecoder()
-    for await (const chunk of stream) into(decoder.decode(chunk, { stream: true }))
+    const reader = stream.getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      into(decoder.decode(value, { stream: true }))
+    }
   }
   void pump(child.stderr, (s) => {
     err += s
