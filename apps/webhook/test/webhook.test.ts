@@ -72,6 +72,7 @@ for (const driver of TEST_DRIVERS) {
         logger,
         metrics,
         deadlineMs: 6000,
+        publicMetrics: true,
       })
     })
     afterAll(async () => {
@@ -267,7 +268,6 @@ for (const driver of TEST_DRIVERS) {
         post('/webhook', incoming(id, { secret: '' })),
         post('/webhook', `${incoming(id)}&secret%5B%5D=${SECRET}`),
         post('/hooks/no-such-endpoint', incoming(id)),
-        post(`/hooks/${'x'.repeat(500)}`, incoming(id)),
       ]
       for (const request of cases) {
         const res = await app.handle(request)
