@@ -35,7 +35,16 @@ export async function startOnDeno(
   const config = loadWebhookConfig(env)
   // Same words as `telehook serve --handlers`: the bundled bot, no handlers, or a module path.
   const handlers = await handlersFor(config.handlersPath, loadHandlers)
-  const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const database = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    connectTimeoutMs: config.connectTimeoutMs,
+    waitMs: config.waitForDbMs,
+    onRetry: (r) =>
+      console.error(
+        `telehook: waiting for PostgreSQL (DATABASE_URL=${r.url}), attempt ${r.attempt} failed: ${r.reason}`,
+      ),
+  })
   const parts = await assembleWebhook(config, database, { handlers, logger }).catch(
     async (error: unknown) => {
       await database.close()

@@ -17,6 +17,12 @@ export type Env = Record<string, string | undefined>
 export interface DbConfig {
   databaseUrl: string | null
   dataDir: string
+  /** What set the URL, to name it in a connection error: `DATABASE_URL` or `--database-url`. */
+  urlSource?: string
+  /** PostgreSQL: bound of one connection attempt at start-up (default 10 s). */
+  connectTimeoutMs?: number
+  /** PostgreSQL: keep retrying an unreachable database for this long at start-up (default 0). */
+  waitForDbMs?: number
 }
 
 /** `serve` as parsed: the environment with the flags laid over it, and the CLI-only switches. */
@@ -55,11 +61,15 @@ export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string 
   'deadline-ms': { env: 'TELEHOOK_DEADLINE_MS' },
   'handler-timeout-ms': { env: 'TELEHOOK_HANDLER_TIMEOUT_MS' },
   'body-limit': { env: 'TELEHOOK_BODY_LIMIT' },
+  'db-connect-timeout': { env: 'TELEHOOK_DB_CONNECT_TIMEOUT' },
+  'wait-for-db': { env: 'TELEHOOK_WAIT_FOR_DB' },
 }
 
 const DB_OPTIONS = {
   'data-dir': { type: 'string' },
   'database-url': { type: 'string' },
+  'db-connect-timeout': { type: 'string' },
+  'wait-for-db': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig
 
@@ -115,7 +125,34 @@ function dbConfig(values: Parsed, env: Env): DbConfig {
     throw new UsageError(`${source} must start with postgres:// or postgresql://`)
   }
   const dataDir = nonEmpty(str(values, 'data-dir') ?? env.TELEHOOK_DATA_DIR) ?? './.telehook'
-  return { databaseUrl, dataDir }
+  return {
+    databaseUrl,
+    dataDir,
+    urlSource: flag !== undefined ? '--database-url' : 'DATABASE_URL',
+    connectTimeoutMs:
+      1000 * seconds(values, env, 'db-connect-timeout', 'TELEHOOK_DB_CONNECT_TIMEOUT', 1, 600, 10),
+    waitForDbMs: 1000 * seconds(values, env, 'wait-for-db', 'TELEHOOK_WAIT_FOR_DB', 0, 3600, 0),
+  }
+}
+
+/** A whole number of seconds from a flag or its variable, within [min, max]. */
+function seconds(
+  values: Parsed,
+  env: Env,
+  flag: string,
+  variable: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  const fromFlag = str(values, flag)
+  const raw = nonEmpty(fromFlag ?? env[variable])
+  if (raw === undefined) return fallback
+  if (/^\d{1,6}$/.test(raw) && Number(raw) >= min && Number(raw) <= max) return Number(raw)
+  const name = fromFlag !== undefined ? `--${flag} (${variable})` : variable
+  throw new UsageError(
+    `${name} must be a whole number of seconds from ${min} to ${max} (got ${JSON.stringify(raw)})`,
+  )
 }
 
 function noPositionals(command: string, positionals: string[]): void {

@@ -55,7 +55,13 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
   return {
     webhook,
     admin,
-    db: { databaseUrl: webhook.databaseUrl ?? null, dataDir: webhook.dataDir },
+    db: {
+      databaseUrl: webhook.databaseUrl ?? null,
+      dataDir: webhook.dataDir,
+      urlSource: args.flagOf.DATABASE_URL ?? 'DATABASE_URL',
+      connectTimeoutMs: webhook.connectTimeoutMs,
+      waitForDbMs: webhook.waitForDbMs,
+    },
     handlers: webhook.handlersPath ?? 'example',
     worker: args.worker,
     env: args.env,

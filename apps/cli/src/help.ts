@@ -43,6 +43,8 @@ Options (flag, environment variable, default):
   --deadline-ms N          TELEHOOK_DEADLINE_MS  8000        answer 503 before Telerivet's 10 s limit
   --handler-timeout-ms N   TELEHOOK_HANDLER_TIMEOUT_MS 3000  a slower sync handler gives no reply
   --body-limit BYTES       TELEHOOK_BODY_LIMIT   262144
+  --db-connect-timeout S   TELEHOOK_DB_CONNECT_TIMEOUT 10    seconds one PostgreSQL connection attempt may take
+  --wait-for-db S          TELEHOOK_WAIT_FOR_DB  0           keep retrying PostgreSQL at start for up to S seconds
 
 Secrets that are not given are generated once and kept (mode 0600) in the data folder.
 
@@ -61,11 +63,13 @@ Examples:
 
 const MIGRATE = `telehook migrate — apply the database migrations (idempotent; safe beside running instances)
 
-Options: --data-dir DIR (TELEHOOK_DATA_DIR), --database-url URL (DATABASE_URL)
+Options: --data-dir DIR (TELEHOOK_DATA_DIR), --database-url URL (DATABASE_URL),
+  --db-connect-timeout S (TELEHOOK_DB_CONNECT_TIMEOUT, default 10),
+  --wait-for-db S (TELEHOOK_WAIT_FOR_DB, default 0: fail on the first attempt)
 
 Examples:
   telehook migrate
-  DATABASE_URL=postgres://app@127.0.0.1/telehook telehook migrate
+  DATABASE_URL=postgres://app@127.0.0.1/telehook telehook migrate --wait-for-db 60
 `
 
 const TOKEN = `telehook token create — create an admin API token; it is printed once and stored hashed

@@ -1,7 +1,13 @@
 /** @module `telehook serve`: the webhook app, the admin API and the job worker in one process. */
 import { resolve } from 'node:path'
 import { createAdminApp, createFirstAdminToken, loadMasterKey } from '@telehook/admin'
-import { type Database, openDb, readOrCreateKeyFile } from '@telehook/db'
+import {
+  type Database,
+  DatabaseConnectError,
+  openDb,
+  readOrCreateKeyFile,
+  StartupAbortedError,
+} from '@telehook/db'
 import { createJsonLogger } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import {
@@ -40,10 +46,36 @@ export interface RunningServer {
  */
 export async function openConfiguredDb(
   db: DbConfig,
-  { migrate = true }: { migrate?: boolean } = {},
+  {
+    migrate = true,
+    signal,
+    err,
+  }: { migrate?: boolean; signal?: AbortSignal; err?: (line: string) => void } = {},
 ): Promise<Database> {
-  if (db.databaseUrl) return openDb({ databaseUrl: db.databaseUrl, migrate })
-  return openDb({ dataDir: db.dataDir, pglite: { ...(await pgliteAssets()) }, migrate })
+  if (db.databaseUrl) {
+    try {
+      return await openDb({
+        databaseUrl: db.databaseUrl,
+        migrate,
+        signal,
+        connectTimeoutMs: db.connectTimeoutMs,
+        waitMs: db.waitForDbMs,
+        onRetry: (r) =>
+          err?.(
+            `telehook: waiting for PostgreSQL (${db.urlSource ?? 'DATABASE_URL'}=${r.url}), attempt ${r.attempt} failed, next in ${(r.retryInMs / 1000).toFixed(1)} s: ${r.reason}`,
+          ),
+      })
+    } catch (error) {
+      if (error instanceof DatabaseConnectError) {
+        // Name the setting, so the user knows what to change.
+        throw new Error(
+          `${db.urlSource ?? 'DATABASE_URL'}: cannot connect to ${error.url}: ${error.reason}`,
+        )
+      }
+      throw error
+    }
+  }
+  return openDb({ dataDir: db.dataDir, pglite: { ...(await pgliteAssets()) }, migrate, signal })
 }
 
 /** The handlers `spec` names: `example`, `none`, or a module path relative to `cwd`. */
@@ -57,7 +89,11 @@ export function resolveHandlers(spec: string, cwd: string): Promise<Handlers | u
  * data folder. On PostgreSQL the secret and the master key must be configured (checked before),
  * and an unconfigured admin token is made once for the database, stored hashed in `admin_tokens`.
  */
-export async function startServer(config: ServeConfig, io: Io): Promise<RunningServer> {
+export async function startServer(
+  config: ServeConfig,
+  io: Io,
+  signal?: AbortSignal,
+): Promise<RunningServer> {
   // Absolute, so the printed paths (and the curl that reads the kept secret) work from any folder:
   // `bun run dev` runs in apps/cli while its user's shell is at the repository root.
   const dataDir = resolve(io.cwd, config.webhook.dataDir)
@@ -65,7 +101,7 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
   const adminConfig = config.admin
   // User code first: a broken module should fail before the database is touched.
   const handlers = await resolveHandlers(config.handlers, io.cwd)
-  const database = await openConfiguredDb({ ...config.db, dataDir })
+  const database = await openConfiguredDb({ ...config.db, dataDir }, { signal, err: io.err })
   const logger = createJsonLogger(io.log)
   const stops: (() => Promise<void> | void)[] = []
   const stopAll = async () => {
@@ -73,12 +109,17 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
     await database.close()
   }
   try {
+    const aborted = () => {
+      if (signal?.aborted) throw new StartupAbortedError(signal.reason)
+    }
+    aborted()
     const { engine, app, secret, stop } = await assembleWebhook(wh, database, {
       handlers,
       logger,
       worker: config.worker,
     })
     stops.push(stop)
+    aborted()
     const server = startWebhookServer(app, {
       port: wh.port,
       hostname: wh.host,

@@ -64,19 +64,26 @@ describe('parseCommand', () => {
   })
 
   test('migrate and token create', () => {
+    const defaults = { urlSource: 'DATABASE_URL', connectTimeoutMs: 10_000, waitForDbMs: 0 }
     expect(parseCommand(['migrate'], { DATABASE_URL: 'postgres://h/db' })).toEqual({
       kind: 'migrate',
-      db: { databaseUrl: 'postgres://h/db', dataDir: './.telehook' },
+      db: { databaseUrl: 'postgres://h/db', dataDir: './.telehook', ...defaults },
     })
     expect(parseCommand(['migrate', '--data-dir', 'd'], {})).toEqual({
       kind: 'migrate',
-      db: { databaseUrl: null, dataDir: 'd' },
+      db: { databaseUrl: null, dataDir: 'd', ...defaults },
     })
     expect(parseCommand(['token', 'create', '--name', 'ci'], {})).toEqual({
       kind: 'token-create',
-      db: { databaseUrl: null, dataDir: './.telehook' },
+      db: { databaseUrl: null, dataDir: './.telehook', ...defaults },
       name: 'ci',
     })
+    expect(
+      parseCommand(['migrate', '--wait-for-db', '60'], { TELEHOOK_DB_CONNECT_TIMEOUT: '3' }),
+    ).toMatchObject({ db: { connectTimeoutMs: 3000, waitForDbMs: 60_000 } })
+    expect(() => parseCommand(['migrate', '--wait-for-db=-1'], {})).toThrow(
+      '--wait-for-db (TELEHOOK_WAIT_FOR_DB) must be a whole number of seconds from 0 to 3600 (got "-1")',
+    )
   })
 
   test('sim passes every argument through, even unknown flags', () => {

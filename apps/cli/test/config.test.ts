@@ -23,7 +23,7 @@ function problem(argv: string[], env: Record<string, string> = {}): string {
 describe('resolveServeConfig', () => {
   test('defaults: PGlite in ./.telehook, ports 8000 and 8081, the example handlers', () => {
     const c = resolve([])
-    expect(c.db).toEqual({ databaseUrl: null, dataDir: './.telehook' })
+    expect(c.db).toMatchObject({ databaseUrl: null, dataDir: './.telehook' })
     expect(c.webhook.port).toBe(8000)
     expect(c.admin?.port).toBe(8081)
     expect(c.admin?.host).toBe('127.0.0.1')
@@ -77,7 +77,7 @@ describe('resolveServeConfig', () => {
     expect(
       resolve(['--no-admin'], { DATABASE_URL: 'postgres://h/db', TELEHOOK_SECRET: 'x'.repeat(8) })
         .db,
-    ).toEqual({ databaseUrl: 'postgres://h/db', dataDir: './.telehook' })
+    ).toMatchObject({ databaseUrl: 'postgres://h/db', dataDir: './.telehook' })
   })
 
   test('PostgreSQL with the admin API needs the master key: no per-machine key file', () => {

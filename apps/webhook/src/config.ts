@@ -20,6 +20,10 @@ export const WebhookEnv = Type.Object({
     default: 3000,
   }),
   TELEHOOK_HANDLERS: Type.Optional(Type.String({ minLength: 1 })),
+  /** Seconds one attempt to reach PostgreSQL may take at start-up. */
+  TELEHOOK_DB_CONNECT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
+  /** Seconds to keep retrying PostgreSQL at start-up (0: fail on the first attempt). */
+  TELEHOOK_WAIT_FOR_DB: Type.Integer({ minimum: 0, maximum: 3600, default: 0 }),
 })
 export type WebhookEnv = Static<typeof WebhookEnv>
 
@@ -42,6 +46,10 @@ export interface WebhookConfig {
   handlerTimeoutMs: number
   /** Path of a handlers module; the bundled example handlers when unset. */
   handlersPath: string | undefined
+  /** PostgreSQL: bound of one connection attempt at start-up. */
+  connectTimeoutMs: number
+  /** PostgreSQL: how long start-up keeps retrying an unreachable database (0: no retry). */
+  waitForDbMs: number
 }
 
 /** One bad environment variable; `message` is one line per bad variable, each naming it. */
@@ -57,6 +65,8 @@ const INTEGER_KEYS = new Set([
   'TELEHOOK_DEADLINE_MS',
   'TELEHOOK_BODY_LIMIT',
   'TELEHOOK_HANDLER_TIMEOUT_MS',
+  'TELEHOOK_DB_CONNECT_TIMEOUT',
+  'TELEHOOK_WAIT_FOR_DB',
 ])
 /** Values never echoed back in an error line. */
 const SECRET_KEYS = new Set(['TELEHOOK_SECRET', 'DATABASE_URL'])
@@ -116,6 +126,8 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         bodyLimit: e.TELEHOOK_BODY_LIMIT,
         handlerTimeoutMs: e.TELEHOOK_HANDLER_TIMEOUT_MS,
         handlersPath: e.TELEHOOK_HANDLERS,
+        connectTimeoutMs: e.TELEHOOK_DB_CONNECT_TIMEOUT * 1000,
+        waitForDbMs: e.TELEHOOK_WAIT_FOR_DB * 1000,
       }
     }
   }

@@ -23,6 +23,8 @@ describe('loadWebhookConfig', () => {
       bodyLimit: 262144,
       handlerTimeoutMs: 3000,
       handlersPath: undefined,
+      connectTimeoutMs: 10_000,
+      waitForDbMs: 0,
     })
   })
 

@@ -1,6 +1,14 @@
 /** @module Telehook persistence: Drizzle schema (`telehook.*`), migrations and `openDb()`. */
 export type { Database, Db, OpenDbOptions } from './client'
 export { openDb } from './client'
+export {
+  type ConnectOptions,
+  type ConnectRetry,
+  DatabaseConnectError,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  redactUrl,
+  StartupAbortedError,
+} from './connect'
 export { DataDirLockedError, lockDataDir } from './data-lock'
 export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export type { Migration } from './migrate'
