@@ -48,6 +48,11 @@ export interface OpenDbOptions extends ConnectOptions {
   pglite?: Record<string, unknown>
   /** Extra postgres.js options. */
   postgres?: Record<string, unknown>
+  /**
+   * PostgreSQL: skip the first connection, so openDb resolves even while the server is down and
+   * the driver connects on the first query (tests of outages). Implies `migrate: false`.
+   */
+  lazy?: boolean
   /** Apply pending migrations on open (default true). */
   migrate?: boolean
   /** postgres.js pool size (default 10). */
@@ -80,7 +85,7 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<Database> {
   const database = url ? await openPostgres(url, opts) : await openPglite(opts)
   try {
     if (opts.signal?.aborted) throw new StartupAbortedError(opts.signal.reason)
-    if (opts.migrate !== false) {
+    if (opts.migrate !== false && !opts.lazy) {
       await bounded(migrate(database), null, () => new Error('unreachable'), opts.signal)
     }
   } catch (error) {
@@ -100,6 +105,7 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Database>
       onnotice: () => {},
       ...opts.postgres,
     })
+  if (opts.lazy) return postgresDatabase(connect(), opts)
   let client: ReturnType<typeof connect> | undefined
   await connectWithin(
     url,
