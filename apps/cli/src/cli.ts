@@ -65,9 +65,12 @@ export async function runCli(
       }
       case 'serve': {
         const server = await startServer(resolveServeConfig(command.args), io, signal)
-        await stopSignal
-        io.out('telehook: stopping')
+        const reason = await stopSignal
+        io.err(
+          `telehook: ${typeof reason === 'string' ? `${reason}, ` : ''}stopping (draining requests in flight)`,
+        )
         await server.stop()
+        io.err('telehook: stopped')
         return 0
       }
     }

@@ -141,7 +141,7 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
     } finally {
       expect(await s.stop()).toBe(0)
     }
-    expect(s.lines).toContain('telehook: stopping')
+    expect(s.lines).toContain('telehook: stopped')
     await expect(fetch(`${s.base}/healthz`)).rejects.toThrow()
   })
 
