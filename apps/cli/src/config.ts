@@ -11,6 +11,8 @@ export interface ServeConfig {
   db: DbConfig
   /** A module path, `example` (the bundled two-step bot, the default) or `none`. */
   handlers: string
+  /** What set `handlers`, for error messages: `--handlers` or `TELEHOOK_HANDLERS`. */
+  handlersSetting: string
   worker: boolean
   /** The merged environment, for pieces that read it themselves (the master key). */
   env: Record<string, string | undefined>
@@ -63,6 +65,7 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
       waitForDbMs: webhook.waitForDbMs,
     },
     handlers: webhook.handlersPath ?? 'example',
+    handlersSetting: args.flagOf.TELEHOOK_HANDLERS ?? 'TELEHOOK_HANDLERS',
     worker: args.worker,
     env: args.env,
   }

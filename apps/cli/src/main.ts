@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 /** @module Entry of the `telehook` executable (and of `bun run dev`). */
 import { runCli } from './cli.ts'
+import { invocationDir } from './handlers.ts'
 import { stopOnSignals } from './signals.ts'
 
 // The first SIGINT/SIGTERM stops start-up or drains and closes; repeats of it that arrive together
@@ -14,6 +15,7 @@ const code = await runCli(
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     cwd: process.cwd(),
+    invokedFrom: invocationDir(process.env, process.cwd()),
   },
   stop,
 )

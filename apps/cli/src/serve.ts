@@ -27,6 +27,11 @@ export interface Io {
   out(line: string): void
   err(line: string): void
   cwd: string
+  /**
+   * The directory the user ran the command in, for relative handler paths (default `cwd`):
+   * under `bun run dev` the process runs in apps/cli, not where its user is.
+   */
+  invokedFrom?: string
   /** Where the JSON log lines go (default: stdout). */
   log?(line: string): void
 }
@@ -79,8 +84,12 @@ export async function openConfiguredDb(
 }
 
 /** The handlers `spec` names: `example`, `none`, or a module path relative to `cwd`. */
-export function resolveHandlers(spec: string, cwd: string): Promise<Handlers | undefined> {
-  return handlersFor(spec, (path) => loadHandlerModule(path, cwd))
+export function resolveHandlers(
+  spec: string,
+  cwd: string,
+  setting?: string,
+): Promise<Handlers | undefined> {
+  return handlersFor(spec, (path) => loadHandlerModule(path, cwd, setting))
 }
 
 /**
@@ -100,7 +109,11 @@ export async function startServer(
   const wh = { ...config.webhook, dataDir }
   const adminConfig = config.admin
   // User code first: a broken module should fail before the database is touched.
-  const handlers = await resolveHandlers(config.handlers, io.cwd)
+  const handlers = await resolveHandlers(
+    config.handlers,
+    io.invokedFrom ?? io.cwd,
+    config.handlersSetting,
+  )
   const database = await openConfiguredDb({ ...config.db, dataDir }, { signal, err: io.err })
   const logger = createJsonLogger(io.log)
   const stops: (() => Promise<void> | void)[] = []

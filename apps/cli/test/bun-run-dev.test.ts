@@ -9,7 +9,7 @@ import { freePorts, waitUntilHealthy } from '@telehook/webhook/testing'
 // Ctrl-C in a terminal sends SIGINT to the whole foreground process group; under `bun run dev`
 // the server then also gets it relayed by turbo and by `bun run`. One press must drain and exit 0.
 const root = resolve(import.meta.dir, '../../..')
-const dataDir = await mkdtemp(join(tmpdir(), 'telehook-dev-ctrl-c-'))
+const dataDir = await mkdtemp(join(tmpdir(), 'telehook-bun-run-dev-'))
 afterAll(() => rm(dataDir, { recursive: true, force: true }))
 
 test('Ctrl-C on `bun run dev` drains, frees the data folder and exits 0', async () => {
@@ -50,3 +50,22 @@ test('Ctrl-C on `bun run dev` drains, frees the data folder and exits 0', async 
   expect(output).toContain('telehook: stopped')
   expect(existsSync(join(dataDir, 'telehook.lock'))).toBe(false)
 }, 120_000)
+
+test('a relative TELEHOOK_HANDLERS is resolved from where `bun run dev` was run, and named', async () => {
+  const name = `./no-such-handlers-${crypto.randomUUID().slice(0, 8)}.ts`
+  const proc = Bun.spawn(['bun', 'run', 'dev'], {
+    cwd: root,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, TELEHOOK_HANDLERS: name, TELEHOOK_DATA_DIR: dataDir, DATABASE_URL: '' },
+  })
+  const [stdout, stderr] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
+  const line = `${stdout}\n${stderr}`.split('\n').find((l) => l.startsWith('telehook: '))
+  expect(line).toBe(
+    `telehook: TELEHOOK_HANDLERS: no such file '${join(root, name)}' (${name} resolved from ${root})`,
+  )
+}, 60_000)
