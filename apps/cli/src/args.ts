@@ -40,6 +40,8 @@ export type Command =
   | { kind: 'serve'; args: ServeArgs }
   | { kind: 'migrate'; db: DbConfig }
   | { kind: 'token-create'; db: DbConfig; name: string | null }
+  | { kind: 'token-list'; db: DbConfig; json: boolean }
+  | { kind: 'token-revoke'; db: DbConfig; id: string }
   | { kind: 'sim'; argv: string[] }
 
 export type HelpTopic = 'main' | 'serve' | 'migrate' | 'token' | 'sim'
@@ -212,18 +214,40 @@ export function parseCommand(argv: string[], env: Env): Command {
       const { values, positionals } = parse('token', rest, {
         ...DB_OPTIONS,
         name: { type: 'string' },
+        json: { type: 'boolean' },
       })
       if (values.help) return { kind: 'help', topic: 'token' }
       const [sub, ...extra] = positionals
-      if (sub !== 'create') {
-        throw new UsageError(
-          sub === undefined
-            ? "token: missing subcommand (try 'telehook token create --name ci')"
-            : `token: unknown subcommand '${sub}' (try 'telehook token create')`,
-        )
+      const db = () => dbConfig(values, env)
+      switch (sub) {
+        case 'create': {
+          const flag = str(values, 'name')
+          if (flag !== undefined && extra.length > 0) {
+            throw new UsageError(
+              "token create: give the name once (as an argument or with '--name')",
+            )
+          }
+          noPositionals('token create', extra.slice(1))
+          return { kind: 'token-create', db: db(), name: nonEmpty(flag ?? extra[0]) ?? null }
+        }
+        case 'list':
+          noPositionals('token list', extra)
+          return { kind: 'token-list', db: db(), json: values.json === true }
+        case 'revoke': {
+          const [id, ...more] = extra
+          if (id === undefined) {
+            throw new UsageError("token revoke: missing token id (see 'telehook token list')")
+          }
+          noPositionals('token revoke', more)
+          return { kind: 'token-revoke', db: db(), id }
+        }
+        default:
+          throw new UsageError(
+            sub === undefined
+              ? "token: missing subcommand: create, list or revoke (try 'telehook token create ci')"
+              : `token: unknown subcommand '${sub}' (create, list or revoke)`,
+          )
       }
-      noPositionals('token create', extra)
-      return { kind: 'token-create', db: dbConfig(values, env), name: str(values, 'name') ?? null }
     }
     case 'sim':
       // The simulator parses its own flags (and prints its own help).

@@ -1,10 +1,11 @@
 /** @module The `telehook` command: dispatches a parsed command; exit statuses 0, 1 (failure), 2 (usage). */
-import { createAdminToken } from '@telehook/admin'
+import { createAdminToken, revokeAdminToken } from '@telehook/admin'
 import { StartupAbortedError } from '@telehook/db'
 import { type Env, parseCommand, UsageError } from './args.ts'
 import { resolveServeConfig } from './config.ts'
 import { helpText } from './help.ts'
 import { type Io, openConfiguredDb, startServer } from './serve.ts'
+import { listTokens, tokenTable } from './tokens.ts'
 import { VERSION } from './version.ts'
 
 /**
@@ -56,6 +57,30 @@ export async function runCli(
         } finally {
           await database.close()
         }
+        return 0
+      }
+      case 'token-list': {
+        const database = await openConfiguredDb(command.db, { signal, err: io.err })
+        try {
+          const rows = await listTokens(database)
+          if (command.json) for (const row of rows) io.out(JSON.stringify(row))
+          else for (const line of tokenTable(rows)) io.out(line)
+        } finally {
+          await database.close()
+        }
+        return 0
+      }
+      case 'token-revoke': {
+        const database = await openConfiguredDb(command.db, { signal, err: io.err })
+        try {
+          if (!(await revokeAdminToken(database, command.id))) {
+            io.err(`telehook: no admin token with id '${command.id}' (see 'telehook token list')`)
+            return 1
+          }
+        } finally {
+          await database.close()
+        }
+        io.err(`telehook: revoked ${command.id}; requests presenting it are refused from now on`)
         return 0
       }
       case 'sim': {

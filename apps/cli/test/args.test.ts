@@ -78,6 +78,19 @@ describe('parseCommand', () => {
       db: { databaseUrl: null, dataDir: './.telehook', ...defaults },
       name: 'ci',
     })
+    expect(parseCommand(['token', 'create', 'ci'], {})).toMatchObject({
+      kind: 'token-create',
+      name: 'ci',
+    })
+    expect(parseCommand(['token', 'create'], {})).toMatchObject({ name: null })
+    expect(parseCommand(['token', 'list', '--json'], {})).toMatchObject({
+      kind: 'token-list',
+      json: true,
+    })
+    expect(parseCommand(['token', 'revoke', 'tok_first'], {})).toMatchObject({
+      kind: 'token-revoke',
+      id: 'tok_first',
+    })
     expect(
       parseCommand(['migrate', '--wait-for-db', '60'], { TELEHOOK_DB_CONNECT_TIMEOUT: '3' }),
     ).toMatchObject({ db: { connectTimeoutMs: 3000, waitForDbMs: 60_000 } })
@@ -101,6 +114,9 @@ describe('parseCommand', () => {
     expect(usage(['serve', '--port'])).toContain("--port <value>' argument missing")
     expect(usage(['token'])).toContain('missing subcommand')
     expect(usage(['token', 'delete'])).toContain("unknown subcommand 'delete'")
+    expect(usage(['token', 'revoke'])).toContain('missing token id')
+    expect(usage(['token', 'create', 'a', '--name', 'b'])).toContain('give the name once')
+    expect(usage(['token', 'create', 'a', 'b'])).toContain("unexpected argument 'b'")
   })
 
   test('a bad database URL is named, never echoed', () => {
