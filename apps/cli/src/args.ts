@@ -124,7 +124,11 @@ function dbConfig(values: Parsed, env: Env): DbConfig {
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     // The value is not echoed: a database URL may carry a password.
     const source = flag !== undefined ? '--database-url' : 'DATABASE_URL'
-    throw new UsageError(`${source} must start with postgres:// or postgresql://`)
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(databaseUrl)?.[1]
+    const got = scheme ? `got a ${scheme}:// URL` : 'got something that is not a URL'
+    throw new UsageError(
+      `${source} must be a PostgreSQL URL, postgres://user:password@host:5432/database (${got}); leave it unset to use the embedded PGlite`,
+    )
   }
   const dataDir = nonEmpty(str(values, 'data-dir') ?? env.TELEHOOK_DATA_DIR) ?? './.telehook'
   return {

@@ -18,6 +18,17 @@ export interface ServeConfig {
   env: Record<string, string | undefined>
 }
 
+const ANY_HOST = new Set(['0.0.0.0', '::', '[::]'])
+
+/** Would the admin API's listener collide with the webhook's? (Port 0 picks a free port each.) */
+function sharesPort(
+  webhook: { port: number; host: string },
+  admin: { port: number; host: string },
+): boolean {
+  if (webhook.port !== admin.port || webhook.port === 0) return false
+  return webhook.host === admin.host || ANY_HOST.has(webhook.host) || ANY_HOST.has(admin.host)
+}
+
 /**
  * Validates the merged environment of `serve`. Throws one {@link UsageError} listing every bad
  * value on one line, each named by the flag that set it or else by its variable.
@@ -33,7 +44,7 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
     webhook = loadWebhookConfig(args.env)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    for (const p of error.problems) problems.push(rename(`${p.variable}: ${p.message}`))
+    for (const p of error.problems) problems.push(rename(`${p.variable} ${p.message}`))
   }
   let admin: AdminConfig | null = null
   if (args.admin) {
@@ -49,8 +60,14 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
     // this one stores (the webhook secret has the same rule, in loadWebhookConfig).
     problems.push(
       rename(
-        'TELEHOOK_MASTER_KEY: required with DATABASE_URL when the admin API runs: every instance on one database must decrypt the same stored API keys (none is generated; `openssl rand -base64 32`)',
+        'TELEHOOK_MASTER_KEY is required with DATABASE_URL when the admin API runs: every instance on one database must decrypt the same stored API keys (none is generated; `openssl rand -base64 32`)',
       ),
+    )
+  }
+  if (webhook && admin && sharesPort(webhook, admin)) {
+    // Caught here rather than as EADDRINUSE after the database was opened and migrated.
+    problems.push(
+      `${rename('ADMIN_PORT')} must differ from ${rename('PORT')} (both ${admin.port}): the webhook and the admin API each listen on their own port`,
     )
   }
   if (problems.length > 0 || !webhook) throw new UsageError(problems.join('; '))

@@ -121,10 +121,12 @@ describe('parseCommand', () => {
 
   test('a bad database URL is named, never echoed', () => {
     const url = usage(['migrate'], { DATABASE_URL: 'mysql://u:hunter2@h/db' })
-    expect(url).toBe('DATABASE_URL must start with postgres:// or postgresql://')
+    expect(url).toBe(
+      'DATABASE_URL must be a PostgreSQL URL, postgres://user:password@host:5432/database (got a mysql:// URL); leave it unset to use the embedded PGlite',
+    )
     expect(url).not.toContain('hunter2')
-    expect(usage(['token', 'create', '--database-url', 'x'])).toBe(
-      '--database-url must start with postgres:// or postgresql://',
+    expect(usage(['token', 'create', '--database-url', 'x'])).toStartWith(
+      '--database-url must be a PostgreSQL URL, postgres://user:password@host:5432/database (got something that is not a URL)',
     )
   })
 })

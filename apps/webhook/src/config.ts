@@ -52,11 +52,14 @@ export interface WebhookConfig {
   waitForDbMs: number
 }
 
-/** One bad environment variable; `message` is one line per bad variable, each naming it. */
+/**
+ * Bad environment variables; `message` has one line per bad variable, each naming it:
+ * `PORT must be a whole number from 0 to 65535, 0 picks a free port (got "-1")`.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
   constructor(readonly problems: { variable: string; message: string }[]) {
-    super(problems.map((p) => `${p.variable}: ${p.message}`).join('\n'))
+    super(problems.map((p) => `${p.variable} ${p.message}`).join('\n'))
   }
 }
 
@@ -70,6 +73,28 @@ const INTEGER_KEYS = new Set([
 ])
 /** Values never echoed back in an error line. */
 const SECRET_KEYS = new Set(['TELEHOOK_SECRET', 'DATABASE_URL'])
+
+/**
+ * What a variable must be, in words, with what was given (secrets and URLs are never echoed):
+ * `must be a whole number from 0 to 65535 (got "-1")`.
+ */
+function expectation(variable: string, value: unknown): string {
+  const schema = (WebhookEnv.properties as Record<string, Record<string, unknown>>)[variable] ?? {}
+  if (variable === 'DATABASE_URL') {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(String(value))?.[1]
+    const got = scheme ? `got a ${scheme}:// URL` : 'got something that is not a URL'
+    return `must be a PostgreSQL URL, postgres://user:password@host:5432/database (${got}); leave it unset to use the embedded PGlite`
+  }
+  if (SECRET_KEYS.has(variable)) {
+    return `must be ${schema.minLength} to ${schema.maxLength} characters long (got ${String(value).length})`
+  }
+  const shown = ` (got ${JSON.stringify(value)})`
+  if (schema.type === 'integer') {
+    const zero = variable === 'PORT' ? ', 0 picks a free port' : ''
+    return `must be a whole number from ${schema.minimum} to ${schema.maximum}${zero}${shown}`
+  }
+  return `must not be empty${shown}`
+}
 
 /**
  * Reads and validates the webhook configuration from an environment (empty values count as unset).
@@ -95,8 +120,7 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
     const variable = error.path.replace(/^\//, '')
     if (seen.has(variable)) continue
     seen.add(variable)
-    const shown = SECRET_KEYS.has(variable) ? '' : ` (got ${JSON.stringify(raw[variable])})`
-    problems.push({ variable, message: `${error.message}${shown}` })
+    problems.push({ variable, message: expectation(variable, raw[variable]) })
   }
   if (problems.length === 0 && checkEnv.Check(raw)) {
     const e: WebhookEnv = raw
@@ -112,7 +136,7 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
       problems.push({
         variable: 'TELEHOOK_SECRET',
         message:
-          'required when DATABASE_URL is set: every instance on one database must use the same secret (none is generated)',
+          'is required when DATABASE_URL is set: every instance on one database must use the same secret (none is generated)',
       })
     }
     if (problems.length === 0) {

@@ -60,10 +60,10 @@ describe('loadWebhookConfig', () => {
       TELEHOOK_BODY_LIMIT: '1e6',
     })
     expect(lines).toHaveLength(3)
-    expect(lines[0]).toStartWith('PORT: ')
+    expect(lines[0]).toStartWith('PORT ')
     expect(lines[0]).toContain('"eighty"')
-    expect(lines.find((l) => l.startsWith('TELEHOOK_DEADLINE_MS: '))).toContain('9500')
-    expect(lines.some((l) => l.startsWith('TELEHOOK_BODY_LIMIT: '))).toBe(true)
+    expect(lines.find((l) => l.startsWith('TELEHOOK_DEADLINE_MS '))).toContain('9500')
+    expect(lines.some((l) => l.startsWith('TELEHOOK_BODY_LIMIT '))).toBe(true)
   })
 
   test('never echoes the secret or the database URL', () => {
@@ -71,18 +71,33 @@ describe('loadWebhookConfig', () => {
     expect(lines).toHaveLength(2)
     expect(lines.join('\n')).not.toContain('short')
     expect(lines.join('\n')).not.toContain('pw@h')
-    expect(lines.some((l) => l.startsWith('TELEHOOK_SECRET: '))).toBe(true)
-    expect(lines.some((l) => l.startsWith('DATABASE_URL: '))).toBe(true)
+    expect(lines.some((l) => l.startsWith('TELEHOOK_SECRET '))).toBe(true)
+    expect(lines.some((l) => l.startsWith('DATABASE_URL '))).toBe(true)
   })
 
   test('DATABASE_URL without TELEHOOK_SECRET is refused: instances sharing it need one secret', () => {
     const lines = problemsOf({ DATABASE_URL: 'postgres://root@127.0.0.1:5432/test' })
-    expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_SECRET: required when DATABASE_URL/)])
+    expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_SECRET is required when DATABASE_URL/)])
     expect(loadWebhookConfig({ TELEHOOK_DATA_DIR: '/tmp/x' }).secret).toBeUndefined()
+  })
+
+  test('errors say what the value must be, in words', () => {
+    expect(problemsOf({ PORT: '-1' })).toEqual([
+      'PORT must be a whole number from 0 to 65535, 0 picks a free port (got "-1")',
+    ])
+    expect(problemsOf({ DATABASE_URL: 'mysql://app:pw@db/shop' })).toEqual([
+      'DATABASE_URL must be a PostgreSQL URL, postgres://user:password@host:5432/database (got a mysql:// URL); leave it unset to use the embedded PGlite',
+    ])
+    expect(problemsOf({ TELEHOOK_SECRET: 'short' })).toEqual([
+      'TELEHOOK_SECRET must be 8 to 512 characters long (got 5)',
+    ])
+    expect(problemsOf({ TELEHOOK_WAIT_FOR_DB: 'soon' })).toEqual([
+      'TELEHOOK_WAIT_FOR_DB must be a whole number from 0 to 3600 (got "soon")',
+    ])
   })
 
   test('the handler timeout must be below the deadline', () => {
     const lines = problemsOf({ TELEHOOK_DEADLINE_MS: '2000', TELEHOOK_HANDLER_TIMEOUT_MS: '2000' })
-    expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_HANDLER_TIMEOUT_MS: must be below/)])
+    expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_HANDLER_TIMEOUT_MS must be below/)])
   })
 })
