@@ -45,7 +45,7 @@ export async function runCli(
       case 'migrate': {
         const database = await openConfiguredDb(command.db, { signal, err: io.err })
         await database.close()
-        io.out(`telehook: migrations applied (${database.driver})`)
+        io.err(`telehook: migrations applied (${database.driver})`)
         return 0
       }
       case 'token-create': {

@@ -16,6 +16,7 @@ const code = await runCli(
     err: (line) => process.stderr.write(`${line}\n`),
     cwd: process.cwd(),
     invokedFrom: invocationDir(process.env, process.cwd()),
+    terminal: process.stderr.isTTY === true,
   },
   stop,
 )

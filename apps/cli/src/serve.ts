@@ -1,5 +1,6 @@
 /** @module `telehook serve`: the webhook app, the admin API and the job worker in one process. */
-import { resolve } from 'node:path'
+import { chmod, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { createAdminApp, createFirstAdminToken, loadMasterKey } from '@telehook/admin'
 import {
   type Database,
@@ -10,14 +11,9 @@ import {
 } from '@telehook/db'
 import { createJsonLogger } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
-import {
-  assembleWebhook,
-  displayOrigin,
-  handlersFor,
-  startBanner,
-  startWebhookServer,
-} from '@telehook/webhook'
+import { assembleWebhook, handlersFor, startWebhookServer } from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
+import { listeningOn, localOrigin, webhookBanner } from './banner.ts'
 import type { ServeConfig } from './config.ts'
 import { loadHandlerModule } from './handlers.ts'
 import { pgliteAssets } from './pglite-embedded.ts'
@@ -34,6 +30,8 @@ export interface Io {
   invokedFrom?: string
   /** Where the JSON log lines go (default: stdout). */
   log?(line: string): void
+  /** Whether `err` is a terminal: generated secrets are printed only then (default false). */
+  terminal?: boolean
 }
 
 /** A running `telehook serve`. */
@@ -92,6 +90,15 @@ export function resolveHandlers(
   return handlersFor(spec, (path) => loadHandlerModule(path, cwd, setting))
 }
 
+/** Writes `value` to `<dir>/<name>`, readable by this user only, replacing an older one. */
+async function handOver(dir: string, name: string, value: string): Promise<string> {
+  const path = join(dir, name)
+  await rm(path, { force: true })
+  await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' })
+  await chmod(path, 0o600)
+  return path
+}
+
 /**
  * Starts everything `config` asks for and returns once both ports listen. On PGlite, a webhook
  * secret or an admin token that is not configured is generated once and kept (mode 0600) in the
@@ -139,21 +146,28 @@ export async function startServer(
       bodyLimit: wh.bodyLimit,
     })
     stops.push(() => server.stop())
-    const webhookUrl = displayOrigin(wh.host, server.port)
+    const webhookUrl = localOrigin(wh.host, server.port)
 
     let adminUrl: string | null = null
+    const banner: string[] = []
     if (adminConfig) {
       let adminToken = adminConfig.adminToken
       if (!adminToken && config.db.databaseUrl) {
         // Shared database: a token file on this machine would be accepted by this instance only.
         // The first token goes to admin_tokens (hashed), where every instance looks.
         const created = await createFirstAdminToken(database)
-        if (created) {
-          io.err(
+        if (created && io.terminal) {
+          banner.push(
             `Generated an admin token (shown once; only its hash is stored, in admin_tokens, so every instance on this database accepts it): ${created}`,
           )
+        } else if (created) {
+          // Not into logs: handed over in a file readable by this user only.
+          const file = await handOver(wh.dataDir, 'first-admin-token', created)
+          banner.push(
+            `Generated an admin token (only its hash is stored, in admin_tokens, so every instance on this database accepts it); its value is in ${file}: read it, then delete the file`,
+          )
         } else {
-          io.err(
+          banner.push(
             'Admin tokens: the ones in admin_tokens (`telehook token create` makes one; TELEHOOK_ADMIN_TOKEN adds one)',
           )
         }
@@ -164,14 +178,17 @@ export async function startServer(
           () => `thk_${generateSecret(32)}`,
         )
         adminToken = file.value
-        if (file.created) io.err(`Generated an admin token (kept in ${file.path}): ${file.value}`)
-        else io.err(`Admin token: the one kept in ${file.path}`)
+        if (file.created && io.terminal) {
+          banner.push(`Generated an admin token (kept in ${file.path}): ${file.value}`)
+        } else if (file.created) {
+          banner.push(`Generated an admin token, kept in ${file.path} (not printed into logs)`)
+        } else banner.push(`Admin token: the one kept in ${file.path}`)
       }
       const admin = createAdminApp({
         database,
         engine,
         handlers,
-        publicUrl: adminConfig.publicUrl ?? webhookUrl,
+        publicUrl: adminConfig.publicUrl ?? localOrigin(wh.host, server.port),
         telerivetApiUrl: adminConfig.telerivetApiUrl,
         adminToken,
         allowedHosts: adminConfig.allowedHosts,
@@ -184,13 +201,22 @@ export async function startServer(
         fetch: (request) => admin.fetch(request),
       })
       stops.push(() => adminServer.stop())
-      adminUrl = displayOrigin(adminConfig.host, adminServer.port ?? adminConfig.port)
+      const adminPort = adminServer.port ?? adminConfig.port
+      adminUrl = localOrigin(adminConfig.host, adminPort)
+      banner.push(
+        `Admin API listening on ${listeningOn(adminConfig.host, adminPort)} (Authorization: Bearer <token>)`,
+      )
     }
 
     const where = config.db.databaseUrl ? 'PostgreSQL' : `PGlite in ${dataDir}`
-    const lines = startBanner(webhookUrl, where, secret)
-    if (adminUrl) lines.push(`Admin API on ${adminUrl} (Authorization: Bearer <token>)`)
-    io.err(lines.join('\n'))
+    const lines = webhookBanner({
+      host: wh.host,
+      port: server.port,
+      where,
+      secret,
+      terminal: io.terminal === true,
+    })
+    io.err([...lines, ...banner].join('\n'))
 
     let stopping: Promise<void> | null = null
     return {
