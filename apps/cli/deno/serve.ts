@@ -11,12 +11,11 @@ import { createJsonLogger, type Logger } from '@telehook/engine'
 import {
   assembleWebhook,
   ConfigError,
-  displayOrigin,
   handlersFor,
   loadHandlers,
   loadWebhookConfig,
-  startBanner,
 } from '@telehook/webhook'
+import { localOrigin, webhookBanner } from '../src/banner.ts'
 
 /** A webhook receiver listening on Deno. */
 export interface DenoServer {
@@ -57,12 +56,19 @@ export async function startOnDeno(
     { port: config.port, hostname: config.host, signal: ac.signal, onListen() {} },
     app.fetch,
   )
-  const url = displayOrigin(config.host, server.addr.port)
+  const url = localOrigin(config.host, server.addr.port)
   const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`
+  const lines = webhookBanner({
+    host: config.host,
+    port: server.addr.port,
+    where,
+    secret,
+    terminal: Deno.stderr.isTerminal(),
+  })
   let stopping: Promise<void> | undefined
   return {
     url,
-    banner: [...startBanner(url, where, secret), '(on Deno)'].join('\n'),
+    banner: [...lines, '(on Deno)'].join('\n'),
     stop() {
       stopping ??= (async () => {
         ac.abort()
