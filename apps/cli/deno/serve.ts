@@ -29,9 +29,10 @@ export interface DenoServer {
  */
 export async function startOnDeno(
   env: Record<string, string | undefined>,
-  { logger = createJsonLogger() }: { logger?: Logger } = {},
+  { logger }: { logger?: Logger } = {},
 ): Promise<DenoServer & { banner: string }> {
   const config = loadWebhookConfig(env)
+  logger ??= createJsonLogger(undefined, { level: config.logLevel })
   // Same words as `telehook serve --handlers`: the bundled bot, no handlers, or a module path.
   const handlers = await handlersFor(config.handlersPath, loadHandlers)
   const database = await openDb({

@@ -65,6 +65,7 @@ export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string 
   'body-limit': { env: 'TELEHOOK_BODY_LIMIT' },
   'db-connect-timeout': { env: 'TELEHOOK_DB_CONNECT_TIMEOUT' },
   'wait-for-db': { env: 'TELEHOOK_WAIT_FOR_DB' },
+  'log-level': { env: 'LOG_LEVEL' },
 }
 
 const DB_OPTIONS = {

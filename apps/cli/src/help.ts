@@ -47,6 +47,7 @@ Options (flag, environment variable, default):
   --body-limit BYTES       TELEHOOK_BODY_LIMIT   262144
   --db-connect-timeout S   TELEHOOK_DB_CONNECT_TIMEOUT 10    seconds one PostgreSQL connection attempt may take
   --wait-for-db S          TELEHOOK_WAIT_FOR_DB  0           keep retrying PostgreSQL at start for up to S seconds
+  --log-level L            LOG_LEVEL             info        debug, info, warn or error (JSON lines on stdout)
 
 Secrets that are not given are generated once and kept (mode 0600) in the data folder.
 

@@ -122,7 +122,7 @@ export async function startServer(
     config.handlersSetting,
   )
   const database = await openConfiguredDb({ ...config.db, dataDir }, { signal, err: io.err })
-  const logger = createJsonLogger(io.log)
+  const logger = createJsonLogger(io.log, { level: config.webhook.logLevel })
   const stops: (() => Promise<void> | void)[] = []
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop()
@@ -217,6 +217,14 @@ export async function startServer(
       terminal: io.terminal === true,
     })
     io.err([...lines, ...banner].join('\n'))
+    logger.debug?.({
+      msg: 'started',
+      webhook: listeningOn(wh.host, server.port),
+      admin: adminUrl,
+      driver: database.driver,
+      worker: config.worker,
+      handlers: config.handlers,
+    })
 
     let stopping: Promise<void> | null = null
     return {

@@ -1,6 +1,7 @@
 /** @module Environment configuration of the webhook server, validated with TypeBox at start-up. */
 import { type Static, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { LOG_LEVELS, type LogLevel } from '@telehook/engine'
 
 /** Telerivet gives up after 10 s; the deadline must leave room to send the 503 before that. */
 const MAX_DEADLINE_MS = 9500
@@ -20,6 +21,10 @@ export const WebhookEnv = Type.Object({
     default: 3000,
   }),
   TELEHOOK_HANDLERS: Type.Optional(Type.String({ minLength: 1 })),
+  LOG_LEVEL: Type.Union(
+    LOG_LEVELS.map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
   /** Seconds one attempt to reach PostgreSQL may take at start-up. */
   TELEHOOK_DB_CONNECT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
   /** Seconds to keep retrying PostgreSQL at start-up (0: fail on the first attempt). */
@@ -46,6 +51,8 @@ export interface WebhookConfig {
   handlerTimeoutMs: number
   /** Path of a handlers module; the bundled example handlers when unset. */
   handlersPath: string | undefined
+  /** The least severe log lines written (`LOG_LEVEL`: debug, info, warn, error). */
+  logLevel: LogLevel
   /** PostgreSQL: bound of one connection attempt at start-up. */
   connectTimeoutMs: number
   /** PostgreSQL: how long start-up keeps retrying an unreachable database (0: no retry). */
@@ -89,6 +96,7 @@ function expectation(variable: string, value: unknown): string {
     return `must be ${schema.minLength} to ${schema.maxLength} characters long (got ${String(value).length})`
   }
   const shown = ` (got ${JSON.stringify(value)})`
+  if (variable === 'LOG_LEVEL') return `must be one of ${LOG_LEVELS.join(', ')}${shown}`
   if (schema.type === 'integer') {
     const zero = variable === 'PORT' ? ', 0 picks a free port' : ''
     return `must be a whole number from ${schema.minimum} to ${schema.maximum}${zero}${shown}`
@@ -150,6 +158,7 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         bodyLimit: e.TELEHOOK_BODY_LIMIT,
         handlerTimeoutMs: e.TELEHOOK_HANDLER_TIMEOUT_MS,
         handlersPath: e.TELEHOOK_HANDLERS,
+        logLevel: e.LOG_LEVEL,
         connectTimeoutMs: e.TELEHOOK_DB_CONNECT_TIMEOUT * 1000,
         waitForDbMs: e.TELEHOOK_WAIT_FOR_DB * 1000,
       }

@@ -23,6 +23,7 @@ describe('loadWebhookConfig', () => {
       bodyLimit: 262144,
       handlerTimeoutMs: 3000,
       handlersPath: undefined,
+      logLevel: 'info',
       connectTimeoutMs: 10_000,
       waitForDbMs: 0,
     })
@@ -91,6 +92,10 @@ describe('loadWebhookConfig', () => {
     expect(problemsOf({ TELEHOOK_SECRET: 'short' })).toEqual([
       'TELEHOOK_SECRET must be 8 to 512 characters long (got 5)',
     ])
+    expect(problemsOf({ LOG_LEVEL: 'verbose' })).toEqual([
+      'LOG_LEVEL must be one of debug, info, warn, error (got "verbose")',
+    ])
+    expect(loadWebhookConfig({ LOG_LEVEL: 'warn' }).logLevel).toBe('warn')
     expect(problemsOf({ TELEHOOK_WAIT_FOR_DB: 'soon' })).toEqual([
       'TELEHOOK_WAIT_FOR_DB must be a whole number from 0 to 3600 (got "soon")',
     ])

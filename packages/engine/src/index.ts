@@ -18,7 +18,13 @@ export {
   type EngineOptions,
   type IngestResult,
 } from './ingest'
-export { createJsonLogger, type Logger, silentLogger } from './logger'
+export {
+  createJsonLogger,
+  LOG_LEVELS,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from './logger'
 export { STATUS_RANK } from './projections'
 export {
   createWorker,
