@@ -163,7 +163,7 @@ export async function freshDatabase(
     dataDir,
     databaseUrl,
     withDb,
-    query: <T>(text: string) => withDb((d) => queryRows<T>(d.db, sql.raw(text))),
+    query: <T>(text: string) => withDb((d) => rawRows<T>(d, text)),
     async cleanup() {
       await pgShared?.close().catch(() => {})
       pgShared = null
@@ -171,6 +171,14 @@ export async function freshDatabase(
       if (!opts.scratch) await rm(scratch, { recursive: true, force: true })
     },
   }
+}
+
+/** Raw SQL rows on an open database (inside `withDb`). */
+export function rawRows<T = Record<string, unknown>>(
+  database: Database,
+  text: string,
+): Promise<T[]> {
+  return queryRows<T>(database.db, sql.raw(text))
 }
 
 // ---------------------------------------------------------------------------------------------
