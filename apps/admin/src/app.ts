@@ -154,13 +154,13 @@ export function createAdminApp(deps: AdminDeps) {
       log.error({ msg: 'unexpected error', ...logged })
       return { error: { code: 'internal', message: 'Internal error' } }
     })
-    .use(monitoringModule(ctx))
     .use(projectsModule(ctx))
     .use(servicesModule(ctx))
     .use(eventsModule(ctx))
     .use(messagesModule(ctx))
     .use(contactsModule(ctx))
     .use(tokensModule(ctx))
+    .use(monitoringModule(ctx))
   documented.app = admin
   return admin
 }

@@ -24,7 +24,8 @@ const INFO = {
   version: '0.1.0',
   description:
     'Onboard Telerivet projects, create their webhook services, read stored events. ' +
-    'Every /v1 route needs the header `Authorization: Bearer TOKEN`. Request bodies are JSON. ' +
+    'Every route but /healthz needs the header `Authorization: Bearer TOKEN`. ' +
+    'Request bodies are JSON. ' +
     'Errors answer {"error": {"code", "message", "param"?}} (ErrorBody) with a 4xx or ' +
     '5xx status: 400 invalid input or Telerivet refusing, 401 token, 404, 409, 415 not ' +
     'JSON, 422 Idempotency-Key reused, 429 too many failed tokens, 502 Telerivet unreachable.',
