@@ -47,7 +47,14 @@ const app = createAdminApp({
   masterKey,
   logger,
 })
-const server = Bun.serve({ port: config.port, hostname: config.host, fetch: adminFetch(app) })
+const server = Bun.serve({
+  port: config.port,
+  hostname: config.host,
+  fetch: adminFetch(app),
+  // Production mode: never Bun's development error page (stack, paths, source lines).
+  development: false,
+  error: () => new Response('Internal error', { status: 500 }),
+})
 logger.info({
   msg: 'admin API listening',
   url: `http://${config.host}:${server.port}`,
