@@ -12,4 +12,9 @@ export const migrations: readonly Migration[] = [
     hash: '38d174558b02979231bece91cbb743d37237925710393073f50f030cb1276214',
     sql: 'CREATE INDEX "events_telerivet_id_idx" ON "telehook"."events" USING btree ("telerivet_id");--> statement-breakpoint\nCREATE INDEX "message_status_history_event_idx" ON "telehook"."message_status_history" USING btree ("event_id");',
   },
+  {
+    name: '0002_console',
+    hash: 'd66e27637e42c76563f85f5cd28e50637106ae3296fd848b8da06e17b4b3491c',
+    sql: 'CREATE TABLE "telehook"."console_sessions" (\n\t"id_hash" text PRIMARY KEY NOT NULL,\n\t"csrf_token" text NOT NULL,\n\t"token_name" text NOT NULL,\n\t"created_at" timestamp with time zone DEFAULT now() NOT NULL,\n\t"expires_at" timestamp with time zone NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX "console_sessions_expires_idx" ON "telehook"."console_sessions" USING btree ("expires_at");--> statement-breakpoint\nCREATE INDEX "events_received_idx" ON "telehook"."events" USING btree ("received_at","event","valid","delivery_count");--> statement-breakpoint\nCREATE INDEX "events_endpoint_received_idx" ON "telehook"."events" USING btree ("endpoint_id","received_at");--> statement-breakpoint\nCREATE INDEX "events_handler_error_received_idx" ON "telehook"."events" USING btree ("received_at") WHERE handler_error is not null;',
+  },
 ]
