@@ -32,6 +32,9 @@ import { decryptSecret, encryptSecret } from './crypto'
 import { docsPage, type OpenApiDoc } from './docs'
 import { ApiError, ErrorBody, fromTelerivet, outcomeUnknown } from './errors'
 import { withIdempotency } from './idempotency'
+import { consoleGuard, consoleModule } from './modules/console'
+import { jobsModule } from './modules/jobs'
+import { overviewModule } from './modules/overview'
 import { inspectRequest, routerPath } from './request-guard'
 import { toWire } from './rows'
 import {
@@ -76,6 +79,8 @@ export interface AdminDeps {
    * The servers that listen pass {@link defaultAllowedHosts} of their bind address.
    */
   allowedHosts?: readonly string[] | '*'
+  /** How often the console's live log looks for new events (default 1000 ms). */
+  consoleLivePollMs?: number
 }
 
 const DEFAULT_GRACE_MS = 10 * 60_000
@@ -822,6 +827,7 @@ export function createAdminApp(deps: AdminDeps) {
     return page
   }
 
+  const guardConsole = consoleGuard(database)
   const admin = new Elysia({ name: 'telehook-admin' })
     .use(
       openapi({
@@ -866,6 +872,8 @@ export function createAdminApp(deps: AdminDeps) {
       // Deny by default: every path but the allow-list needs a token, routes or not.
       const path = verdict.path
       if (verdict.public) return
+      // Console pages and actions: a session cookie instead of a bearer token (CSRF checked there).
+      if (verdict.console) return guardConsole(request)
       const who = await verifyAdminToken(
         database,
         deps.adminToken,
@@ -972,6 +980,17 @@ export function createAdminApp(deps: AdminDeps) {
       { detail: { hide: true } },
     )
     .use(api)
+    .use(jobsModule({ database }))
+    .use(overviewModule({ database }))
+    .use(
+      consoleModule({
+        database,
+        adminToken: deps.adminToken,
+        handlers: deps.handlers,
+        logger: log,
+        ...(deps.consoleLivePollMs ? { livePollMs: deps.consoleLivePollMs } : {}),
+      }),
+    )
   return admin
 }
 
