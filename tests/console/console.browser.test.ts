@@ -117,11 +117,11 @@ describe.skipIf(!existsSync(CHROMIUM)).each(TEST_DRIVERS)('console in Chromium (
     await database.db.execute(sql`
       insert into telehook.events (endpoint_id, event, telerivet_id, dedupe_key, payload, valid,
         delivery_count, received_at, last_received_at)
-      select 'default', (array['incoming_message','send_status','send_status','contact_update',
-               'message_metadata'])[1 + (i % 5)],
-             'SMseed' || i, 'seed:' || i, '{}'::jsonb, i % 37 <> 0, 1 + (i % 11 = 0)::int,
-             now() - make_interval(secs => (i * 13) % 3500), now() - make_interval(secs => (i * 13) % 3500)
-      from generate_series(1, 400) as i`)
+      select 'default', (array['incoming_message','send_status','send_status','send_status',
+               'contact_update','message_metadata','send_broadcast'])[1 + abs(hashtext('e' || i)) % 7],
+             'SMseed' || i, 'seed:' || i, '{}'::jsonb, i % 37 <> 0, 1 + (i % 11 = 0)::int, t, t
+      from generate_series(1, 500) as i,
+        lateral (select now() - make_interval(secs => abs(hashtext('t' || i)) % 3540) as t) s`)
     profile = mkdtempSync(join(tmpdir(), 'telehook-chromium-'))
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -209,6 +209,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(TEST_DRIVERS)('console in Chromium (
     const out = {
       id: 'SMconv0000000002',
       content: 'Got it: Is my order ready?',
+      time_created: '1390347815',
       contact_id: CONTACT,
       to_number: PHONE,
       contact: { id: CONTACT, name: 'Amina Diallo', phone_number: PHONE },

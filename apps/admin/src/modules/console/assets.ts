@@ -43,7 +43,7 @@ pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;paddi
 .muted{color:var(--muted)}
 .badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.8rem;border:1px solid currentColor;white-space:nowrap}
 .badge.ok{color:var(--ok)}.badge.warn{color:var(--warn)}.badge.bad{color:var(--bad)}.badge.info{color:var(--accent)}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.75rem;margin-bottom:1rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(128px,1fr));gap:.75rem;margin-bottom:1rem}
 .card{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:.6rem .8rem}
 .card .label{font-size:.8rem;color:var(--muted)}.card .value{font-size:1.5rem;font-weight:600}
 .card a{text-decoration:none;color:inherit}
@@ -69,7 +69,7 @@ ol.timeline li+li::before{content:"→ ";color:var(--muted)}
 .signin{max-width:24rem;margin:10vh auto;padding:1.5rem;border:1px solid var(--line);border-radius:8px}
 .signin form{display:flex;flex-direction:column;gap:.75rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-@media (max-width:600px){main{padding:.6rem}th,td{padding:.35rem .4rem}h1{font-size:1.2rem}}
+@media (max-width:600px){header{justify-content:space-between}header nav{order:3;flex-basis:100%}main{padding:.6rem}th,td{padding:.35rem .4rem}h1{font-size:1.2rem}}
 `
 
 /** Live log (server-sent events), confirmations, and nothing else: every page works without it. */

@@ -58,7 +58,9 @@ export function eventsChart(o: OverviewOut): Html {
   const ticks = Array.from({ length: 5 }, (_, k) => {
     const i = Math.round((k * (n - 1)) / 4)
     const x = PAD.left + i * bw + bw / 2
-    return html`<text x="${x}" y="${H - 6}" text-anchor="middle">${hhmm(fromMs + i * bucketMs)}</text>`
+        const anchor = k === 0 ? 'start' : k === 4 ? 'end' : 'middle'
+    const tx = k === 0 ? PAD.left : k === 4 ? W - PAD.right : x
+    return html`<text x="${tx}" y="${H - 6}" text-anchor="${anchor}">${hhmm(fromMs + i * bucketMs)}</text>`
   })
   const bars = buckets.map((b, i) => {
     if (totals[i] === 0) return ''

@@ -76,7 +76,7 @@ export function overviewPage(opts: PageOptions, o: OverviewOut, now = Date.now()
 ${card('Events', t.events)}
 ${card('Deliveries', t.deliveries)}
 ${card('Duplicate ratio', `${(o.duplicate_ratio * 100).toFixed(1)} %`)}
-${card('Invalid (stored, flagged)', t.invalid, '/console/events?valid=false')}
+${card('Invalid (flagged)', t.invalid, '/console/events?valid=false')}
 ${card('Handler errors', t.handler_errors)}
 ${card('Queue: pending', o.queue.pending, '/console/jobs?state=pending')}
 ${card('Queue: retrying', o.queue.retrying, '/console/jobs?state=retrying')}
@@ -376,7 +376,7 @@ ${filters.event_id ? html`<input type="hidden" name="event_id" value="${filters.
 </form>
 ${withDead.map(
   (h) =>
-    html`<form method="post" action="/console/jobs/retry-dead" class="inline-fields">${csrfField(opts.csrf)}<input type="hidden" name="handler" value="${h.handler}"><button type="submit" class="secondary">Retry all ${h.dead} dead ${h.handler} jobs</button></form>`,
+    html`<form method="post" action="/console/jobs/retry-dead" class="inline-fields">${csrfField(opts.csrf)}<input type="hidden" name="handler" value="${h.handler}"><button type="submit" class="secondary">Retry all dead ${h.handler} jobs (${h.dead})</button></form>`,
 )}
 ${table(
   'Jobs, newest first',
