@@ -40,7 +40,10 @@ const PHONE = '+15550107788'
 let failing = true
 const handlers = defineHandlers({
   sync: {
-    incoming_message: (m) => reply().message({ content: `Got it: ${m.content ?? ''}` }).build(),
+    incoming_message: (m) =>
+      reply()
+        .message({ content: `Got it: ${m.content ?? ''}` })
+        .build(),
   },
   async: {
     incoming_message: (m) => {
@@ -93,11 +96,14 @@ describe.skipIf(!existsSync(CHROMIUM)).each(TEST_DRIVERS)('console in Chromium (
     const logger = createJsonLogger((l) => logs.push(l))
     await ensureSingleEndpoint(database, SECRET)
     const engine = createEngine({ database, handlers, logger })
-    webhook = startWebhookServer(createWebhookApp({ engine, database, logger, singleProject: true }), {
-      port: 0,
-      hostname: '127.0.0.1',
-      bodyLimit: DEFAULT_BODY_LIMIT,
-    })
+    webhook = startWebhookServer(
+      createWebhookApp({ engine, database, logger, singleProject: true }),
+      {
+        port: 0,
+        hostname: '127.0.0.1',
+        bodyLimit: DEFAULT_BODY_LIMIT,
+      },
+    )
     webhookBase = `http://127.0.0.1:${webhook.port}`
     worker = createWorker({ database, handlers, logger, pollMs: 50, backoffMs: () => 0 })
     worker.start()

@@ -58,7 +58,7 @@ export function eventsChart(o: OverviewOut): Html {
   const ticks = Array.from({ length: 5 }, (_, k) => {
     const i = Math.round((k * (n - 1)) / 4)
     const x = PAD.left + i * bw + bw / 2
-        const anchor = k === 0 ? 'start' : k === 4 ? 'end' : 'middle'
+    const anchor = k === 0 ? 'start' : k === 4 ? 'end' : 'middle'
     const tx = k === 0 ? PAD.left : k === 4 ? W - PAD.right : x
     return html`<text x="${tx}" y="${H - 6}" text-anchor="${anchor}">${hhmm(fromMs + i * bucketMs)}</text>`
   })

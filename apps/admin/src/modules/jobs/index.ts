@@ -8,7 +8,7 @@ import { cancelJob, listJobs, retryDeadJob, retryDeadJobsOf } from './service'
 export function jobsModule(deps: { database: Database }) {
   const { database } = deps
   return new Elysia({ name: 'jobs', prefix: '/v1/jobs' })
-    .get('/', ({ query }) => listJobs(database, query), {
+    .get('', ({ query }) => listJobs(database, query), {
       query: JobsQuery,
       response: { 200: JobPage },
       detail: {

@@ -22,7 +22,9 @@ export const JobsQuery = Type.Object({
   state: Type.Optional(JobState),
   handler: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   event_id: Type.Optional(Type.String({ format: 'uuid' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  limit: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,3}$', description: 'Page size, 1–500 (default 50)' }),
+  ),
   cursor: Type.Optional(
     Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_cursor of the previous page' }),
   ),

@@ -44,7 +44,7 @@ export async function listJobs(
   database: Database,
   query: JobsQuery,
 ): Promise<{ data: JobOut[]; next_cursor: string | null }> {
-  const limit = Math.min(Math.max(query.limit ?? 50, 1), 500)
+  const limit = Math.min(Math.max(Number(query.limit ?? 50), 1), 500)
   const conds: (SQL | undefined)[] = []
   if (query.state) conds.push(stateCondition(query.state))
   if (query.handler) conds.push(eq(jobs.handler, query.handler))

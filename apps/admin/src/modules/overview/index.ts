@@ -8,7 +8,7 @@ import { overview } from './service'
 export function overviewModule(deps: { database: Database }) {
   const { database } = deps
   return new Elysia({ name: 'overview', prefix: '/v1/overview' }).get(
-    '/',
+    '',
     ({ query }) => overview(database, query.range ?? 'hour'),
     {
       query: OverviewQuery,
