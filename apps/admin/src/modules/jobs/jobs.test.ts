@@ -38,7 +38,7 @@ describe.each(TEST_DRIVERS)('jobs routes on %s', (driver) => {
       adminToken: TOKEN,
       masterKey: await importMasterKey(MASTER),
     })
-    const rows: (typeof jobs.$inferInsert & { name: keyof typeof ids })[] = [
+    const rows: (Omit<typeof jobs.$inferInsert, 'eventId'> & { name: keyof typeof ids })[] = [
       { name: 'pending', handler: 'incoming_message', status: 'queued', attempts: 0 },
       {
         name: 'retrying',
@@ -113,10 +113,7 @@ describe.each(TEST_DRIVERS)('jobs routes on %s', (driver) => {
   test('retry-dead retries every dead job of one handler only', async () => {
     const r = await call('POST', '/v1/jobs/retry-dead', { handler: 'incoming_message' })
     expect(r).toEqual({ status: 200, json: { retried: 1 } })
-    const [other] = await database.db
-      .select()
-      .from(jobs)
-      .where(eq(jobs.id, ids.dead3))
+    const [other] = await database.db.select().from(jobs).where(eq(jobs.id, ids.dead3))
     expect(other?.status).toBe('dead')
     expect((await call('POST', '/v1/jobs/retry-dead', {})).status).toBe(400)
   })
@@ -133,10 +130,7 @@ describe.each(TEST_DRIVERS)('jobs routes on %s', (driver) => {
       concurrency: 10,
     })
     expect(await worker.runOnce()).toBe(3)
-    const [cancelled] = await database.db
-      .select()
-      .from(jobs)
-      .where(eq(jobs.id, ids.retrying))
+    const [cancelled] = await database.db.select().from(jobs).where(eq(jobs.id, ids.retrying))
     expect(cancelled?.status).toBe('cancelled')
   })
 
