@@ -4,7 +4,7 @@ import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { sql } from 'drizzle-orm'
 import { createAdminApp } from '../../app'
 import { importMasterKey } from '../../crypto'
-import { createAdminToken } from '../../tokens'
+import { createAdminToken } from '../tokens/service'
 import { CSS, SCRIPT } from './assets'
 import { escapeHtml } from './html'
 

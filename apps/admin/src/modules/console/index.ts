@@ -5,11 +5,10 @@
  */
 import { Type } from '@sinclair/typebox'
 import type { Database } from '@telehook/db'
-import { EventNotFoundError, type Logger, replayEvent, silentLogger } from '@telehook/engine'
-import type { Handlers } from '@telehook/protocol'
+import { EventNotFoundError, replayEvent } from '@telehook/engine'
 import { Elysia } from 'elysia'
+import type { AdminContext } from '../../context'
 import { ApiError } from '../../errors'
-import { verifyAdminToken } from '../../tokens'
 import { JobIdParams, JobState } from '../jobs/model'
 import {
   cancelJob,
@@ -20,6 +19,7 @@ import {
 } from '../jobs/service'
 import { OverviewRange } from '../overview/model'
 import { overview } from '../overview/service'
+import { verifyAdminToken } from '../tokens/service'
 import { CSS, SCRIPT } from './assets'
 import { createEventFeed, eventStream } from './feed'
 import { flashOf, type PageOptions } from './layout'
@@ -55,17 +55,6 @@ import {
   SESSION_TTL_MS,
   sessionCookie,
 } from './sessions'
-
-export interface ConsoleDeps {
-  database: Database
-  /** `TELEHOOK_ADMIN_TOKEN`; tokens in `admin_tokens` sign in as well. */
-  adminToken?: string | undefined
-  /** Handlers re-run by Replay. */
-  handlers?: Handlers | undefined
-  logger?: Logger | undefined
-  /** How often the live log looks for new events (default 1000 ms). */
-  livePollMs?: number
-}
 
 /** The session the guard found for a request, read by the routes (CSRF token, logs). */
 const sessions = new WeakMap<Request, ConsoleSession>()
@@ -145,12 +134,11 @@ function filtersOf(q: typeof EventFilterQuery.static): EventFilters {
 
 /**
  * The console plugin: pages, their actions, assets and the live log.
- * @example app.use(consoleModule({ database, adminToken }))
+ * @example app.use(consoleModule(createContext(deps)))
  */
-export function consoleModule(deps: ConsoleDeps) {
-  const { database } = deps
-  const log = deps.logger ?? silentLogger
-  const feed = createEventFeed(database, log, deps.livePollMs)
+export function consoleModule(ctx: AdminContext) {
+  const { database, deps, log } = ctx
+  const feed = createEventFeed(database, log, deps.consoleLivePollMs)
 
   const sessionOf = (request: Request): ConsoleSession => {
     const s = sessions.get(request)
@@ -356,11 +344,16 @@ export function consoleModule(deps: ConsoleDeps) {
       )
       .get(
         '/console/conversations/:id',
-        async ({ request, params }) => {
-          const t = await thread(database, params.id)
-          return htmlResponse(threadPage(pageOpts(request), params.id, t.contact, t.items))
+        async ({ request, params, query }) => {
+          const project = query.project ?? ''
+          const t = await thread(database, project, params.id)
+          return htmlResponse(threadPage(pageOpts(request), project, params.id, t.contact, t.items))
         },
-        { params: Type.Object({ id: Type.String({ maxLength: 100 }) }), detail: { hide: true } },
+        {
+          params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+          query: Type.Object({ project: Type.Optional(Type.String({ maxLength: 100 })) }),
+          detail: { hide: true },
+        },
       )
 
       // ---- jobs ----

@@ -270,7 +270,7 @@ ${table(
     ? html`<tr><td colspan="5" class="muted">No contacts${phone ? ' with that number' : ''}.</td></tr>`
     : contacts.map(
         (c) =>
-          html`<tr><td><a href="/console/conversations/${encodeURIComponent(c.id)}">${c.name || c.id}</a></td><td>${c.phoneNumber ?? '—'}</td><td>${c.projectId ?? '—'}</td><td class="num">${c.messageCount ?? ''}</td><td>${time(c.lastMessageTime)}</td></tr>`,
+          html`<tr><td><a href="/console/conversations/${encodeURIComponent(c.id)}?project=${encodeURIComponent(c.projectId ?? '')}">${c.name || c.id}</a></td><td>${c.phoneNumber ?? '—'}</td><td>${c.projectId ?? '—'}</td><td class="num">${c.messageCount ?? ''}</td><td>${time(c.lastMessageTime)}</td></tr>`,
       ),
 )}`,
   )
@@ -296,6 +296,7 @@ function replyMessages(reply: Record<string, unknown> | null): string[] {
 
 export function threadPage(
   opts: PageOptions,
+  projectId: string,
   contactId: string,
   contact: { name: string | null; phoneNumber: string | null } | null,
   items: ThreadItem[],
@@ -305,7 +306,7 @@ export function threadPage(
     { ...opts, title: `Conversation with ${title}`, section: 'Conversations' },
     html`<p><a href="/console/conversations">← All conversations</a></p>
 <h1>Conversation with ${title}</h1>
-<p class="muted">${contact?.phoneNumber ?? ''} · contact <span class="mono">${contactId}</span></p>
+<p class="muted">${contact?.phoneNumber ?? ''} · contact <span class="mono">${contactId}</span>${projectId ? html` · project <span class="mono">${projectId}</span>` : ''}</p>
 ${
   items.length === 0
     ? html`<p class="muted">No messages with this contact.</p>`

@@ -124,13 +124,19 @@ export interface ThreadItem {
   reply: Record<string, unknown> | null
 }
 
-/** A contact's messages in and out, oldest first, each with its status history and reply. */
-export async function thread(database: Database, contactId: string) {
-  const [contact] = await database.db.select().from(contacts).where(eq(contacts.id, contactId))
+/**
+ * A contact's messages in and out, oldest first, each with its status history and, for an incoming
+ * message, the reply our webhook answered with. The mirror is keyed by (project, Telerivet id).
+ */
+export async function thread(database: Database, projectId: string, contactId: string) {
+  const [contact] = await database.db
+    .select()
+    .from(contacts)
+    .where(and(eq(contacts.projectId, projectId), eq(contacts.id, contactId)))
   const msgs = await database.db
     .select()
     .from(messages)
-    .where(eq(messages.contactId, contactId))
+    .where(and(eq(messages.projectId, projectId), eq(messages.contactId, contactId)))
     .orderBy(sql`coalesce(${messages.timeCreated}, ${messages.createdAt})`, asc(messages.id))
     .limit(500)
   const ids = msgs.map((m) => m.id)
@@ -138,14 +144,25 @@ export async function thread(database: Database, contactId: string) {
     ? await database.db
         .select()
         .from(messageStatusHistory)
-        .where(inArray(messageStatusHistory.messageId, ids))
+        .where(
+          and(
+            eq(messageStatusHistory.projectId, projectId),
+            inArray(messageStatusHistory.messageId, ids),
+          ),
+        )
         .orderBy(asc(messageStatusHistory.id))
     : []
   const replies = ids.length
     ? await database.db
         .select({ telerivetId: events.telerivetId, reply: events.reply })
         .from(events)
-        .where(and(eq(events.event, 'incoming_message'), inArray(events.telerivetId, ids)))
+        .where(
+          and(
+            eq(events.event, 'incoming_message'),
+            inArray(events.telerivetId, ids),
+            sql`coalesce(${events.projectId}, '') = ${projectId}`,
+          ),
+        )
     : []
   const replyOf = new Map(replies.map((r) => [r.telerivetId, r.reply]))
   const items: ThreadItem[] = msgs.map((m) => ({

@@ -1,12 +1,12 @@
 /** @module The jobs routes: the durable queue listed by state, dead jobs retried, waiting ones cancelled. */
-import type { Database } from '@telehook/db'
 import { Elysia } from 'elysia'
+import type { AdminContext } from '../../context'
 import { JobIdParams, JobOut, JobPage, JobsQuery, RetriedOut, RetryDeadBody } from './model'
 import { cancelJob, listJobs, retryDeadJob, retryDeadJobsOf } from './service'
 
 /** `GET /v1/jobs`, `POST /v1/jobs/:id/retry`, `POST /v1/jobs/:id/cancel`, `POST /v1/jobs/retry-dead`. */
-export function jobsModule(deps: { database: Database }) {
-  const { database } = deps
+export function jobsModule(ctx: Pick<AdminContext, 'database'>) {
+  const { database } = ctx
   return new Elysia({ name: 'jobs', prefix: '/v1/jobs' })
     .get('', ({ query }) => listJobs(database, query), {
       query: JobsQuery,

@@ -1,12 +1,12 @@
 /** @module The overview route: events over time by type, duplicates, queue depth, silent endpoints. */
-import type { Database } from '@telehook/db'
 import { Elysia } from 'elysia'
+import type { AdminContext } from '../../context'
 import { OverviewOut, OverviewQuery } from './model'
 import { overview } from './service'
 
 /** `GET /v1/overview?range=hour|day`. */
-export function overviewModule(deps: { database: Database }) {
-  const { database } = deps
+export function overviewModule(ctx: Pick<AdminContext, 'database'>) {
+  const { database } = ctx
   return new Elysia({ name: 'overview', prefix: '/v1/overview' }).get(
     '',
     ({ query }) => overview(database, query.range ?? 'hour'),
