@@ -19,6 +19,7 @@ import {
 } from '@telehook/engine'
 import { defineHandlers, encodeForm, reply } from '@telehook/protocol'
 import { incomingMessageWire, sendStatusWire } from '@telehook/protocol/fixtures'
+import { type RunningSimulator, startSimulator } from '@telehook/simulator'
 import {
   createWebhookApp,
   DEFAULT_BODY_LIMIT,
@@ -33,6 +34,7 @@ const ADMIN_TOKEN = 'console-browser-token-5a4b3c2d1e'
 const SECRET = 'console-browser-webhook-secret-0001'
 const MASTER = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
 const ARTIFACTS = join(import.meta.dir, '..', '..', 'test-artifacts', 'console')
+const SIM_KEY = 'console_sim_key_never_shown_0001'
 const CONTACT = 'CTconsole0000000001'
 const PHONE = '+15550107788'
 
@@ -69,6 +71,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(TEST_DRIVERS)('console in Chromium (
   let webhook: RunningServer
   let admin: ReturnType<typeof Bun.serve>
   let worker: Worker
+  let sim: RunningSimulator
   let context: BrowserContext
   let page: Page
   let profile = ''
@@ -107,10 +110,12 @@ describe.skipIf(!existsSync(CHROMIUM)).each(TEST_DRIVERS)('console in Chromium (
     webhookBase = `http://127.0.0.1:${webhook.port}`
     worker = createWorker({ database, handlers, logger, pollMs: 50, backoffMs: () => 0 })
     worker.start()
+    sim = await startSimulator({ apiKey: SIM_KEY, projectName: 'Alpha Clinic' })
     const app = createAdminApp({
       database,
       engine,
       handlers,
+      telerivetApiUrl: sim.apiUrl,
       publicUrl: 'http://127.0.0.1:8000',
       adminToken: ADMIN_TOKEN,
       masterKey: await importMasterKey(MASTER),
@@ -142,6 +147,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(TEST_DRIVERS)('console in Chromium (
     await context?.close()
     if (profile) rmSync(profile, { recursive: true, force: true })
     await worker?.stop()
+    await sim?.close()
     await admin?.stop(true)
     await webhook?.stop()
     await database?.drop()
@@ -290,6 +296,41 @@ describe.skipIf(!existsSync(CHROMIUM)).each(TEST_DRIVERS)('console in Chromium (
     })
     expect(statuses).toEqual([403, 403])
   })
+
+  test('projects: onboard, create a service, see drift explained, rotate, project webhook secret once', async () => {
+    await page.goto(`${base}/console/projects`)
+    await page.getByLabel('Telerivet project id').fill(sim.projectId)
+    await page.getByLabel('API key').fill(SIM_KEY)
+    await page.getByRole('button', { name: 'Onboard' }).click()
+    await page.getByRole('heading', { name: /Alpha Clinic/ }).waitFor()
+    expect(await page.getByRole('status').first().textContent()).toContain('onboarded')
+    expect(await page.locator('main').textContent()).not.toContain(SIM_KEY)
+    await page.getByLabel('Service name').fill('Inbox bot')
+    await page.getByRole('button', { name: 'Create service' }).click()
+    await page.getByText('Service Inbox bot created on Telerivet.').waitFor()
+    const row = page.locator('tr', { hasText: 'Inbox bot' })
+    expect(await row.locator('.badge').first().textContent()).toBe('in sync')
+    // Someone points the service elsewhere on Telerivet: the console shows and explains it.
+    const sid = ((await row.locator('td.mono').textContent()) ?? '').trim()
+    sim.sim.setServiceConfig(sim.projectId, sid, {
+      url: 'http://127.0.0.1:8000/hooks/somewhere-else',
+      secret: 'x'.repeat(24),
+    })
+    await page.reload()
+    expect(await row.locator('.badge').first().textContent()).toBe('drift')
+    expect(await row.textContent()).toContain('somewhere-else')
+    await shot('project-drift')
+    await row.getByRole('button', { name: /Rotate the secret/ }).click()
+    await page.getByText(/New secret set on Telerivet for Inbox bot/).waitFor()
+    expect(await row.locator('.badge').first().textContent()).toBe('in sync')
+    await page.getByRole('button', { name: 'Make URL and a new secret' }).click()
+    const secret = ((await page.locator('#new-secret').textContent()) ?? '').trim()
+    expect(secret.length).toBeGreaterThan(20)
+    await shot('project')
+    // Shown once: the page loaded again does not have it.
+    await page.goto(`${base}/console/projects/${sim.projectId}`)
+    expect(await page.locator('main').textContent()).not.toContain(secret)
+  }, 60_000)
 
   test('the overview on a phone-sized screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 })

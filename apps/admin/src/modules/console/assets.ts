@@ -21,7 +21,7 @@ header form{margin:0}
 main{padding:1rem;max-width:1200px;margin:0 auto}
 h1{font-size:1.4rem;margin:.25rem 0 1rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 :focus-visible{outline:3px solid #f0a500;outline-offset:2px}
-button,.button{font:inherit;padding:.4rem .8rem;border-radius:4px;border:1px solid var(--accent);
+button,.button{white-space:nowrap;font:inherit;padding:.4rem .8rem;border-radius:4px;border:1px solid var(--accent);
 background:var(--accent);color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
 button.secondary,.button.secondary{background:#fff;color:var(--accent)}
 button.danger{background:var(--bad);border-color:var(--bad)}

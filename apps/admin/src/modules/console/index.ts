@@ -19,6 +19,8 @@ import {
 } from '../jobs/service'
 import { OverviewRange } from '../overview/model'
 import { overview } from '../overview/service'
+import { getProject, listProjects, projectWebhook, saveProject } from '../projects/service'
+import { createService, listServices, rotateServiceSecret } from '../services/service'
 import { verifyAdminToken } from '../tokens/service'
 import { CSS, SCRIPT } from './assets'
 import { createEventFeed, eventStream } from './feed'
@@ -31,6 +33,8 @@ import {
   eventsPage,
   jobsPage,
   overviewPage,
+  projectPage,
+  projectsPage,
   signInPage,
   threadPage,
 } from './pages'
@@ -122,6 +126,11 @@ const EventFilterQuery = Type.Object({
 
 const Uuid = Type.Object({ id: Type.String({ format: 'uuid' }) })
 const Csrf = Type.Object({ csrf: Type.Optional(Type.String()) })
+const Flash = Type.Object({
+  done: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+})
+const ProjectParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 
 function filtersOf(q: typeof EventFilterQuery.static): EventFilters {
   return {
@@ -354,6 +363,141 @@ export function consoleModule(ctx: AdminContext) {
           query: Type.Object({ project: Type.Optional(Type.String({ maxLength: 100 })) }),
           detail: { hide: true },
         },
+      )
+
+      // ---- projects and services ----
+      .get(
+        '/console/projects',
+        async ({ request, query }) =>
+          htmlResponse(projectsPage(pageOpts(request, query), await listProjects(ctx))),
+        { query: Flash, detail: { hide: true } },
+      )
+      .post(
+        '/console/projects',
+        async ({ body }) => {
+          try {
+            const { row } = await saveProject(ctx, {
+              project_id: body.project_id.trim(),
+              api_key: body.api_key.trim(),
+              ...(body.name?.trim() ? { name: body.name.trim() } : {}),
+            })
+            return redirect(
+              withMessage(
+                `/console/projects/${encodeURIComponent(row.id)}`,
+                'done',
+                `Project ${row.id} onboarded.`,
+              ),
+            )
+          } catch (error) {
+            if (error instanceof ApiError) {
+              return redirect(withMessage('/console/projects', 'error', error.message))
+            }
+            throw error
+          }
+        },
+        {
+          body: Type.Object({
+            csrf: Type.Optional(Type.String()),
+            project_id: Type.String({ minLength: 1, maxLength: 64 }),
+            api_key: Type.String({ minLength: 1, maxLength: 256 }),
+            name: Type.Optional(Type.String({ maxLength: 200 })),
+          }),
+          detail: { hide: true },
+        },
+      )
+      .get(
+        '/console/projects/:id',
+        async ({ request, params, query }) => {
+          const p = await getProject(ctx, params.id).catch(() => null)
+          if (!p) return htmlResponse('<!doctype html><p>No such project.</p>', 404)
+          return htmlResponse(
+            projectPage(pageOpts(request, query), p, await listServices(ctx, p), null),
+          )
+        },
+        { params: ProjectParams, query: Flash, detail: { hide: true } },
+      )
+      .post(
+        '/console/projects/:id/services',
+        async ({ params, body }) => {
+          const back = `/console/projects/${encodeURIComponent(params.id)}`
+          try {
+            const p = await getProject(ctx, params.id)
+            const s = await createService(
+              ctx,
+              p,
+              body.name?.trim() ? { name: body.name.trim() } : {},
+            )
+            return redirect(
+              withMessage(back, 'done', `Service ${s.name ?? s.id} created on Telerivet.`),
+            )
+          } catch (error) {
+            if (error instanceof ApiError)
+              return redirect(withMessage(back, 'error', error.message))
+            throw error
+          }
+        },
+        {
+          params: ProjectParams,
+          body: Type.Object({
+            csrf: Type.Optional(Type.String()),
+            name: Type.Optional(Type.String({ maxLength: 200 })),
+          }),
+          detail: { hide: true },
+        },
+      )
+      .post(
+        '/console/projects/:id/services/:sid/rotate-secret',
+        async ({ params }) => {
+          const back = `/console/projects/${encodeURIComponent(params.id)}`
+          try {
+            const p = await getProject(ctx, params.id)
+            const s = await rotateServiceSecret(ctx, p, params.sid, ctx.graceMs)
+            const until = s.previous_secret_expires_at ?? 'now'
+            return redirect(
+              withMessage(
+                back,
+                'done',
+                `New secret set on Telerivet for ${s.name ?? s.id} (Telehook sent it there; nothing to paste). The old one is accepted until ${until}.`,
+              ),
+            )
+          } catch (error) {
+            if (error instanceof ApiError)
+              return redirect(withMessage(back, 'error', error.message))
+            throw error
+          }
+        },
+        {
+          params: Type.Object({
+            id: Type.String({ maxLength: 64 }),
+            sid: Type.String({ maxLength: 64 }),
+          }),
+          body: Csrf,
+          detail: { hide: true },
+        },
+      )
+      .post(
+        '/console/projects/:id/project-webhook',
+        async ({ request, params }) => {
+          const back = `/console/projects/${encodeURIComponent(params.id)}`
+          try {
+            const p = await getProject(ctx, params.id)
+            const { out } = await projectWebhook(ctx, p.id)
+            // Answered here, not redirected: the secret is in this one response and nowhere else.
+            return htmlResponse(
+              projectPage(
+                { ...pageOpts(request), flash: null },
+                p,
+                await listServices(ctx, p),
+                out,
+              ),
+            )
+          } catch (error) {
+            if (error instanceof ApiError)
+              return redirect(withMessage(back, 'error', error.message))
+            throw error
+          }
+        },
+        { params: ProjectParams, body: Csrf, detail: { hide: true } },
       )
 
       // ---- jobs ----

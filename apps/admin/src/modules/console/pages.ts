@@ -2,6 +2,7 @@
 import { encodeForm } from '@telehook/protocol'
 import type { JobOut } from '../jobs/model'
 import type { OverviewOut } from '../overview/model'
+import type { ServiceList } from '../services/model'
 import { colourOf, eventsChart } from './chart'
 import { type Html, html, type Part, time } from './html'
 import { csrfField, type PageOptions, page, table } from './layout'
@@ -400,5 +401,119 @@ ${table(
       ),
 )}
 ${next ? html`<p class="pager"><a class="button secondary" href="/console/jobs?${String(new URLSearchParams([...qs, ['cursor', next]]))}">Older jobs</a></p>` : ''}`,
+  )
+}
+
+// ---------- projects and services ----------
+
+export interface ProjectSummary {
+  id: string
+  name: string
+  createdAt: Date
+}
+
+export function projectsPage(opts: PageOptions, projects: ProjectSummary[]): string {
+  return page(
+    { ...opts, title: 'Projects', section: 'Projects' },
+    html`<h1>Projects and services</h1>
+${table(
+  'Onboarded Telerivet projects',
+  html`<tr><th>Project</th><th>Name</th><th>Onboarded (UTC)</th></tr>`,
+  projects.length === 0
+    ? html`<tr><td colspan="3" class="muted">No project yet: onboard one below.</td></tr>`
+    : projects.map(
+        (p) =>
+          html`<tr><td class="mono"><a href="/console/projects/${encodeURIComponent(p.id)}">${p.id}</a></td><td>${p.name}</td><td>${time(p.createdAt)}</td></tr>`,
+      ),
+)}
+<h2>Onboard a project</h2>
+<p class="muted">The API key is checked on Telerivet, then stored encrypted; it is never shown again.</p>
+<form method="post" action="/console/projects" class="inline-fields">${csrfField(opts.csrf)}
+<label>Telerivet project id<input name="project_id" required maxlength="64" placeholder="PJ…" autocomplete="off"></label>
+<label>API key<input name="api_key" type="password" required maxlength="256" autocomplete="off"></label>
+<label>Name (optional)<input name="name" maxlength="200"></label>
+<button type="submit">Onboard</button>
+</form>`,
+  )
+}
+
+type ServiceListOut = typeof ServiceList.static
+type ServiceItem = ServiceListOut['data'][number]
+
+const DRIFT_TEXT: Record<string, string> = {
+  webhook_url:
+    "Telerivet sends this service's webhooks to another URL. Rotate the secret to set the URL and secret on Telerivet again.",
+  active: 'The service is inactive on Telerivet: it calls no webhook. Activate it in Telerivet.',
+  service_type: 'The service on Telerivet is no longer a webhook service.',
+}
+
+function stateExplained(s: ServiceItem, telerivetError: string | null): Html {
+  switch (s.state) {
+    case 'ok':
+      return html`<span class="badge ok">in sync</span>`
+    case 'drift':
+      return html`<span class="badge warn">drift</span><ul>${s.drift.map((d) => html`<li>${DRIFT_TEXT[d] ?? d}${d === 'webhook_url' ? html` <span class="mono">(Telerivet: ${s.telerivet?.webhook_url ?? 'none'})</span>` : ''}</li>`)}</ul>`
+    case 'missing_on_telerivet':
+      return html`<span class="badge bad">missing on Telerivet</span><div class="muted">Deleted on Telerivet: nothing is delivered here. Create a new service.</div>`
+    case 'pending':
+      return html`<span class="badge warn">pending</span><div class="muted">Telerivet's answer to the creation was lost; the service is adopted as soon as Telerivet lists it.</div>`
+    default:
+      return html`<span class="badge">unknown</span><div class="muted">Telerivet could not be asked${telerivetError ? `: ${telerivetError}` : ''}.</div>`
+  }
+}
+
+export function projectPage(
+  opts: PageOptions,
+  project: ProjectSummary,
+  list: ServiceListOut,
+  secret: { url: string; secret: string; previous_secret_expires_at: string | null } | null,
+): string {
+  return page(
+    { ...opts, title: `Project ${project.name}`, section: 'Projects' },
+    html`<p><a href="/console/projects">← All projects</a></p>
+<h1>${project.name} <span class="mono muted">${project.id}</span></h1>
+${
+  secret
+    ? html`<div class="notice secret" role="alert"><strong>Shown once:</strong> paste this URL and secret into the project's webhook settings in Telerivet. Telehook keeps only a hash of the secret.
+<dl class="fields"><dt>URL</dt><dd class="mono secret-value">${secret.url}</dd><dt>Secret</dt><dd class="mono secret-value" id="new-secret">${secret.secret}</dd>${secret.previous_secret_expires_at ? html`<dt>Old secret valid until</dt><dd>${time(secret.previous_secret_expires_at)}</dd>` : ''}</dl></div>`
+    : ''
+}
+<h2>Webhook services</h2>
+${list.telerivet_error ? html`<p class="notice bad" role="status">Telerivet could not be asked, so drift is unknown: ${list.telerivet_error}</p>` : ''}
+${table(
+  'Webhook services of this project',
+  html`<tr><th>Service</th><th>Telerivet id</th><th>State</th><th>Created (UTC)</th><th>Action</th></tr>`,
+  list.data.length === 0
+    ? html`<tr><td colspan="5" class="muted">No webhook service yet.</td></tr>`
+    : list.data.map(
+        (
+          s,
+        ) => html`<tr id="svc-${s.id}"><td>${s.name ?? '(unnamed)'}<div class="mono muted">${s.url}</div></td>
+<td class="mono">${s.telerivet_service_id ?? '—'}</td>
+<td>${stateExplained(s, list.telerivet_error)}${s.previous_secret_expires_at ? html`<div class="muted">Previous secret valid until ${time(s.previous_secret_expires_at)}</div>` : ''}</td>
+<td>${time(s.created_at)}</td>
+<td>${
+          s.telerivet_service_id
+            ? html`<form method="post" action="/console/projects/${encodeURIComponent(project.id)}/services/${encodeURIComponent(s.id)}/rotate-secret" class="inline">${csrfField(opts.csrf)}<button type="submit" class="secondary" aria-label="Rotate the secret of ${s.name ?? s.id}">Rotate secret</button></form>`
+            : ''
+        }</td></tr>`,
+      ),
+)}
+${
+  list.unmanaged.length > 0
+    ? html`<p class="notice bad">Services on Telerivet that deliver to this Telehook but are unknown here (made by hand, or their endpoint was deleted): ${list.unmanaged.map((u) => html`<span class="mono">${u.telerivet_service_id}</span> `)}</p>`
+    : ''
+}
+<h2>Create a webhook service</h2>
+<p class="muted">Telehook creates an incoming-message webhook service on Telerivet with a fresh secret and this Telehook's URL; nothing to paste.</p>
+<form method="post" action="/console/projects/${encodeURIComponent(project.id)}/services" class="inline-fields">${csrfField(opts.csrf)}
+<label>Service name<input name="name" maxlength="200" placeholder="Inbox bot"></label>
+<button type="submit">Create service</button>
+</form>
+<h2>Project webhook</h2>
+<p class="muted">For project-level notifications (send status, contact updates…), which Telerivet configures in the project's settings: Telehook makes the URL and a secret (a new secret each time; the old one stays valid for the grace period).</p>
+<form method="post" action="/console/projects/${encodeURIComponent(project.id)}/project-webhook" class="inline-fields">${csrfField(opts.csrf)}
+<button type="submit" class="secondary">Make URL and a new secret</button>
+</form>`,
   )
 }
