@@ -7,6 +7,7 @@ import { Elysia } from 'elysia'
 import { type AdminDeps, createContext } from './context'
 import { docsPage, type OpenApiDoc } from './docs'
 import { ApiError, ErrorBody, validationBody } from './errors'
+import { broadcastsModule } from './modules/broadcasts'
 import { consoleGuard, consoleModule } from './modules/console'
 import { contactsModule } from './modules/contacts'
 import { eventsModule } from './modules/events'
@@ -182,6 +183,7 @@ export function createAdminApp(deps: AdminDeps) {
     .use(eventsModule(ctx))
     .use(messagesModule(ctx))
     .use(contactsModule(ctx))
+    .use(broadcastsModule(ctx))
     .use(tokensModule(ctx))
     .use(jobsModule(ctx))
     .use(overviewModule(ctx))

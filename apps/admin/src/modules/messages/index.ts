@@ -1,15 +1,22 @@
 /** @module Message routes. */
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
-import { MessageOut } from './model'
-import { getMessage } from './service'
+import { MessageOut, MessagePage, MessagesQuery } from './model'
+import { getMessage, listMessages } from './service'
 
 export const messagesModule = (ctx: AdminContext) =>
-  new Elysia({ name: 'telehook-admin/messages', prefix: '/v1/messages' }).get(
-    '/:id',
-    ({ params }) => getMessage(ctx, params.id),
-    {
+  new Elysia({ name: 'telehook-admin/messages', prefix: '/v1/messages' })
+    .get('', ({ query }) => listMessages(ctx, query), {
+      query: MessagesQuery,
+      response: { 200: MessagePage },
+      detail: {
+        summary:
+          'List messages, newest first (project, contact, direction, status, time range, text ' +
+          'in the content; pass next_cursor as cursor for the next page)',
+        tags: ['messages'],
+      },
+    })
+    .get('/:id', ({ params }) => getMessage(ctx, params.id), {
       response: { 200: MessageOut },
       detail: { summary: 'Get a message with its status history', tags: ['messages'] },
-    },
-  )
+    })
