@@ -72,7 +72,7 @@ ol.timeline li+li::before{content:"→ ";color:var(--muted)}
 @media (max-width:600px){header{justify-content:space-between}header nav{order:3;flex-basis:100%}main{padding:.6rem}th,td{padding:.35rem .4rem}h1{font-size:1.2rem}}
 `
 
-/** Live log (server-sent events), confirmations, and nothing else: every page works without it. */
+/** The live log (server-sent events) and nothing else: every page works without it. */
 export const SCRIPT = `(() => {
   const body = document.querySelector('[data-stream]')
   const status = document.getElementById('live-status')
@@ -89,11 +89,6 @@ export const SCRIPT = `(() => {
       document.getElementById('no-events')?.remove()
       row.classList.add('new')
       body.prepend(row)
-    })
-  }
-  for (const form of document.querySelectorAll('form[data-confirm]')) {
-    form.addEventListener('submit', (e) => {
-      if (!window.confirm(form.dataset.confirm)) e.preventDefault()
     })
   }
 })()

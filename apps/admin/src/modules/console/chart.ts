@@ -1,7 +1,7 @@
 /**
  * @module The overview's chart: stacked bars of events per time bucket by event type, drawn as SVG
- * on the server. No chart library: 60 or 96 bars need ~80 lines here and no script, where uPlot
- * would add ~50 KB of script, a canvas that needs script to draw, and a second rendering path.
+ * on the server. No chart library: 60 or 96 bars take these 94 lines and no script, where uPlot
+ * 1.6.32 would add 51 KB of minified script (22 KB gzipped) and a canvas blank until it runs.
  */
 import type { OverviewOut } from '../overview/model'
 import { type Html, html } from './html'
