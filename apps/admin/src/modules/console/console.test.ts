@@ -7,6 +7,7 @@ import { importMasterKey } from '../../crypto'
 import { createAdminToken } from '../tokens/service'
 import { CSS, SCRIPT } from './assets'
 import { escapeHtml } from './html'
+import { parseUtc } from './queries'
 
 const TOKEN = 'console-test-admin-token-0123456'
 const MASTER = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
@@ -16,6 +17,15 @@ test('escapeHtml escapes what can break out of text or a quoted attribute', () =
   expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe(
     '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
   )
+})
+
+test('filter times without a zone are UTC; others as written; nonsense is null', () => {
+  expect(parseUtc('2026-01-31')?.toISOString()).toBe('2026-01-31T00:00:00.000Z')
+  expect(parseUtc('2026-01-31T14:00')?.toISOString()).toBe('2026-01-31T14:00:00.000Z')
+  expect(parseUtc('2026-01-31 14:00:05')?.toISOString()).toBe('2026-01-31T14:00:05.000Z')
+  expect(parseUtc('2026-01-31T14:00:00+02:00')?.toISOString()).toBe('2026-01-31T12:00:00.000Z')
+  expect(parseUtc('yesterday')).toBeNull()
+  expect(parseUtc('')).toBeUndefined()
 })
 
 describe.each(TEST_DRIVERS)('console over app.handle on %s', (driver) => {
@@ -123,6 +133,13 @@ describe.each(TEST_DRIVERS)('console over app.handle on %s', (driver) => {
     const list = await (await h('/console/events', { headers: { cookie } })).text()
     expect(list).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
     expect((await h('/console/events?cursor=garbage', { headers: { cookie } })).status).toBe(400)
+    expect((await h('/console/events?since=soon', { headers: { cookie } })).status).toBe(400)
+    const future = await (
+      await h('/console/events?since=2999-01-01', { headers: { cookie } })
+    ).text()
+    expect(future).toContain('No events match.')
+    const past = await (await h('/console/events?until=2999-01-01', { headers: { cookie } })).text()
+    expect(past).toContain('&lt;script&gt;alert(1)')
   })
 
   test('an action without the CSRF token, or with a wrong one, is refused with 403', async () => {

@@ -119,6 +119,8 @@ const EventFilterQuery = Type.Object({
   valid: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('')])),
   project_id: Type.Optional(Type.String({ maxLength: 100 })),
   endpoint_id: Type.Optional(Type.String({ maxLength: 100 })),
+  since: Type.Optional(Type.String({ maxLength: 40 })),
+  until: Type.Optional(Type.String({ maxLength: 40 })),
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
   done: Type.Optional(Type.String()),
   error: Type.Optional(Type.String()),
@@ -138,6 +140,8 @@ function filtersOf(q: typeof EventFilterQuery.static): EventFilters {
     valid: q.valid || undefined,
     project_id: q.project_id || undefined,
     endpoint_id: q.endpoint_id || undefined,
+    since: q.since || undefined,
+    until: q.until || undefined,
   }
 }
 
@@ -274,7 +278,10 @@ export function consoleModule(ctx: AdminContext) {
           const f = filtersOf(query)
           const result = await listEvents(database, f, query.cursor || undefined)
           if (!result)
-            return htmlResponse('<!doctype html><p>That page link is not valid.</p>', 400)
+            return htmlResponse(
+              '<!doctype html><p>A time or the page link is not valid: write times as 2026-01-31T14:00 (UTC).</p>',
+              400,
+            )
           return htmlResponse(
             eventsPage(pageOpts(request, query), f, result.rows, result.next, !query.cursor),
           )

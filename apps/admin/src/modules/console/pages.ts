@@ -170,6 +170,8 @@ ${select(
 )}
 <label>Project<input name="project_id" value="${f.project_id ?? ''}" size="14"></label>
 <label>Endpoint<input name="endpoint_id" value="${f.endpoint_id ?? ''}" size="14"></label>
+<label>Since (UTC)<input name="since" value="${f.since ?? ''}" size="16" placeholder="2026-01-31T14:00"></label>
+<label>Until (UTC)<input name="until" value="${f.until ?? ''}" size="16" placeholder="2026-01-31T15:00"></label>
 <button type="submit">Filter</button>
 </form>
 <p id="live-status" class="muted" role="status" aria-live="polite">${live ? 'Live log: connecting…' : 'Older events (the live log runs on the first page).'}</p>

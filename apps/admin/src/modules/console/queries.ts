@@ -11,6 +11,20 @@ export interface EventFilters {
   valid?: 'true' | 'false' | undefined
   project_id?: string | undefined
   endpoint_id?: string | undefined
+  /** Received at or after (UTC; ISO, or `YYYY-MM-DD[THH:MM[:SS]]` read as UTC). */
+  since?: string | undefined
+  /** Received before. */
+  until?: string | undefined
+}
+
+/** A filter time as typed: a time without a zone is UTC, like every time the console shows. */
+export function parseUtc(text: string | undefined): Date | null | undefined {
+  if (!text) return undefined
+  const t = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?$/.test(text.trim())
+    ? `${text.trim().replace(' ', 'T')}${text.includes(':') ? '' : 'T00:00'}Z`
+    : text.trim()
+  const d = new Date(t)
+  return Number.isNaN(d.getTime()) ? null : d
 }
 
 /** Does an event pass the filters (the live log applies them in memory to new events)? */
@@ -19,7 +33,9 @@ export function matches(e: EventRecord, f: EventFilters): boolean {
     (!f.event || e.event === f.event) &&
     (!f.valid || e.valid === (f.valid === 'true')) &&
     (!f.project_id || e.projectId === f.project_id) &&
-    (!f.endpoint_id || e.endpointId === f.endpoint_id)
+    (!f.endpoint_id || e.endpointId === f.endpoint_id) &&
+    (!f.since || e.receivedAt >= (parseUtc(f.since) ?? e.receivedAt)) &&
+    (!f.until || e.receivedAt < (parseUtc(f.until) ?? new Date(8.64e15)))
   )
 }
 
@@ -29,6 +45,10 @@ function filterConds(f: EventFilters): SQL[] {
   if (f.valid) conds.push(eq(events.valid, f.valid === 'true'))
   if (f.project_id) conds.push(eq(events.projectId, f.project_id))
   if (f.endpoint_id) conds.push(eq(events.endpointId, f.endpoint_id))
+  const since = parseUtc(f.since)
+  const until = parseUtc(f.until)
+  if (since) conds.push(sql`${events.receivedAt} >= ${since.toISOString()}::timestamptz`)
+  if (until) conds.push(sql`${events.receivedAt} < ${until.toISOString()}::timestamptz`)
   return conds
 }
 
@@ -56,13 +76,14 @@ function decodeCursor(cursor: string): [string, string] | null {
   return null
 }
 
-/** One page of events, newest first; null when the cursor is not one we made. */
+/** One page of events, newest first; null when the cursor or a time is not valid. */
 export async function listEvents(
   database: Database,
   f: EventFilters,
   cursor: string | undefined,
   limit = 50,
 ): Promise<{ rows: EventRecord[]; next: string | null } | null> {
+  if (parseUtc(f.since) === null || parseUtc(f.until) === null) return null
   const conds = filterConds(f)
   if (cursor) {
     const c = decodeCursor(cursor)
