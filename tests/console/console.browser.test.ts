@@ -339,6 +339,10 @@ describe.skipIf(!hasChromium).each(TEST_DRIVERS)('console in Chromium (%s)', (dr
   }, 60_000)
 
   test('the overview on a phone-sized screen', async () => {
+    // First at desktop width, now that the endpoints of the onboarded project have a row each.
+    await page.goto(`${base}/`)
+    expect(await page.locator('main table tbody tr').count()).toBeGreaterThan(1)
+    await shot('overview-endpoints')
     await page.setViewportSize({ width: 390, height: 844 })
     await page.goto(`${base}/`)
     // Nothing wider than the screen but the scrolling tables.
