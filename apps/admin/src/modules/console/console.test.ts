@@ -129,6 +129,8 @@ describe.each(TEST_DRIVERS)('console over app.handle on %s', (driver) => {
       expect({ path, status: res.status }).toEqual({ path, status: 200 })
       const body = await res.text()
       expect(body).not.toContain('<script>alert(1)')
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+      expect(res.headers.get('cache-control')).toBe('no-store')
     }
     const list = await (await h('/console/events', { headers: { cookie } })).text()
     expect(list).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')

@@ -63,7 +63,20 @@ import {
 /** The session the guard found for a request, read by the routes (CSRF token, logs). */
 const sessions = new WeakMap<Request, ConsoleSession>()
 
-const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }
+/**
+ * Every console page: never cached, never framed (no clickjacking of its buttons), scripts and
+ * connections from this origin only, forms posted back here only.
+ */
+const HTML = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+}
 const htmlResponse = (body: string, status = 200, headers: Record<string, string> = {}) =>
   new Response(body, { status, headers: { ...HTML, ...headers } })
 const redirect = (to: string, headers: Record<string, string> = {}) =>
