@@ -7,8 +7,13 @@ export { dedupeKey } from './dedupe'
 export {
   type CreateEndpointInput,
   createEndpoint,
+  createEndpointAuthenticator,
+  ENDPOINT_ID_PATTERN,
   type Endpoint,
+  type EndpointAuthenticator,
+  type EndpointCheck,
   ensureSingleEndpoint,
+  isEndpointId,
   rotateEndpointSecret,
   SINGLE_ENDPOINT_ID,
 } from './endpoints'
@@ -19,7 +24,13 @@ export {
   type IngestResult,
   OverloadedError,
 } from './ingest'
-export { createJsonLogger, type Logger, silentLogger } from './logger'
+export {
+  createJsonLogger,
+  LOG_LEVELS,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from './logger'
 export { STATUS_RANK } from './projections'
 export {
   createWorker,
