@@ -110,6 +110,16 @@ function bind(statement: string, params: readonly unknown[]): Uint8Array {
   parts.push(int16(0))
   return message('B', parts)
 }
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
 const DESCRIBE_PORTAL = message('D', [[0x50], cstring('')])
 const EXECUTE = message('E', [cstring(''), int32(0)])
 const SYNC = message('S', [])
@@ -130,25 +140,20 @@ function preparedOnPglite(pg: PGlite) {
   return <T>(text: string, params: readonly unknown[], sync: boolean): Promise<T[]> =>
     pglite(pg)._runExclusiveQuery(async () => {
       let name = names.get(text)
-      const parse = name === undefined
-      name ??= `telehook_${names.size + 1}`
-      const parts = [
-        ...(parse ? [message('P', [cstring(name), cstring(text), int16(0)])] : []),
-        bind(name, params),
-        DESCRIBE_PORTAL,
-        EXECUTE,
-        SYNC,
-      ]
-      const buffer = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-      let at = 0
-      for (const p of parts) {
-        buffer.set(p, at)
-        at += p.length
+      if (name === undefined) {
+        // Parsed alone first: a later Bind that fails must not leave a name we think is unused.
+        const next = `telehook_${names.size + 1}`
+        await pg.execProtocol(
+          concat([message('P', [cstring(next), cstring(text), int16(0)]), SYNC]),
+          { syncToFs: false },
+        )
+        names.set(text, next)
+        name = next
       }
+      const buffer = concat([bind(name, params), DESCRIBE_PORTAL, EXECUTE, SYNC])
       const { messages } = (await pg.execProtocol(buffer, { syncToFs: sync })) as unknown as {
         messages: BackendMessage[]
       }
-      if (parse) names.set(text, name)
       const parsers = pglite(pg).parsers
       let columns: { name: string; dataTypeID: number }[] = []
       const rows: T[] = []
