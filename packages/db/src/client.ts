@@ -161,6 +161,9 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
     await client.waitReady
     // PGlite's first start writes its initial files as 0666 whatever the umask.
     if (dataDir !== undefined) await makeFilesPrivate(dataDir)
+    // PGlite is one session and only the hot path names its statements (see native.ts): a generic
+    // plan made once instead of a custom plan per batch (the ingest statement: 4 ms, not 17 ms).
+    await client.exec('set plan_cache_mode = force_generic_plan')
   } catch (error) {
     await release()
     throw error
