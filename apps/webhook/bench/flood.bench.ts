@@ -13,6 +13,10 @@
  * - `256 KiB, wrong secret, one address`: the same from one address (the per-client limit answers
  *   429 before reading the body).
  *
+ * The flood client runs on the same machine, so on a small one it takes CPU from the server: the
+ * `server CPU per refusal` column (the server's CPU time during the same flood without valid
+ * deliveries, divided by the refusals) is the figure that does not depend on that.
+ *
  * Env: FLOOD_SECONDS (per phase, default 5), DATABASE_URL (PostgreSQL instead of PGlite).
  * Run: `bun run bench/flood.bench.ts` from apps/webhook.
  */
@@ -101,8 +105,16 @@ type Attack = {
   next: (i: number) => { path: string; body: string; from: string }
 }
 
-async function phase(port: number, attack: Attack | null) {
-  const end = performance.now() + SECONDS * 1000
+/** CPU time (user + system) the server process has used so far, in ms. */
+async function serverCpuMs(pid: number): Promise<number> {
+  const fields = (await Bun.file(`/proc/${pid}/stat`).text()).split(') ')[1]?.split(' ') ?? []
+  // utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the command name).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+async function phase(port: number, attack: Attack | null, withValid = true) {
+  const cpuBefore = await serverCpuMs(child.pid)
+  const end = performance.now() + (withValid ? SECONDS : SECONDS / 2) * 1000
   const until = () => performance.now() >= end
   let attempts = 0
   const statuses: Record<number, number> = {}
@@ -115,8 +127,9 @@ async function phase(port: number, attack: Attack | null) {
         }
       })
     : []
-  const [valid] = await Promise.all([validLoad(port, until), ...attackers])
-  return { valid, attempts, statuses }
+  const noValid = { latencies: [] as number[], failures: 0 }
+  const [valid] = await Promise.all([withValid ? validLoad(port, until) : noValid, ...attackers])
+  return { valid, attempts, statuses, cpuMs: (await serverCpuMs(child.pid)) - cpuBefore }
 }
 
 const address = (i: number) => `127.${50 + ((i >> 16) & 7)}.${(i >> 8) & 255}.${i & 255 || 1}`
@@ -189,20 +202,26 @@ try {
     `valid deliveries (4 at a time) while the public port is flooded, ${SECONDS} s per phase, ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`,
   )
   console.log(
-    '| flood | attack req/s | attack answers | valid/s | valid p50 ms | valid p99 ms | p99 vs alone |',
+    '| flood | attack req/s | attack answers | server CPU per refusal | valid/s | valid p50 ms | valid p99 ms | p99 vs alone |',
   )
-  console.log('|---|---|---|---|---|---|---|')
+  console.log('|---|---|---|---|---|---|---|---|')
   for (const [name, attack] of phases) {
     const r = await phase(port, attack)
     const p50 = pct(r.valid.latencies, 0.5)
     const p99 = pct(r.valid.latencies, 0.99)
     if (attack === null) alone = { p50, p99 }
+    // The server's CPU per refusal, from the same flood without valid deliveries (half as long).
+    let perRefusal = '—'
+    if (attack) {
+      const only = await phase(port, attack, false)
+      perRefusal = `${Math.round((only.cpuMs / Math.max(1, only.attempts)) * 1000)} µs`
+    }
     const answers =
       Object.entries(r.statuses)
         .map(([s, n]) => `${s}×${n}`)
         .join(' ') || '—'
     console.log(
-      `| ${name} | ${Math.round(r.attempts / SECONDS)} | ${answers} | ${Math.round(r.valid.latencies.length / SECONDS)} | ${p50} | ${p99} | ${alone.p99 ? (p99 / alone.p99).toFixed(2) : '—'}× |${r.valid.failures ? ` (${r.valid.failures} valid deliveries failed)` : ''}`,
+      `| ${name} | ${Math.round(r.attempts / SECONDS)} | ${answers} | ${perRefusal} | ${Math.round(r.valid.latencies.length / SECONDS)} | ${p50} | ${p99} | ${alone.p99 ? (p99 / alone.p99).toFixed(2) : '—'}× |${r.valid.failures ? ` (${r.valid.failures} valid deliveries failed)` : ''}`,
     )
   }
 } finally {
