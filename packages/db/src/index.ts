@@ -2,6 +2,14 @@
 export type { Database, Db, OpenDbOptions } from './client'
 export { openDb } from './client'
 export {
+  type ConnectOptions,
+  type ConnectRetry,
+  DatabaseConnectError,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  redactUrl,
+  StartupAbortedError,
+} from './connect'
+export {
   DataDirLockedError,
   DataDirPermissionError,
   lockDataDir,
@@ -12,5 +20,6 @@ export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export type { Migration } from './migrate'
 export { migrate } from './migrate'
 export { migrations } from './migrations.generated'
+export { type NativeClient, type NativeQuery, nativeClient } from './native'
 export { queryRows } from './rows'
 export * from './schema'

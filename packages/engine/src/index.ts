@@ -22,8 +22,15 @@ export {
   type Engine,
   type EngineOptions,
   type IngestResult,
+  OverloadedError,
 } from './ingest'
-export { createJsonLogger, type Logger, silentLogger } from './logger'
+export {
+  createJsonLogger,
+  LOG_LEVELS,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from './logger'
 export { STATUS_RANK } from './projections'
 export {
   createWorker,
@@ -33,4 +40,10 @@ export {
   type Worker,
   type WorkerOptions,
 } from './queue'
-export { type BatchOptions, type BatchStats, JOBS_CHANNEL } from './store'
+export {
+  type BatchOptions,
+  type BatchStats,
+  JOBS_CHANNEL,
+  type JobRow,
+  type StoreItem,
+} from './store'
