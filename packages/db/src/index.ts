@@ -1,10 +1,25 @@
 /** @module Telehook persistence: Drizzle schema (`telehook.*`), migrations and `openDb()`. */
 export type { Database, Db, OpenDbOptions } from './client'
 export { openDb } from './client'
-export { DataDirLockedError, lockDataDir } from './data-lock'
+export {
+  type ConnectOptions,
+  type ConnectRetry,
+  DatabaseConnectError,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  redactUrl,
+  StartupAbortedError,
+} from './connect'
+export {
+  DataDirLockedError,
+  DataDirPermissionError,
+  lockDataDir,
+  makeFilesPrivate,
+  secureDataDir,
+} from './data-lock'
 export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export type { Migration } from './migrate'
 export { migrate } from './migrate'
 export { migrations } from './migrations.generated'
+export { type NativeClient, type NativeQuery, nativeClient } from './native'
 export { queryRows } from './rows'
 export * from './schema'
