@@ -17,6 +17,7 @@ import {
   drillDrivers,
   drillSize,
   formatReport,
+  removeTemplate,
 } from '../tests/faults/harness.ts'
 
 interface DrillModule {
@@ -78,6 +79,7 @@ for (const r of reports) {
   const result = r.ok ? 'ok' : `FAILED: ${r.problems.join('; ')}`
   console.log(`| ${r.name} | ${r.driver} | ${cell(result)} | ${cell(figures)} |`)
 }
+await removeTemplate()
 const failed = reports.filter((r) => !r.ok)
 console.log(`\n${reports.length - failed.length} ok, ${failed.length} failed`)
 process.exit(failed.length > 0 ? 1 : 0)

@@ -5,9 +5,11 @@
  * The `test.failing` case is a defect this drill found that is not fixed yet: it passes while the
  * defect is there, and fails (asking to be turned into a plain test) once it is fixed.
  */
-import { beforeAll, expect, test } from 'bun:test'
+import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { cannotRun, run } from './disk.drill'
-import { type DrillReport, drillDrivers, drillSize, formatReport } from './harness'
+import { type DrillReport, drillDrivers, drillSize, formatReport, removeTemplate } from './harness'
+
+afterAll(() => removeTemplate())
 
 const reason = drillDrivers().includes('pglite')
   ? await cannotRun()

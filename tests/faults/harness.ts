@@ -126,6 +126,7 @@ async function adminExec(statement: string): Promise<void> {
 }
 
 let template: Promise<string> | undefined
+let templateRoot: string | undefined
 
 /**
  * A PGlite data folder made (initdb, migrations) once per process and copied for each drill:
@@ -134,6 +135,8 @@ let template: Promise<string> | undefined
 function pgliteTemplate(): Promise<string> {
   template ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'telehook-drill-template-'))
+    templateRoot = dir
+    // bun test fires no 'exit' event: test files call removeTemplate() in afterAll.
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
     const dataDir = join(dir, 'data')
     const database = await openDb({ dataDir })
@@ -141,6 +144,14 @@ function pgliteTemplate(): Promise<string> {
     return dataDir
   })()
   return template
+}
+
+/** Removes the template data folder made by this process, if any (the next drill makes another). */
+export async function removeTemplate(): Promise<void> {
+  const dir = templateRoot
+  template = undefined
+  templateRoot = undefined
+  if (dir) await rm(dir, { recursive: true, force: true })
 }
 
 /**
@@ -247,6 +258,9 @@ const CHILD_ENV_DROP = /^(TELEHOOK_|DATABASE_URL$|PORT$|HOST$|ADMIN_)/
 
 /** Every process started, so that a drill that throws never leaves a server running. */
 const spawned = new Set<ReturnType<typeof Bun.spawn>>()
+process.once('exit', () => {
+  for (const proc of spawned) if (proc.exitCode === null) proc.kill('SIGKILL')
+})
 
 /** SIGKILLs every server still running (a drill's `finally`). */
 export async function killAll(): Promise<void> {
