@@ -50,6 +50,8 @@ Options (flag, environment variable, default):
   --log-level L            LOG_LEVEL             info        debug, info, warn or error (JSON lines on stdout)
 
 Secrets that are not given are generated once and kept (mode 0600) in the data folder.
+--secret-file, --admin-token-file, --master-key-file PATH (TELEHOOK_SECRET_FILE, TELEHOOK_ADMIN_TOKEN_FILE,
+TELEHOOK_MASTER_KEY_FILE) read the value from a file instead, so it does not show in 'ps'.
 
 A handler module exports its handlers as the default export (or as 'handlers'):
   import { defineHandlers, reply } from '@telehook/protocol'
