@@ -86,7 +86,7 @@ export async function runCli(
       case 'sim': {
         // Loaded on demand: serving never pays for the simulator.
         const { runSimCli } = await import('@telehook/simulator/cli')
-        return await runSimCli(command.argv, { out: io.out, err: io.err })
+        return await runSimCli(command.argv, { out: io.out, err: io.err, prog: 'telehook sim' })
       }
       case 'serve': {
         const server = await startServer(resolveServeConfig(command.args), io, signal)
