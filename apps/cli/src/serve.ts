@@ -198,7 +198,10 @@ export async function startServer(
       const adminServer = Bun.serve({
         hostname: adminConfig.host,
         port: adminConfig.port,
+        // Production mode: an error never gets Bun's development page (stack, paths, source).
+        development: false,
         fetch: (request) => admin.fetch(request),
+        error: () => new Response('Internal error', { status: 500 }),
       })
       stops.push(() => adminServer.stop())
       const adminPort = adminServer.port ?? adminConfig.port

@@ -12,7 +12,7 @@ export const WebhookEnv = Type.Object({
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   TELEHOOK_DATA_DIR: Type.String({ minLength: 1, default: './.telehook' }),
-  TELEHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, maxLength: 512 })),
+  TELEHOOK_SECRET: Type.Optional(Type.String({ maxLength: 512 })),
   TELEHOOK_DEADLINE_MS: Type.Integer({ minimum: 100, maximum: MAX_DEADLINE_MS, default: 8000 }),
   TELEHOOK_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 262144 }),
   TELEHOOK_HANDLER_TIMEOUT_MS: Type.Integer({
@@ -29,6 +29,10 @@ export const WebhookEnv = Type.Object({
   TELEHOOK_DB_CONNECT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
   /** Seconds to keep retrying PostgreSQL at start-up (0: fail on the first attempt). */
   TELEHOOK_WAIT_FOR_DB: Type.Integer({ minimum: 0, maximum: 3600, default: 0 }),
+  TELEHOOK_PUBLIC_METRICS: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  TELEHOOK_TRUSTED_PROXIES: Type.Optional(
+    Type.String({ pattern: '^[0-9A-Fa-f:.]+(\\s*,\\s*[0-9A-Fa-f:.]+)*$' }),
+  ),
 })
 export type WebhookEnv = Static<typeof WebhookEnv>
 
@@ -57,7 +61,14 @@ export interface WebhookConfig {
   connectTimeoutMs: number
   /** PostgreSQL: how long start-up keeps retrying an unreachable database (0: no retry). */
   waitForDbMs: number
+  /** Serve `GET /metrics` on the public webhook port too (`TELEHOOK_PUBLIC_METRICS=1`). */
+  publicMetrics?: boolean
+  /** Reverse proxies whose `X-Forwarded-For` names the client (`TELEHOOK_TRUSTED_PROXIES`). */
+  trustedProxies?: string[]
 }
+
+/** Shortest accepted TELEHOOK_SECRET. */
+export const MIN_SECRET_LENGTH = 16
 
 /**
  * Bad environment variables; `message` has one line per bad variable, each naming it:
@@ -93,10 +104,14 @@ function expectation(variable: string, value: unknown): string {
     return `must be a PostgreSQL URL, postgres://user:password@host:5432/database (${got}); leave it unset to use the embedded PGlite`
   }
   if (SECRET_KEYS.has(variable)) {
-    return `must be ${schema.minLength} to ${schema.maxLength} characters long (got ${String(value).length})`
+    return `must be at most ${schema.maxLength} characters long (got ${String(value).length})`
   }
   const shown = ` (got ${JSON.stringify(value)})`
   if (variable === 'LOG_LEVEL') return `must be one of ${LOG_LEVELS.join(', ')}${shown}`
+  if (variable === 'TELEHOOK_PUBLIC_METRICS') return `must be 0 or 1${shown}`
+  if (variable === 'TELEHOOK_TRUSTED_PROXIES') {
+    return `must be IP addresses separated by commas, like 127.0.0.1,::1${shown}`
+  }
   if (schema.type === 'integer') {
     const zero = variable === 'PORT' ? ', 0 picks a free port' : ''
     return `must be a whole number from ${schema.minimum} to ${schema.maximum}${zero}${shown}`
@@ -130,6 +145,15 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
     seen.add(variable)
     problems.push({ variable, message: expectation(variable, raw[variable]) })
   }
+  const secret = raw.TELEHOOK_SECRET
+  if (typeof secret === 'string' && secret.length < MIN_SECRET_LENGTH) {
+    // Only its unsalted SHA-256 is stored: a brief secret is found by brute force from a leaked
+    // hash, or guessed online. Telerivet's own generated secrets are longer.
+    problems.push({
+      variable: 'TELEHOOK_SECRET',
+      message: `must be at least ${MIN_SECRET_LENGTH} characters (use a random string, e.g. \`openssl rand -base64 24\`): only its unsalted SHA-256 is stored, so a secret of fewer characters can be guessed, or recovered from a leaked hash (got ${secret.length} characters)`,
+    })
+  }
   if (problems.length === 0 && checkEnv.Check(raw)) {
     const e: WebhookEnv = raw
     if (e.TELEHOOK_HANDLER_TIMEOUT_MS >= e.TELEHOOK_DEADLINE_MS) {
@@ -161,6 +185,8 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         logLevel: e.LOG_LEVEL,
         connectTimeoutMs: e.TELEHOOK_DB_CONNECT_TIMEOUT * 1000,
         waitForDbMs: e.TELEHOOK_WAIT_FOR_DB * 1000,
+        publicMetrics: e.TELEHOOK_PUBLIC_METRICS === '1',
+        trustedProxies: e.TELEHOOK_TRUSTED_PROXIES?.split(',').map((a) => a.trim()) ?? [],
       }
     }
   }

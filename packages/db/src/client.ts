@@ -10,8 +10,9 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   StartupAbortedError,
 } from './connect'
-import { lockDataDir } from './data-lock'
+import { lockDataDir, makeFilesPrivate } from './data-lock'
 import { migrate } from './migrate'
+import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
 import * as schema from './schema'
 
 /** The Drizzle database, the same type whichever driver is underneath. */
@@ -147,7 +148,8 @@ function postgresDatabase(client: postgres.Sql, opts: OpenDbOptions): Database {
 }
 
 async function openPglite(opts: OpenDbOptions): Promise<Database> {
-  const extra = (opts.pglite ?? {}) as PGliteOptions
+  const given = (opts.pglite ?? {}) as PGliteOptions
+  const extra = { ...given, parsers: { ...DRIZZLE_PGLITE_PARSERS, ...given.parsers } }
   const dataDir = opts.memory
     ? undefined
     : (opts.dataDir ?? env('TELEHOOK_DATA_DIR') ?? './.telehook')
@@ -157,11 +159,17 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
   try {
     client = dataDir === undefined ? new PGlite(extra) : new PGlite(dataDir, extra)
     await client.waitReady
+    // PGlite's first start writes its initial files as 0666 whatever the umask.
+    if (dataDir !== undefined) await makeFilesPrivate(dataDir)
   } catch (error) {
     await release()
     throw error
   }
-  const db = drizzlePglite({ client, schema, casing: 'snake_case' }) as unknown as Db
+  const db = drizzlePglite({
+    client: withInstanceParsers(client),
+    schema,
+    casing: 'snake_case',
+  }) as unknown as Db
   return {
     db,
     driver: 'pglite',

@@ -9,10 +9,17 @@ export {
   redactUrl,
   StartupAbortedError,
 } from './connect'
-export { DataDirLockedError, lockDataDir } from './data-lock'
+export {
+  DataDirLockedError,
+  DataDirPermissionError,
+  lockDataDir,
+  makeFilesPrivate,
+  secureDataDir,
+} from './data-lock'
 export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export type { Migration } from './migrate'
 export { migrate } from './migrate'
 export { migrations } from './migrations.generated'
+export { type NativeClient, type NativeQuery, nativeClient } from './native'
 export { queryRows } from './rows'
 export * from './schema'

@@ -7,8 +7,13 @@ export { dedupeKey } from './dedupe'
 export {
   type CreateEndpointInput,
   createEndpoint,
+  createEndpointAuthenticator,
+  ENDPOINT_ID_PATTERN,
   type Endpoint,
+  type EndpointAuthenticator,
+  type EndpointCheck,
   ensureSingleEndpoint,
+  isEndpointId,
   rotateEndpointSecret,
   SINGLE_ENDPOINT_ID,
 } from './endpoints'
@@ -17,6 +22,7 @@ export {
   type Engine,
   type EngineOptions,
   type IngestResult,
+  OverloadedError,
 } from './ingest'
 export {
   createJsonLogger,
@@ -34,4 +40,10 @@ export {
   type Worker,
   type WorkerOptions,
 } from './queue'
-export { type BatchOptions, type BatchStats, JOBS_CHANNEL } from './store'
+export {
+  type BatchOptions,
+  type BatchStats,
+  JOBS_CHANNEL,
+  type JobRow,
+  type StoreItem,
+} from './store'
