@@ -1,11 +1,11 @@
 /** @module The `telehook` command: dispatches a parsed command; exit statuses 0, 1 (failure), 2 (usage). */
-import { createAdminToken, revokeAdminToken } from '@telehook/admin'
+import { createAdminToken, listAdminTokens, revokeAdminToken } from '@telehook/admin'
 import { StartupAbortedError } from '@telehook/db'
 import { type Env, parseCommand, UsageError } from './args.ts'
 import { resolveServeConfig } from './config.ts'
 import { helpText } from './help.ts'
 import { type Io, openConfiguredDb, startServer } from './serve.ts'
-import { listTokens, tokenTable } from './tokens.ts'
+import { tokenTable } from './tokens.ts'
 import { VERSION } from './version.ts'
 
 /**
@@ -62,7 +62,7 @@ export async function runCli(
       case 'token-list': {
         const database = await openConfiguredDb(command.db, { signal, err: io.err })
         try {
-          const rows = await listTokens(database)
+          const rows = await listAdminTokens(database)
           if (command.json) for (const row of rows) io.out(JSON.stringify(row))
           else for (const line of tokenTable(rows)) io.out(line)
         } finally {
