@@ -16,7 +16,7 @@ import type { DbConfig } from './args.ts'
 import { listeningOn, localOrigin, webhookBanner } from './banner.ts'
 import type { ServeConfig } from './config.ts'
 import { loadHandlerModule } from './handlers.ts'
-import { pgliteAssets } from './pglite-embedded.ts'
+import { pgdataSeed, pgliteAssets } from './pglite-embedded.ts'
 
 /** Where output goes; tests pass their own to capture it. */
 export interface Io {
@@ -78,7 +78,13 @@ export async function openConfiguredDb(
       throw error
     }
   }
-  return openDb({ dataDir: db.dataDir, pglite: { ...(await pgliteAssets()) }, migrate, signal })
+  return openDb({
+    dataDir: db.dataDir,
+    pglite: { ...(await pgliteAssets()) },
+    pgliteSeed: pgdataSeed,
+    migrate,
+    signal,
+  })
 }
 
 /** The handlers `spec` names: `example`, `none`, or a module path relative to `cwd`. */
