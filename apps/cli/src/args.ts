@@ -44,8 +44,9 @@ export type Command =
   | { kind: 'token-list'; db: DbConfig; json: boolean }
   | { kind: 'token-revoke'; db: DbConfig; id: string }
   | { kind: 'sim'; argv: string[] }
+  | { kind: 'backup'; dataDir: string; out: string | null }
 
-export type HelpTopic = 'main' | 'serve' | 'migrate' | 'token' | 'sim'
+export type HelpTopic = 'main' | 'serve' | 'migrate' | 'token' | 'sim' | 'backup'
 
 /** The `serve` flags and the variables they stand for. */
 export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string }>> = {
@@ -67,6 +68,7 @@ export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string 
   'db-connect-timeout': { env: 'TELEHOOK_DB_CONNECT_TIMEOUT' },
   'wait-for-db': { env: 'TELEHOOK_WAIT_FOR_DB' },
   'log-level': { env: 'LOG_LEVEL' },
+  'retention-days': { env: 'TELEHOOK_RETENTION_DAYS' },
   'secret-file': { env: 'TELEHOOK_SECRET_FILE' },
   'admin-token-file': { env: 'TELEHOOK_ADMIN_TOKEN_FILE' },
   'master-key-file': { env: 'TELEHOOK_MASTER_KEY_FILE' },
@@ -292,6 +294,21 @@ export function parseCommand(argv: string[], env: Env): Command {
           )
       }
     }
+    case 'backup': {
+      const { values, positionals } = parse('backup', rest, {
+        ...DB_OPTIONS,
+        out: { type: 'string', short: 'o' },
+      })
+      if (values.help) return { kind: 'help', topic: 'backup' }
+      noPositionals('backup', positionals)
+      const db = dbConfig(values, env)
+      if (db.databaseUrl !== null) {
+        throw new UsageError(
+          `backup: it copies the PGlite data folder; with ${db.urlSource} the data is in PostgreSQL: use pg_dump`,
+        )
+      }
+      return { kind: 'backup', dataDir: db.dataDir, out: nonEmpty(str(values, 'out')) ?? null }
+    }
     case 'sim':
       // The simulator parses its own flags (and prints its own help).
       return { kind: 'sim', argv: rest }
@@ -304,8 +321,8 @@ export function parseCommand(argv: string[], env: Env): Command {
   }
 }
 
+const TOPICS: readonly HelpTopic[] = ['serve', 'migrate', 'token', 'sim', 'backup']
+
 function helpTopic(word: string | undefined): HelpTopic {
-  return word === 'serve' || word === 'migrate' || word === 'token' || word === 'sim'
-    ? word
-    : 'main'
+  return TOPICS.find((t) => t === word) ?? 'main'
 }

@@ -1,7 +1,10 @@
 /** @module The `telehook` command: dispatches a parsed command; exit statuses 0, 1 (failure), 2 (usage). */
+
+import { resolve } from 'node:path'
 import { createAdminToken, listAdminTokens, revokeAdminToken } from '@telehook/admin'
 import { StartupAbortedError } from '@telehook/db'
 import { type Env, parseCommand, UsageError } from './args.ts'
+import { backupDataDir } from './backup.ts'
 import { resolveServeConfig } from './config.ts'
 import { helpText } from './help.ts'
 import { type Io, openConfiguredDb, startServer } from './serve.ts'
@@ -81,6 +84,16 @@ export async function runCli(
           await database.close()
         }
         io.err(`telehook: revoked ${command.id}; requests presenting it are refused from now on`)
+        return 0
+      }
+      case 'backup': {
+        const dataDir = resolve(io.cwd, command.dataDir)
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+        const out = resolve(io.cwd, command.out ?? `telehook-backup-${stamp}.tar.gz`)
+        const { path, bytes } = await backupDataDir(dataDir, out)
+        io.err(
+          `telehook: backup of ${dataDir} written to ${path} (${(bytes / 1048576).toFixed(1)} MiB)`,
+        )
         return 0
       }
       case 'sim': {

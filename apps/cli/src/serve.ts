@@ -9,7 +9,7 @@ import {
   readOrCreateKeyFile,
   StartupAbortedError,
 } from '@telehook/db'
-import { createJsonLogger } from '@telehook/engine'
+import { createJsonLogger, createRetention } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import { assembleWebhook, handlersFor, startWebhookServer } from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
@@ -145,6 +145,16 @@ export async function startServer(
       worker: config.worker,
     })
     stops.push(stop)
+    if (config.worker && wh.retentionDays > 0) {
+      // Beside the worker: every instance may run it, batches skip rows another one has locked.
+      const retention = createRetention({
+        database,
+        maxAgeMs: wh.retentionDays * 86_400_000,
+        logger,
+      })
+      retention.start()
+      stops.push(() => retention.stop())
+    }
     aborted()
     const server = startWebhookServer(app, {
       port: wh.port,
@@ -225,6 +235,11 @@ export async function startServer(
       secret,
       terminal: io.terminal === true,
     })
+    if (config.worker && wh.retentionDays > 0) {
+      banner.push(
+        `Retention: stored events older than ${wh.retentionDays} days are deleted (hourly; the mirror is kept)`,
+      )
+    }
     io.err([...lines, ...banner].join('\n'))
     logger.debug?.({
       msg: 'started',

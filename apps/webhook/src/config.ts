@@ -25,6 +25,8 @@ export const WebhookEnv = Type.Object({
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info' },
   ),
+  /** Days stored events are kept (0: for ever). */
+  TELEHOOK_RETENTION_DAYS: Type.Integer({ minimum: 0, maximum: 36500, default: 0 }),
   /** Seconds one attempt to reach PostgreSQL may take at start-up. */
   TELEHOOK_DB_CONNECT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
   /** Seconds to keep retrying PostgreSQL at start-up (0: fail on the first attempt). */
@@ -57,6 +59,8 @@ export interface WebhookConfig {
   handlersPath: string | undefined
   /** The least severe log lines written (`LOG_LEVEL`: debug, info, warn, error). */
   logLevel: LogLevel
+  /** Stored events older than this many days are deleted by `telehook serve` (0: kept for ever). */
+  retentionDays: number
   /** PostgreSQL: bound of one connection attempt at start-up. */
   connectTimeoutMs: number
   /** PostgreSQL: how long start-up keeps retrying an unreachable database (0: no retry). */
@@ -88,6 +92,7 @@ const INTEGER_KEYS = new Set([
   'TELEHOOK_HANDLER_TIMEOUT_MS',
   'TELEHOOK_DB_CONNECT_TIMEOUT',
   'TELEHOOK_WAIT_FOR_DB',
+  'TELEHOOK_RETENTION_DAYS',
 ])
 /** Values never echoed back in an error line. */
 const SECRET_KEYS = new Set(['TELEHOOK_SECRET', 'DATABASE_URL'])
@@ -183,6 +188,7 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         handlerTimeoutMs: e.TELEHOOK_HANDLER_TIMEOUT_MS,
         handlersPath: e.TELEHOOK_HANDLERS,
         logLevel: e.LOG_LEVEL,
+        retentionDays: e.TELEHOOK_RETENTION_DAYS,
         connectTimeoutMs: e.TELEHOOK_DB_CONNECT_TIMEOUT * 1000,
         waitForDbMs: e.TELEHOOK_WAIT_FOR_DB * 1000,
         publicMetrics: e.TELEHOOK_PUBLIC_METRICS === '1',

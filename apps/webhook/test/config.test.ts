@@ -24,6 +24,7 @@ describe('loadWebhookConfig', () => {
       handlerTimeoutMs: 3000,
       handlersPath: undefined,
       logLevel: 'info',
+      retentionDays: 0,
       connectTimeoutMs: 10_000,
       waitForDbMs: 0,
       publicMetrics: false,
