@@ -21,6 +21,10 @@ export const WebhookEnv = Type.Object({
     default: 3000,
   }),
   TELEHOOK_HANDLERS: Type.Optional(Type.String({ minLength: 1 })),
+  TELEHOOK_PUBLIC_METRICS: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  TELEHOOK_TRUSTED_PROXIES: Type.Optional(
+    Type.String({ pattern: '^[0-9A-Fa-f:.]+(\\s*,\\s*[0-9A-Fa-f:.]+)*$' }),
+  ),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -31,10 +35,6 @@ export const WebhookEnv = Type.Object({
   TELEHOOK_DB_CONNECT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
   /** Seconds to keep retrying PostgreSQL at start-up (0: fail on the first attempt). */
   TELEHOOK_WAIT_FOR_DB: Type.Integer({ minimum: 0, maximum: 3600, default: 0 }),
-  TELEHOOK_PUBLIC_METRICS: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
-  TELEHOOK_TRUSTED_PROXIES: Type.Optional(
-    Type.String({ pattern: '^[0-9A-Fa-f:.]+(\\s*,\\s*[0-9A-Fa-f:.]+)*$' }),
-  ),
 })
 export type WebhookEnv = Static<typeof WebhookEnv>
 
@@ -57,6 +57,10 @@ export interface WebhookConfig {
   handlerTimeoutMs: number
   /** Path of a handlers module; the bundled example handlers when unset. */
   handlersPath: string | undefined
+  /** Serve `GET /metrics` on the public webhook port too (`TELEHOOK_PUBLIC_METRICS=1`). */
+  publicMetrics?: boolean
+  /** Reverse proxies whose `X-Forwarded-For` names the client (`TELEHOOK_TRUSTED_PROXIES`). */
+  trustedProxies?: string[]
   /** The least severe log lines written (`LOG_LEVEL`: debug, info, warn, error). */
   logLevel: LogLevel
   /** Stored events older than this many days are deleted by `telehook serve` (0: kept for ever). */
@@ -65,10 +69,6 @@ export interface WebhookConfig {
   connectTimeoutMs: number
   /** PostgreSQL: how long start-up keeps retrying an unreachable database (0: no retry). */
   waitForDbMs: number
-  /** Serve `GET /metrics` on the public webhook port too (`TELEHOOK_PUBLIC_METRICS=1`). */
-  publicMetrics?: boolean
-  /** Reverse proxies whose `X-Forwarded-For` names the client (`TELEHOOK_TRUSTED_PROXIES`). */
-  trustedProxies?: string[]
 }
 
 /** Shortest accepted TELEHOOK_SECRET. */
@@ -187,12 +187,12 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         bodyLimit: e.TELEHOOK_BODY_LIMIT,
         handlerTimeoutMs: e.TELEHOOK_HANDLER_TIMEOUT_MS,
         handlersPath: e.TELEHOOK_HANDLERS,
+        publicMetrics: e.TELEHOOK_PUBLIC_METRICS === '1',
+        trustedProxies: e.TELEHOOK_TRUSTED_PROXIES?.split(',').map((a) => a.trim()) ?? [],
         logLevel: e.LOG_LEVEL,
         retentionDays: e.TELEHOOK_RETENTION_DAYS,
         connectTimeoutMs: e.TELEHOOK_DB_CONNECT_TIMEOUT * 1000,
         waitForDbMs: e.TELEHOOK_WAIT_FOR_DB * 1000,
-        publicMetrics: e.TELEHOOK_PUBLIC_METRICS === '1',
-        trustedProxies: e.TELEHOOK_TRUSTED_PROXIES?.split(',').map((a) => a.trim()) ?? [],
       }
     }
   }
