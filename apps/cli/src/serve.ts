@@ -11,7 +11,7 @@ import {
 } from '@telehook/db'
 import { createJsonLogger, createRetention } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
-import { assembleWebhook, handlersFor, startWebhookServer } from '@telehook/webhook'
+import { assembleWebhook, handlersFor, metricsHandler, startWebhookServer } from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
 import { listeningOn, localOrigin, webhookBanner } from './banner.ts'
 import type { ServeConfig } from './config.ts'
@@ -139,7 +139,7 @@ export async function startServer(
       if (signal?.aborted) throw new StartupAbortedError(signal.reason)
     }
     aborted()
-    const { engine, app, secret, stop } = await assembleWebhook(wh, database, {
+    const { engine, app, secret, stop, metrics } = await assembleWebhook(wh, database, {
       handlers,
       logger,
       worker: config.worker,
@@ -200,6 +200,7 @@ export async function startServer(
           banner.push(`Generated an admin token, kept in ${file.path} (not printed into logs)`)
         } else banner.push(`Admin token: the one kept in ${file.path}`)
       }
+      const renderMetrics = metricsHandler({ metrics, engine })
       const admin = createAdminApp({
         database,
         engine,
@@ -209,6 +210,8 @@ export async function startServer(
         adminToken,
         allowedHosts: adminConfig.allowedHosts,
         masterKey: await loadMasterKey({ env: config.env, dataDir: wh.dataDir }),
+        // The webhook's counters, on the private port behind the admin token.
+        metrics: () => renderMetrics().text(),
         logger,
       })
       const adminServer = Bun.serve({

@@ -122,6 +122,14 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
       expect(data.map((e) => [e.telerivet_id, e.delivery_count])).toEqual([
         ['SMcliserve000000001', 2],
       ])
+      // The webhook's metrics are on the admin port, behind the token; not on the public port.
+      const metrics = await fetch(`${a.admin}/metrics`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
+      expect(metrics.status).toBe(200)
+      expect(await metrics.text()).toContain('telehook_webhook_deliveries_total')
+      expect((await fetch(`${a.admin}/metrics`)).status).toBe(401)
+      expect((await fetch(`${a.base}/metrics`)).status).toBe(404)
       // --no-admin: the second instance has no admin port.
       expect(b.lines.join('\n')).not.toContain('Admin API on')
       // The configured secret and token are never printed.
