@@ -9,14 +9,14 @@ import {
   readOrCreateKeyFile,
   StartupAbortedError,
 } from '@telehook/db'
-import { createJsonLogger } from '@telehook/engine'
+import { createJsonLogger, createRetention } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
-import { assembleWebhook, handlersFor, startWebhookServer } from '@telehook/webhook'
+import { assembleWebhook, handlersFor, metricsHandler, startWebhookServer } from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
 import { listeningOn, localOrigin, webhookBanner } from './banner.ts'
 import type { ServeConfig } from './config.ts'
 import { loadHandlerModule } from './handlers.ts'
-import { pgliteAssets } from './pglite-embedded.ts'
+import { pgdataSeed, pgliteAssets } from './pglite-embedded.ts'
 
 /** Where output goes; tests pass their own to capture it. */
 export interface Io {
@@ -78,7 +78,13 @@ export async function openConfiguredDb(
       throw error
     }
   }
-  return openDb({ dataDir: db.dataDir, pglite: { ...(await pgliteAssets()) }, migrate, signal })
+  return openDb({
+    dataDir: db.dataDir,
+    pglite: { ...(await pgliteAssets()) },
+    pgliteSeed: pgdataSeed,
+    migrate,
+    signal,
+  })
 }
 
 /** The handlers `spec` names: `example`, `none`, or a module path relative to `cwd`. */
@@ -133,12 +139,22 @@ export async function startServer(
       if (signal?.aborted) throw new StartupAbortedError(signal.reason)
     }
     aborted()
-    const { engine, app, secret, stop } = await assembleWebhook(wh, database, {
+    const { engine, app, secret, stop, metrics } = await assembleWebhook(wh, database, {
       handlers,
       logger,
       worker: config.worker,
     })
     stops.push(stop)
+    if (config.worker && wh.retentionDays > 0) {
+      // Beside the worker: every instance may run it, batches skip rows another one has locked.
+      const retention = createRetention({
+        database,
+        maxAgeMs: wh.retentionDays * 86_400_000,
+        logger,
+      })
+      retention.start()
+      stops.push(() => retention.stop())
+    }
     aborted()
     const server = startWebhookServer(app, {
       port: wh.port,
@@ -184,6 +200,7 @@ export async function startServer(
           banner.push(`Generated an admin token, kept in ${file.path} (not printed into logs)`)
         } else banner.push(`Admin token: the one kept in ${file.path}`)
       }
+      const renderMetrics = metricsHandler({ metrics, engine })
       const admin = createAdminApp({
         database,
         engine,
@@ -193,6 +210,8 @@ export async function startServer(
         adminToken,
         allowedHosts: adminConfig.allowedHosts,
         masterKey: await loadMasterKey({ env: config.env, dataDir: wh.dataDir }),
+        // The webhook's counters, on the private port behind the admin token.
+        metrics: () => renderMetrics().text(),
         logger,
       })
       const adminServer = Bun.serve({
@@ -219,6 +238,11 @@ export async function startServer(
       secret,
       terminal: io.terminal === true,
     })
+    if (config.worker && wh.retentionDays > 0) {
+      banner.push(
+        `Retention: stored events older than ${wh.retentionDays} days are deleted (hourly; the mirror is kept)`,
+      )
+    }
     io.err([...lines, ...banner].join('\n'))
     logger.debug?.({
       msg: 'started',

@@ -29,6 +29,8 @@ export const WebhookEnv = Type.Object({
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info' },
   ),
+  /** Days stored events are kept (0: for ever). */
+  TELEHOOK_RETENTION_DAYS: Type.Integer({ minimum: 0, maximum: 36500, default: 0 }),
   /** Seconds one attempt to reach PostgreSQL may take at start-up. */
   TELEHOOK_DB_CONNECT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
   /** Seconds to keep retrying PostgreSQL at start-up (0: fail on the first attempt). */
@@ -61,6 +63,8 @@ export interface WebhookConfig {
   trustedProxies?: string[]
   /** The least severe log lines written (`LOG_LEVEL`: debug, info, warn, error). */
   logLevel: LogLevel
+  /** Stored events older than this many days are deleted by `telehook serve` (0: kept for ever). */
+  retentionDays: number
   /** PostgreSQL: bound of one connection attempt at start-up. */
   connectTimeoutMs: number
   /** PostgreSQL: how long start-up keeps retrying an unreachable database (0: no retry). */
@@ -88,6 +92,7 @@ const INTEGER_KEYS = new Set([
   'TELEHOOK_HANDLER_TIMEOUT_MS',
   'TELEHOOK_DB_CONNECT_TIMEOUT',
   'TELEHOOK_WAIT_FOR_DB',
+  'TELEHOOK_RETENTION_DAYS',
 ])
 /** Values never echoed back in an error line. */
 const SECRET_KEYS = new Set(['TELEHOOK_SECRET', 'DATABASE_URL'])
@@ -108,6 +113,10 @@ function expectation(variable: string, value: unknown): string {
   }
   const shown = ` (got ${JSON.stringify(value)})`
   if (variable === 'LOG_LEVEL') return `must be one of ${LOG_LEVELS.join(', ')}${shown}`
+  if (variable === 'TELEHOOK_PUBLIC_METRICS') return `must be 0 or 1${shown}`
+  if (variable === 'TELEHOOK_TRUSTED_PROXIES') {
+    return `must be IP addresses separated by commas, like 127.0.0.1,::1${shown}`
+  }
   if (schema.type === 'integer') {
     const zero = variable === 'PORT' ? ', 0 picks a free port' : ''
     return `must be a whole number from ${schema.minimum} to ${schema.maximum}${zero}${shown}`
@@ -181,6 +190,7 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         publicMetrics: e.TELEHOOK_PUBLIC_METRICS === '1',
         trustedProxies: e.TELEHOOK_TRUSTED_PROXIES?.split(',').map((a) => a.trim()) ?? [],
         logLevel: e.LOG_LEVEL,
+        retentionDays: e.TELEHOOK_RETENTION_DAYS,
         connectTimeoutMs: e.TELEHOOK_DB_CONNECT_TIMEOUT * 1000,
         waitForDbMs: e.TELEHOOK_WAIT_FOR_DB * 1000,
       }

@@ -26,6 +26,7 @@ describe('loadWebhookConfig', () => {
       publicMetrics: false,
       trustedProxies: [],
       logLevel: 'info',
+      retentionDays: 0,
       connectTimeoutMs: 10_000,
       waitForDbMs: 0,
     })
