@@ -68,6 +68,7 @@ export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string 
   'db-connect-timeout': { env: 'TELEHOOK_DB_CONNECT_TIMEOUT' },
   'wait-for-db': { env: 'TELEHOOK_WAIT_FOR_DB' },
   'log-level': { env: 'LOG_LEVEL' },
+  'single-project': { env: 'TELEHOOK_SINGLE_PROJECT' },
   'retention-days': { env: 'TELEHOOK_RETENTION_DAYS' },
   'secret-file': { env: 'TELEHOOK_SECRET_FILE' },
   'admin-token-file': { env: 'TELEHOOK_ADMIN_TOKEN_FILE' },

@@ -50,6 +50,7 @@ Options (flag, environment variable, default):
   --wait-for-db S          TELEHOOK_WAIT_FOR_DB  0           keep retrying PostgreSQL at start for up to S seconds
   --log-level L            LOG_LEVEL             info        debug, info, warn or error (JSON lines on stdout)
   --retention-days N       TELEHOOK_RETENTION_DAYS 0         delete stored events older than N days (0: keep)
+  --single-project 0|1     TELEHOOK_SINGLE_PROJECT 1         0 turns POST /webhook off (projects' /hooks/<id> only)
 
 Secrets that are not given are generated once and kept (mode 0600) in the data folder.
 --secret-file, --admin-token-file, --master-key-file PATH (TELEHOOK_SECRET_FILE, TELEHOOK_ADMIN_TOKEN_FILE,

@@ -1,7 +1,13 @@
 /** @module `telehook serve`: the webhook app, the admin API and the job worker in one process. */
 import { chmod, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { createAdminApp, createFirstAdminToken, loadMasterKey } from '@telehook/admin'
+import {
+  adminFetch,
+  createAdminApp,
+  createFirstAdminToken,
+  loadMasterKey,
+  verifyStoredApiKeys,
+} from '@telehook/admin'
 import {
   type Database,
   DatabaseConnectError,
@@ -201,6 +207,10 @@ export async function startServer(
         } else banner.push(`Admin token: the one kept in ${file.path}`)
       }
       const renderMetrics = metricsHandler({ metrics, engine })
+      const masterKey = await loadMasterKey({ env: config.env, dataDir: wh.dataDir })
+      // A wrong master key is one line now, not a 500 on the first Telerivet call.
+      const keys = await verifyStoredApiKeys(database, masterKey)
+      if (keys.problem) throw new Error(keys.problem)
       const admin = createAdminApp({
         database,
         engine,
@@ -209,7 +219,7 @@ export async function startServer(
         telerivetApiUrl: adminConfig.telerivetApiUrl,
         adminToken,
         allowedHosts: adminConfig.allowedHosts,
-        masterKey: await loadMasterKey({ env: config.env, dataDir: wh.dataDir }),
+        masterKey,
         // The webhook's counters, on the private port behind the admin token.
         metrics: () => renderMetrics().text(),
         logger,
@@ -219,7 +229,8 @@ export async function startServer(
         port: adminConfig.port,
         // Production mode: an error never gets Bun's development page (stack, paths, source).
         development: false,
-        fetch: (request) => admin.fetch(request),
+        // adminFetch hands the app the client's address: failed tokens are limited per address.
+        fetch: adminFetch(admin),
         error: () => new Response('Internal error', { status: 500 }),
       })
       stops.push(() => adminServer.stop())

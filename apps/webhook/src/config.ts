@@ -22,6 +22,8 @@ export const WebhookEnv = Type.Object({
   }),
   TELEHOOK_HANDLERS: Type.Optional(Type.String({ minLength: 1 })),
   TELEHOOK_PUBLIC_METRICS: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  /** `0` turns the single-project endpoint `POST /webhook` off (projects' `/hooks/:id` only). */
+  TELEHOOK_SINGLE_PROJECT: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   TELEHOOK_TRUSTED_PROXIES: Type.Optional(
     Type.String({ pattern: '^[0-9A-Fa-f:.]+(\\s*,\\s*[0-9A-Fa-f:.]+)*$' }),
   ),
@@ -57,6 +59,12 @@ export interface WebhookConfig {
   handlerTimeoutMs: number
   /** Path of a handlers module; the bundled example handlers when unset. */
   handlersPath: string | undefined
+  /**
+   * The single-project endpoint `POST /webhook` (`TELEHOOK_SINGLE_PROJECT`, default on). Off, only
+   * the projects' endpoints `POST /hooks/:id` take deliveries and `default` is refused like an
+   * unknown endpoint.
+   */
+  singleProject?: boolean
   /** Serve `GET /metrics` on the public webhook port too (`TELEHOOK_PUBLIC_METRICS=1`). */
   publicMetrics?: boolean
   /** Reverse proxies whose `X-Forwarded-For` names the client (`TELEHOOK_TRUSTED_PROXIES`). */
@@ -167,13 +175,14 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         message: `must be below TELEHOOK_DEADLINE_MS (${e.TELEHOOK_DEADLINE_MS}) (got ${e.TELEHOOK_HANDLER_TIMEOUT_MS})`,
       })
     }
-    if (e.DATABASE_URL !== undefined && e.TELEHOOK_SECRET === undefined) {
+    const singleProject = e.TELEHOOK_SINGLE_PROJECT !== '0'
+    if (singleProject && e.DATABASE_URL !== undefined && e.TELEHOOK_SECRET === undefined) {
       // A secret generated per machine would replace the other instances' one in the shared
       // 'default' endpoint, and their deliveries would get 403.
       problems.push({
         variable: 'TELEHOOK_SECRET',
         message:
-          'is required when DATABASE_URL is set: every instance on one database must use the same secret (none is generated)',
+          'is required when DATABASE_URL is set: every instance on one database must use the same secret (none is generated); TELEHOOK_SINGLE_PROJECT=0 turns the single-project endpoint off instead',
       })
     }
     if (problems.length === 0) {
@@ -187,6 +196,7 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         bodyLimit: e.TELEHOOK_BODY_LIMIT,
         handlerTimeoutMs: e.TELEHOOK_HANDLER_TIMEOUT_MS,
         handlersPath: e.TELEHOOK_HANDLERS,
+        singleProject,
         publicMetrics: e.TELEHOOK_PUBLIC_METRICS === '1',
         trustedProxies: e.TELEHOOK_TRUSTED_PROXIES?.split(',').map((a) => a.trim()) ?? [],
         logLevel: e.LOG_LEVEL,

@@ -23,6 +23,7 @@ describe('loadWebhookConfig', () => {
       bodyLimit: 262144,
       handlerTimeoutMs: 3000,
       handlersPath: undefined,
+      singleProject: true,
       publicMetrics: false,
       trustedProxies: [],
       logLevel: 'info',
