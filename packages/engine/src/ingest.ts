@@ -218,7 +218,7 @@ export function createEngine(opts: EngineOptions): Engine {
       ? null
       : createBatcher(database.db, asyncTypes, {
           maxSize: batching.maxSize ?? 64,
-          maxInflight: batching.maxInflight ?? (postgres ? 4 : 1),
+          maxInflight: batching.maxInflight ?? (postgres ? 1 : 1),
           lock,
         })
   const store = batcher ?? ((item: StoreItem) => storeAlone(database.db, item, asyncTypes, lock))
