@@ -1,0 +1,365 @@
+/** @module The forwarding worker: claims forward jobs, signs and posts them, records every attempt. */
+import { type Database, queryRows } from '@telehook/db'
+import { sql } from 'drizzle-orm'
+import { errorMessage, type Logger, silentLogger } from '../logger'
+import {
+  AttemptAborted,
+  type AttemptResult,
+  attemptDelivery,
+  classify,
+  defaultForwardBackoffMs,
+  nextAttemptAt,
+  type Outcome,
+  parseRetryAfter,
+} from './deliver'
+import { FORWARD_CHANNEL } from './enqueue'
+import { forwardBody } from './payload'
+import { openSecret } from './secret'
+import { signatureHeaders } from './sign'
+
+export interface ForwarderOptions {
+  database: Database
+  /** The AES-GCM master key that sealed the destinations' signing secrets. */
+  masterKey: CryptoKey
+  /** Requests in flight from this worker at once, over all destinations (default 16). */
+  concurrency?: number
+  /** Bound of one attempt: connect, send, response headers and first bytes (default 15 s). */
+  timeoutMs?: number
+  /** Retries stop this long after the job was enqueued; the job is dead then (default 24 h). */
+  maxAgeMs?: number
+  /**
+   * How long a claimed job belongs to this worker (default `timeoutMs` + 60 s). A worker that
+   * died holding a job loses it to another worker when the lease expires.
+   */
+  leaseMs?: number
+  /** Polling interval besides LISTEN/NOTIFY wake-ups; retries come due through it (default 1 s). */
+  pollMs?: number
+  /** Delay before retry number `attempt` (1-based); default {@link defaultForwardBackoffMs}. */
+  backoffMs?: (attempt: number) => number
+  /** How long stop() lets requests in flight finish before they are aborted and requeued (10 s). */
+  stopGraceMs?: number
+  logger?: Logger
+}
+
+export interface Forwarder {
+  /** Starts forwarding: LISTEN on `telehook_forward`, polling, and a claim whenever a slot frees. */
+  start(): void
+  /** Stops claiming; requests still in flight after `stopGraceMs` are aborted and requeued. */
+  stop(): Promise<void>
+  /** Claims the due jobs once (up to `concurrency`) and runs them; returns how many ran. */
+  runOnce(): Promise<number>
+  /** After start(): resolves true once LISTEN is registered, false when only polling works. */
+  whenListening(): Promise<boolean>
+}
+
+interface ClaimedJob {
+  id: number
+  event_id: string
+  destination_id: string
+  attempts: number
+  first_queued_at: Date | string
+  url: string
+  secret_ciphertext: string
+  previous_secret_ciphertext: string | null
+  previous_secret_expires_at: Date | string | null
+  endpoint_id: string
+  project_id: string | null
+  payload: Record<string, unknown>
+  received_at: Date | string
+}
+
+/** PostgreSQL text cannot hold U+0000; a response body may. */
+const storable = (s: string | null, max: number) =>
+  s === null ? null : s.replaceAll('\u0000', '\uFFFD').slice(0, max)
+
+/**
+ * Creates a forwarding worker. Jobs are claimed with `FOR UPDATE SKIP LOCKED`, so any number of
+ * workers in any number of processes share them; a destination gets at most its `max_in_flight`
+ * requests at once over all workers (checked at claim time), so one slow destination holds a
+ * bounded share of the slots and the others keep flowing. Each request carries the Standard
+ * Webhooks headers, `webhook-id` being the event id on every attempt.
+ * @example
+ * const forwarder = createForwarder({ database, masterKey }); forwarder.start()
+ */
+export function createForwarder(opts: ForwarderOptions): Forwarder {
+  const { database, masterKey } = opts
+  const logger = opts.logger ?? silentLogger
+  const concurrency = Math.max(1, opts.concurrency ?? 16)
+  const timeoutMs = opts.timeoutMs ?? 15_000
+  const maxAgeMs = opts.maxAgeMs ?? 86_400_000
+  const leaseMs = opts.leaseMs ?? timeoutMs + 60_000
+  const pollMs = opts.pollMs ?? 1000
+  const backoffMs = opts.backoffMs ?? defaultForwardBackoffMs
+  const stopGraceMs = opts.stopGraceMs ?? 10_000
+
+  /** Signals of the requests in flight, to abort them when a stop outlasts its grace. */
+  const inFlight = new Map<AbortController, Promise<void>>()
+  const secrets = new Map<string, string>()
+  let running = false
+  let filling: Promise<void> | null = null
+  let fillAgain = false
+  let pollTimer: ReturnType<typeof setInterval> | undefined
+  let unlisten: (() => Promise<void>) | null = null
+  let listening: Promise<boolean> = Promise.resolve(false)
+
+  async function open(sealed: string): Promise<string> {
+    const known = secrets.get(sealed)
+    if (known !== undefined) return known
+    const plain = await openSecret(masterKey, sealed)
+    if (secrets.size > 1000) secrets.clear()
+    secrets.set(sealed, plain)
+    return plain
+  }
+
+  function claim(limit: number): Promise<ClaimedJob[]> {
+    // Per destination, at most max_in_flight minus its requests running now (any worker's) are
+    // taken; the lateral subquery locks only what it returns, skipping rows other workers hold.
+    return queryRows<ClaimedJob>(
+      database.db,
+      sql`with cand as (
+          select j.id from telehook.destinations d
+          cross join lateral (
+            select q.id, q.run_at from telehook.forward_jobs q
+            where q.destination_id = d.id
+              and ((q.status = 'queued' and q.run_at <= now())
+                or (q.status = 'running' and q.locked_until < now()))
+            order by q.run_at, q.id
+            limit (select greatest(0, d.max_in_flight - count(*)) from telehook.forward_jobs r
+                   where r.destination_id = d.id and r.status = 'running' and r.locked_until >= now())
+            for update of q skip locked
+          ) j
+          where d.enabled
+          order by j.run_at, j.id
+          limit ${limit}
+        )
+        update telehook.forward_jobs f
+        set status = 'running', attempts = f.attempts + 1,
+          locked_until = now() + ${`${leaseMs} milliseconds`}::interval, updated_at = now()
+        from cand, telehook.events e, telehook.destinations d
+        where f.id = cand.id and e.id = f.event_id and d.id = f.destination_id
+        returning f.id::int as id, f.event_id::text as event_id, f.destination_id, f.attempts,
+          f.first_queued_at, d.url, d.secret_ciphertext, d.previous_secret_ciphertext,
+          d.previous_secret_expires_at, e.endpoint_id, e.project_id, e.payload, e.received_at`,
+    )
+  }
+
+  /** Records the attempt and settles the job, if this worker still holds it, in one statement. */
+  async function settle(
+    job: ClaimedJob,
+    startedAt: Date,
+    result: AttemptResult,
+    outcome: Outcome,
+    runAt: Date,
+    error: string | null,
+  ): Promise<boolean> {
+    const jobStatus = outcome === 'retry' ? 'queued' : outcome === 'done' ? 'done' : 'dead'
+    const gone = outcome === 'gone'
+    const reason = `the destination answered 410 Gone at ${startedAt.toISOString()}`
+    const [row] = await queryRows<{ settled: number }>(
+      database.db,
+      sql`with a as (
+          insert into telehook.forward_attempts (job_id, destination_id, event_id, attempt,
+            started_at, status, outcome, latency_ms, response_body, error)
+          values (${job.id}, ${job.destination_id}, ${job.event_id}::uuid, ${job.attempts},
+            ${startedAt.toISOString()}::timestamptz, ${result.status}::int, ${outcome},
+            ${result.latencyMs}, ${storable(result.responseBody, 4096)},
+            ${storable(error, 4000)})
+        ), j as (
+          update telehook.forward_jobs set status = ${jobStatus},
+            run_at = ${runAt.toISOString()}::timestamptz, locked_until = null,
+            last_status = ${result.status}::int, last_error = ${storable(error, 4000)},
+            updated_at = now()
+          where id = ${job.id} and status = 'running' and attempts = ${job.attempts}
+          returning 1
+        ), g as (
+          update telehook.destinations set enabled = false, disabled_reason = ${reason},
+            updated_at = now()
+          where ${gone} and id = ${job.destination_id} and enabled
+          returning 1
+        )
+        select (select count(*) from j)::int as settled, (select count(*) from g)::int as disabled`,
+    )
+    return (row?.settled ?? 0) > 0
+  }
+
+  /** Gives a job interrupted by stop() back to the queue without counting its attempt. */
+  async function requeue(job: ClaimedJob): Promise<void> {
+    await database.db
+      .execute(
+        sql`update telehook.forward_jobs set status = 'queued', attempts = attempts - 1,
+              run_at = now(), locked_until = null, updated_at = now()
+            where id = ${job.id} and status = 'running' and attempts = ${job.attempts}`,
+      )
+      // Not requeued: the lease still hands it to another worker when it expires.
+      .catch((e) => logger.error({ msg: 'could not requeue forward job', job: job.id, error: e }))
+  }
+
+  async function runJob(job: ClaimedJob, controller: AbortController): Promise<void> {
+    const startedAt = new Date()
+    let result: AttemptResult
+    try {
+      const keys = [await open(job.secret_ciphertext)]
+      const previousUntil = job.previous_secret_expires_at
+      if (
+        job.previous_secret_ciphertext &&
+        previousUntil !== null &&
+        new Date(previousUntil).getTime() > startedAt.getTime()
+      ) {
+        keys.push(await open(job.previous_secret_ciphertext))
+      }
+      const body = forwardBody({
+        id: job.event_id,
+        endpointId: job.endpoint_id,
+        projectId: job.project_id,
+        payload: job.payload,
+        receivedAt: new Date(job.received_at),
+      })
+      const headers = signatureHeaders({ id: job.event_id, body, secrets: keys })
+      result = await attemptDelivery({
+        url: job.url,
+        body,
+        headers,
+        timeoutMs,
+        signal: controller.signal,
+      })
+    } catch (error) {
+      if (error instanceof AttemptAborted) {
+        await requeue(job)
+        logger.warn({ msg: 'forward interrupted by stop, requeued', job: job.id })
+        return
+      }
+      // A secret that cannot be opened (wrong master key) is retried: fixing the key resumes it.
+      const message = `could not prepare the request: ${errorMessage(error)}`
+      result = { status: null, latencyMs: 0, responseBody: null, error: message, retryAfter: null }
+    }
+    let outcome = classify(result)
+    let error = result.error ?? (outcome === 'done' ? null : `HTTP ${result.status}`)
+    let runAt = new Date()
+    if (outcome === 'retry') {
+      const at = nextAttemptAt({
+        attempt: job.attempts,
+        firstQueuedAt: new Date(job.first_queued_at),
+        maxAgeMs,
+        retryAfterMs: parseRetryAfter(result.retryAfter),
+        backoffMs,
+      })
+      if (at === null) {
+        outcome = 'dead'
+        error = `${error}; no retry: the job is older than ${maxAgeMs} ms`
+      } else runAt = at
+    }
+    const settled = await settle(job, startedAt, result, outcome, runAt, error).catch((e) => {
+      logger.error({ msg: 'could not record forward attempt', job: job.id, error: errorMessage(e) })
+      return true
+    })
+    if (!settled) {
+      logger.warn({ msg: 'forward job lease lost before the attempt ended', job: job.id })
+      return
+    }
+    const log = outcome === 'done' ? logger.info : outcome === 'retry' ? logger.warn : logger.error
+    log({
+      msg: `forward ${outcome}`,
+      job: job.id,
+      destination: job.destination_id,
+      event_id: job.event_id,
+      attempt: job.attempts,
+      status: result.status,
+      latency_ms: result.latencyMs,
+      ...(error ? { error } : {}),
+      ...(outcome === 'retry' ? { retry_at: runAt.toISOString() } : {}),
+    })
+  }
+
+  function launch(job: ClaimedJob): Promise<void> {
+    const controller = new AbortController()
+    const done = runJob(job, controller)
+      .catch((error) =>
+        logger.error({ msg: 'forward job crashed', job: job.id, error: errorMessage(error) }),
+      )
+      .finally(() => {
+        inFlight.delete(controller)
+        if (running) void fill()
+      })
+    inFlight.set(controller, done)
+    return done
+  }
+
+  /** Claims into every free slot; a trigger during a claim makes it claim again afterwards. */
+  function fill(): Promise<void> {
+    if (filling) {
+      fillAgain = true
+      return filling
+    }
+    filling = (async () => {
+      do {
+        fillAgain = false
+        while (running && inFlight.size < concurrency) {
+          let claimed: ClaimedJob[]
+          try {
+            claimed = await claim(concurrency - inFlight.size)
+          } catch (error) {
+            logger.error({ msg: 'forwarder could not claim jobs', error: errorMessage(error) })
+            return
+          }
+          if (claimed.length === 0) break
+          for (const job of claimed) void launch(job)
+        }
+      } while (fillAgain && running)
+    })().finally(() => {
+      filling = null
+    })
+    return filling
+  }
+
+  return {
+    start() {
+      if (running) return
+      running = true
+      void fill()
+      pollTimer = setInterval(() => void fill(), pollMs)
+      if (database.listen) {
+        const wake = () => {
+          if (running) void fill()
+        }
+        listening = database
+          .listen(FORWARD_CHANNEL, wake, wake)
+          .then(async (u) => {
+            if (!running) {
+              await u()
+              return false
+            }
+            unlisten = u
+            wake()
+            return true
+          })
+          .catch((error) => {
+            logger.warn({ msg: 'LISTEN failed; polling only', error: errorMessage(error) })
+            return false
+          })
+      }
+    },
+    async stop() {
+      running = false
+      clearInterval(pollTimer)
+      await filling
+      const all = Promise.all(inFlight.values())
+      let graceTimer: ReturnType<typeof setTimeout> | undefined
+      const graceOver = new Promise<boolean>((resolve) => {
+        graceTimer = setTimeout(() => resolve(true), stopGraceMs)
+      })
+      const outlasted = await Promise.race([all.then(() => false), graceOver])
+      clearTimeout(graceTimer)
+      if (outlasted) for (const c of inFlight.keys()) c.abort(new Error('the worker is stopping'))
+      await Promise.all(inFlight.values())
+      const u = unlisten
+      unlisten = null
+      await u?.().catch(() => {})
+    },
+    async runOnce() {
+      const claimed = await claim(concurrency)
+      await Promise.all(claimed.map(launch))
+      return claimed.length
+    },
+    whenListening: () => listening,
+  }
+}
