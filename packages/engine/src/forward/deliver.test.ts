@@ -201,6 +201,8 @@ describe('retry timing', () => {
     expect(nextAttemptAt({ ...plan, retryAfterMs: 600_000 })?.getTime()).toBe(now + 600_000)
     expect(nextAttemptAt({ ...plan, retryAfterMs: 1000 })?.getTime()).toBe(now + 10_000)
     expect(nextAttemptAt({ ...plan, retryAfterMs: 7_200_000 })).toBeNull()
-    expect(nextAttemptAt({ ...plan, firstQueuedAt: new Date(now - 3_595_000) })).toBeNull()
+    expect(
+      nextAttemptAt({ ...plan, retryAfterMs: null, firstQueuedAt: new Date(now - 3_595_000) }),
+    ).toBeNull()
   })
 })
