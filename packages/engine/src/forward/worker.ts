@@ -113,23 +113,34 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
 
   function claim(limit: number): Promise<ClaimedJob[]> {
     // Per destination, at most max_in_flight minus its requests running now (any worker's) are
-    // taken; the lateral subquery locks only what it returns, skipping rows other workers hold.
+    // taken, due jobs and jobs whose lease expired, skipping rows other workers hold. Each branch
+    // walks the (destination, status, run_at) index in order and stops at the limit: a backlog of
+    // any size costs a claim the same.
     return queryRows<ClaimedJob>(
       database.db,
       sql`with cand as (
-          select j.id from telehook.destinations d
+          select j.id, j.run_at from telehook.destinations d
           cross join lateral (
-            select q.id, q.run_at from telehook.forward_jobs q
-            where q.destination_id = d.id
-              and ((q.status = 'queued' and q.run_at <= now())
-                or (q.status = 'running' and q.locked_until < now()))
-            order by q.run_at, q.id
+            select c.id, c.run_at from (
+              select q.id, q.run_at from telehook.forward_jobs q
+              where q.destination_id = d.id and q.status = 'queued' and q.run_at <= now()
+              order by q.run_at
+              limit least(${limit}, d.max_in_flight)
+              for update of q skip locked
+            ) c
+            union all
+            select x.id, x.run_at from (
+              select q.id, q.run_at from telehook.forward_jobs q
+              where q.destination_id = d.id and q.status = 'running' and q.locked_until < now()
+              limit least(${limit}, d.max_in_flight)
+              for update of q skip locked
+            ) x
+            order by run_at
             limit (select greatest(0, d.max_in_flight - count(*)) from telehook.forward_jobs r
                    where r.destination_id = d.id and r.status = 'running' and r.locked_until >= now())
-            for update of q skip locked
           ) j
           where d.enabled
-          order by j.run_at, j.id
+          order by j.run_at
           limit ${limit}
         )
         update telehook.forward_jobs f
