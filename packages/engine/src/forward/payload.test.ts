@@ -33,7 +33,7 @@ test('the decoded fields as they are, then the ids and received_at; never secret
     project_id: 'PJ1',
     endpoint_id: 'default',
     event_id: 'ev-1',
-    received_at: 1_764_489_600.123,
+    received_at: 1_796_025_600.123,
   })
 })
 
