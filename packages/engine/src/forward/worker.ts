@@ -154,8 +154,79 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     )
   }
 
-  /** Records the attempt and settles the job, if this worker still holds it, in one statement. */
-  async function settle(
+  interface Settlement {
+    job_id: number
+    destination_id: string
+    event_id: string
+    attempt: number
+    started_at: string
+    status: number | null
+    outcome: Outcome
+    latency_ms: number
+    response_body: string | null
+    error: string | null
+    job_status: 'queued' | 'done' | 'dead'
+    run_at: string
+    reason: string | null
+  }
+  let settling: { row: Settlement; resolve(settled: boolean): void; reject(e: unknown): void }[] =
+    []
+  let flushing = false
+
+  /**
+   * Group commit of settlements: the attempts that end while a write is in flight are written
+   * together by the next one, in one statement (one commit, one fsync) instead of one each.
+   */
+  async function flush(): Promise<void> {
+    if (flushing) return
+    flushing = true
+    try {
+      while (settling.length > 0) {
+        const batch = settling
+        settling = []
+        try {
+          const rows = await queryRows<{ id: number }>(
+            database.db,
+            sql`with s as (
+                select * from jsonb_to_recordset(${JSON.stringify(batch.map((b) => b.row))}::jsonb)
+                  as s(job_id bigint, destination_id text, event_id uuid, attempt int,
+                    started_at timestamptz, status int, outcome text, latency_ms int,
+                    response_body text, error text, job_status text, run_at timestamptz,
+                    reason text)
+              ), a as (
+                insert into telehook.forward_attempts (job_id, destination_id, event_id, attempt,
+                  started_at, status, outcome, latency_ms, response_body, error)
+                select job_id, destination_id, event_id, attempt, started_at, status, outcome,
+                  latency_ms, response_body, error from s
+              ), j as (
+                update telehook.forward_jobs f set status = s.job_status, run_at = s.run_at,
+                  locked_until = null, last_status = s.status, last_error = s.error,
+                  updated_at = now()
+                from s
+                where f.id = s.job_id and f.status = 'running' and f.attempts = s.attempt
+                returning f.id
+              ), g as (
+                update telehook.destinations d set enabled = false, disabled_reason = s.reason,
+                  updated_at = now()
+                from s
+                where s.outcome = 'gone' and d.id = s.destination_id and d.enabled
+                returning 1
+              )
+              select id::int as id from j`,
+          )
+          const settled = new Set(rows.map((r) => r.id))
+          for (const b of batch) b.resolve(settled.has(b.row.job_id))
+        } catch (error) {
+          for (const b of batch) b.reject(error)
+        }
+      }
+    } finally {
+      flushing = false
+    }
+  }
+
+  /** Records the attempt and settles the job if this worker still holds it; false if it lost it. */
+  function settle(
     job: ClaimedJob,
     startedAt: Date,
     result: AttemptResult,
@@ -163,34 +234,28 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     runAt: Date,
     error: string | null,
   ): Promise<boolean> {
-    const jobStatus = outcome === 'retry' ? 'queued' : outcome === 'done' ? 'done' : 'dead'
-    const gone = outcome === 'gone'
-    const reason = `the destination answered 410 Gone at ${startedAt.toISOString()}`
-    const [row] = await queryRows<{ settled: number }>(
-      database.db,
-      sql`with a as (
-          insert into telehook.forward_attempts (job_id, destination_id, event_id, attempt,
-            started_at, status, outcome, latency_ms, response_body, error)
-          values (${job.id}, ${job.destination_id}, ${job.event_id}::uuid, ${job.attempts},
-            ${startedAt.toISOString()}::timestamptz, ${result.status}::int, ${outcome},
-            ${result.latencyMs}, ${storable(result.responseBody, 4096)},
-            ${storable(error, 4000)})
-        ), j as (
-          update telehook.forward_jobs set status = ${jobStatus},
-            run_at = ${runAt.toISOString()}::timestamptz, locked_until = null,
-            last_status = ${result.status}::int, last_error = ${storable(error, 4000)},
-            updated_at = now()
-          where id = ${job.id} and status = 'running' and attempts = ${job.attempts}
-          returning 1
-        ), g as (
-          update telehook.destinations set enabled = false, disabled_reason = ${reason},
-            updated_at = now()
-          where ${gone} and id = ${job.destination_id} and enabled
-          returning 1
-        )
-        select (select count(*) from j)::int as settled, (select count(*) from g)::int as disabled`,
-    )
-    return (row?.settled ?? 0) > 0
+    const row: Settlement = {
+      job_id: job.id,
+      destination_id: job.destination_id,
+      event_id: job.event_id,
+      attempt: job.attempts,
+      started_at: startedAt.toISOString(),
+      status: result.status,
+      outcome,
+      latency_ms: result.latencyMs,
+      response_body: storable(result.responseBody, 4096),
+      error: storable(error, 4000),
+      job_status: outcome === 'retry' ? 'queued' : outcome === 'done' ? 'done' : 'dead',
+      run_at: runAt.toISOString(),
+      reason:
+        outcome === 'gone'
+          ? `the destination answered 410 Gone at ${startedAt.toISOString()}`
+          : null,
+    }
+    return new Promise<boolean>((resolve, reject) => {
+      settling.push({ row, resolve, reject })
+      void flush()
+    })
   }
 
   /** Gives a job interrupted by stop() back to the queue without counting its attempt. */
