@@ -134,13 +134,18 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 }
 
 /**
- * The default delay before retry number `attempt` (1-based): 2 s doubling up to 1 h, with jitter
+ * Exponential backoff with jitter: `baseMs` doubling per attempt up to `capMs`, with jitter
  * taking 0–50 % off, so retries of many jobs that failed together spread out.
  */
-export function defaultForwardBackoffMs(attempt: number): number {
-  const base = Math.min(3_600_000, 2000 * 2 ** Math.max(0, attempt - 1))
-  return Math.round(base * (1 - Math.random() * 0.5))
+export function forwardBackoff(baseMs = 2000, capMs = 3_600_000): (attempt: number) => number {
+  return (attempt) => {
+    const full = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1))
+    return Math.round(full * (1 - Math.random() * 0.5))
+  }
 }
+
+/** The default delay before retry number `attempt` (1-based): 2 s doubling up to 1 h, jittered. */
+export const defaultForwardBackoffMs = forwardBackoff()
 
 export interface RetryPlan {
   /** The attempt number that just failed (1-based). */

@@ -2,12 +2,14 @@
  * @module Forwarding: stored events delivered to the user's own services as JSON signed the
  * Standard Webhooks way, from a durable queue with retries.
  */
+export { FORWARD_ENV, ForwardConfigError, loadForwarderConfig } from './config'
 export {
   type AttemptInput,
   type AttemptResult,
   attemptDelivery,
   classify,
   defaultForwardBackoffMs,
+  forwardBackoff,
   nextAttemptAt,
   type Outcome,
   parseRetryAfter,
