@@ -198,6 +198,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
                   started_at, status, outcome, latency_ms, response_body, error)
                 select job_id, destination_id, event_id, attempt, started_at, status, outcome,
                   latency_ms, response_body, error from s
+                -- A job deleted meanwhile (with its destination) must not fail the whole batch.
+                where exists (select 1 from telehook.forward_jobs f where f.id = s.job_id)
               ), j as (
                 update telehook.forward_jobs f set status = s.job_status, run_at = s.run_at,
                   locked_until = null, last_status = s.status, last_error = s.error,
