@@ -8,7 +8,7 @@ import { eq, sql } from 'drizzle-orm'
 import { type AdminDeps, createAdminApp } from './app'
 import { decryptSecret, importMasterKey } from './crypto'
 import { IDEMPOTENCY_STALE_MS } from './idempotency'
-import { createAdminToken } from './tokens'
+import { createAdminToken } from './modules/tokens/service'
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789'
 const PUBLIC_URL = 'http://127.0.0.1:8000'

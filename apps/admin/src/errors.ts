@@ -81,3 +81,39 @@ export function outcomeUnknown(err: unknown): boolean {
     (err.status === 0 || err.status >= 500 || err.code === 'invalid_response')
   )
 }
+
+/** "Expected one of a, b" for a union of literals (TypeBox only says "Expected union value"). */
+function literalChoices(schema: unknown): string | undefined {
+  const anyOf = (schema as { anyOf?: unknown } | undefined)?.anyOf
+  if (!Array.isArray(anyOf) || anyOf.length === 0) return undefined
+  const values = anyOf.map((s) => (s as { const?: unknown }).const)
+  if (!values.every((v) => typeof v === 'string')) return undefined
+  return `Expected one of ${values.join(', ')}`
+}
+
+/** The parts of an Elysia validation error the answer uses. */
+interface ValidationLike {
+  type: string
+  all: readonly unknown[]
+}
+
+/**
+ * The `{error}` body of a failed validation, never echoing the rejected values (a body may hold an
+ * API key); an enumeration names its allowed values.
+ */
+export function validationBody(error: ValidationLike) {
+  const errors = error.all.map((e) => {
+    const x = e as { path?: unknown; message?: unknown; schema?: unknown }
+    return {
+      path: x.path ? String(x.path) : '',
+      message: literalChoices(x.schema) ?? (x.message ? String(x.message) : 'invalid'),
+    }
+  })
+  return {
+    error: {
+      code: 'invalid_request',
+      message: `Invalid ${error.type}: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`,
+      errors,
+    },
+  }
+}

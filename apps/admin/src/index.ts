@@ -7,6 +7,7 @@ export {
   masterKeyProblem,
   publicUrlProblem,
 } from './config'
+export type { AdminContext } from './context'
 export {
   decryptSecret,
   encryptSecret,
@@ -16,17 +17,19 @@ export {
 } from './crypto'
 export { ApiError } from './errors'
 export {
+  ADMIN_TOKEN_PREFIX,
+  type AdminTokenInfo,
+  bearerToken,
+  createAdminToken,
+  createFirstAdminToken,
+  FIRST_TOKEN_ID,
+  listAdminTokens,
+  revokeAdminToken,
+  verifyAdminToken,
+} from './modules/tokens/service'
+export {
   defaultAllowedHosts,
   inspectRequest,
   PUBLIC_PATHS,
   routerPath,
 } from './request-guard'
-export {
-  ADMIN_TOKEN_PREFIX,
-  bearerToken,
-  createAdminToken,
-  createFirstAdminToken,
-  FIRST_TOKEN_ID,
-  revokeAdminToken,
-  verifyAdminToken,
-} from './tokens'

@@ -5,6 +5,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { lockDataDir } from './data-lock'
 import { migrate } from './migrate'
+import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
 import * as schema from './schema'
 
 /** The Drizzle database, the same type whichever driver is underneath. */
@@ -107,7 +108,8 @@ function openPostgres(url: string, opts: OpenDbOptions): Database {
 }
 
 async function openPglite(opts: OpenDbOptions): Promise<Database> {
-  const extra = (opts.pglite ?? {}) as PGliteOptions
+  const given = (opts.pglite ?? {}) as PGliteOptions
+  const extra = { ...given, parsers: { ...DRIZZLE_PGLITE_PARSERS, ...given.parsers } }
   const dataDir = opts.memory
     ? undefined
     : (opts.dataDir ?? env('TELEHOOK_DATA_DIR') ?? './.telehook')
@@ -121,7 +123,11 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
     await release()
     throw error
   }
-  const db = drizzlePglite({ client, schema, casing: 'snake_case' }) as unknown as Db
+  const db = drizzlePglite({
+    client: withInstanceParsers(client),
+    schema,
+    casing: 'snake_case',
+  }) as unknown as Db
   return {
     db,
     driver: 'pglite',

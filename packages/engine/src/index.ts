@@ -17,6 +17,7 @@ export {
   type Engine,
   type EngineOptions,
   type IngestResult,
+  OverloadedError,
 } from './ingest'
 export { createJsonLogger, type Logger, silentLogger } from './logger'
 export { STATUS_RANK } from './projections'
@@ -28,4 +29,10 @@ export {
   type Worker,
   type WorkerOptions,
 } from './queue'
-export { type BatchOptions, type BatchStats, JOBS_CHANNEL } from './store'
+export {
+  type BatchOptions,
+  type BatchStats,
+  JOBS_CHANNEL,
+  type JobRow,
+  type StoreItem,
+} from './store'

@@ -1,4 +1,4 @@
-import { type Database, events } from '@telehook/db'
+import { type Database, nativeClient } from '@telehook/db'
 import {
   type DecodeResult,
   decodeEvent,
@@ -8,7 +8,7 @@ import {
   type TelerivetEvent,
   type WebhookReply,
 } from '@telehook/protocol'
-import { sql } from 'drizzle-orm'
+import { IS_STORED_SQL, jobsOf } from './batch'
 import { dedupeKey } from './dedupe'
 import { createEndpointAuthenticator, type Endpoint } from './endpoints'
 import { errorMessage, type Logger, silentLogger } from './logger'
@@ -34,10 +34,22 @@ export interface EngineOptions {
    */
   endpointRecheckMs?: number
   /**
-   * Group commit of concurrent deliveries (default: on for PostgreSQL, off for PGlite); `false`
-   * gives every delivery its own transaction.
+   * Group commit of concurrent deliveries (default on: on PostgreSQL up to 4 transactions in
+   * flight of at most 64 deliveries; on PGlite, which runs one transaction at a time, 1 of at
+   * most 64); `false` gives every delivery its own transaction.
    */
   batch?: BatchOptions | false
+  /**
+   * Most deliveries inside `ingest` at once (default 1000). Past it `ingest` rejects at once with
+   * an {@link OverloadedError} (the webhook answers 503 with Retry-After): beyond capacity the
+   * excess is refused quickly instead of every delivery slowing toward Telerivet's deadline.
+   */
+  maxPending?: number
+  /**
+   * Whether the single-project endpoint (`default`, `POST /webhook`) authenticates (default true).
+   * With `false` it is refused like an unknown endpoint, whatever secret its stored row holds.
+   */
+  singleEndpoint?: boolean
 }
 
 export interface IngestResult {
@@ -78,7 +90,15 @@ export interface Prepared {
   valid: boolean
   errors: unknown
   projectId: string | null
+  /**
+   * Why the event is stored but kept out of the mirror (no projections, no handlers, no jobs), or
+   * null: `project_mismatch` when the payload names a project other than its endpoint's.
+   */
+  flag: string | null
 }
+
+/** The flag of an event whose payload names a project other than its endpoint's. */
+export const PROJECT_MISMATCH = 'project_mismatch'
 
 /**
  * PostgreSQL cannot store U+0000 in `text` or `jsonb`; a form carrying one would fail forever
@@ -104,7 +124,11 @@ export async function prepare(endpoint: Endpoint, raw: FormObject): Promise<Prep
   const payload = (decoded.ok ? decoded.event : decoded.payload) as Record<string, unknown>
   const eventType = decoded.ok ? decoded.event.event : decoded.eventType
   const id = payload.id
-  const payloadProject = payload.project_id
+  const payloadProject = typeof payload.project_id === 'string' ? payload.project_id : null
+  // An endpoint that belongs to a project writes that project only: holding one project's secret
+  // must not let a payload rewrite another project's messages, contacts or broadcasts.
+  const mismatch =
+    endpoint.projectId !== null && payloadProject !== null && payloadProject !== endpoint.projectId
   return {
     decoded,
     eventType,
@@ -113,7 +137,8 @@ export async function prepare(endpoint: Endpoint, raw: FormObject): Promise<Prep
     payload,
     valid: decoded.ok,
     errors: !decoded.ok && decoded.reason === 'invalid' ? decoded.errors : null,
-    projectId: endpoint.projectId ?? (typeof payloadProject === 'string' ? payloadProject : null),
+    projectId: endpoint.projectId ?? payloadProject,
+    flag: mismatch ? PROJECT_MISMATCH : null,
   }
 }
 
@@ -180,80 +205,97 @@ export function createEngine(opts: EngineOptions): Engine {
     opts.endpointRecheckMs ?? 1000,
   )
   const asyncTypes = asyncHandlerTypes(handlers)
-  // PGlite runs one transaction at a time and its cost is per statement, not per commit, so
-  // group commit only pays on PostgreSQL (shared fsyncs); it is on there unless disabled.
-  const batching = opts.batch ?? (database.driver === 'postgres' ? {} : false)
+  const native = nativeClient(database.db)
+  const postgres = database.driver === 'postgres'
+  const batching = opts.batch ?? {}
   // Concurrent writers exist only on PostgreSQL (PGlite runs one transaction at a time), so only
   // there are the rows locked in one order first.
-  const lock = database.driver === 'postgres'
+  const lock = postgres
   const batcher =
     batching === false
       ? null
       : createBatcher(database.db, asyncTypes, {
-          maxSize: batching.maxSize ?? 16,
-          maxInflight: batching.maxInflight ?? 6,
+          maxSize: batching.maxSize ?? 64,
+          maxInflight: batching.maxInflight ?? (postgres ? 4 : 1),
           lock,
         })
   const store = batcher ?? ((item: StoreItem) => storeAlone(database.db, item, asyncTypes, lock))
+  const maxPending = opts.maxPending ?? 1000
+  let pending = 0
 
   /** Whether this delivery is already stored (then the stored reply answers, not the handler). */
   async function isStored(endpointId: string, key: string): Promise<boolean> {
-    const rows = await database.db
-      .select({ id: events.id })
-      .from(events)
-      .where(sql`${events.endpointId} = ${endpointId} and ${events.dedupeKey} = ${key}`)
-      .limit(1)
+    const rows = await native.query(IS_STORED_SQL, [endpointId, key])
     return rows.length > 0
   }
 
   return {
-    authenticate: (id, secret) => auth.authenticate(id, secret),
+    authenticate: async (id, secret) => {
+      const endpoint = await auth.authenticate(id, secret)
+      if (endpoint?.kind === 'single' && opts.singleEndpoint === false) return null
+      return endpoint
+    },
     invalidateEndpoint: (id) => auth.invalidate(id),
     batchStats: batcher?.stats ?? null,
 
     async ingest(endpoint, form) {
-      const started = performance.now()
-      const p = await prepare(endpoint, form)
-      let reply: WebhookReply | null = null
-      let handlerError: string | null = null
-      let handlerMs = 0
-      // A redelivery must not run the handler again: the stored reply is the answer.
-      if (p.decoded.ok && handlers?.sync?.[p.decoded.event.event]) {
-        if (!(await isStored(endpoint.id, p.dedupeKey))) {
-          const t = performance.now()
-          const r = await runSyncHandler(
-            handlers,
-            p.decoded.event,
-            endpoint,
-            p.projectId,
-            timeoutMs,
-          )
-          handlerMs = performance.now() - t
-          reply = r.reply
-          handlerError = r.error
-          if (handlerError !== null) {
-            logger.warn({
-              msg: 'sync handler failed',
-              endpoint: endpoint.id,
-              event: p.eventType,
-              telerivet_id: p.telerivetId,
-              error: handlerError,
-            })
-          }
-        }
-      }
-      const stored = await store({ endpoint, prepared: p, reply, handlerError })
-      return {
-        outcome: stored.inserted ? 'stored' : 'duplicate',
-        eventId: stored.id,
-        event: p.eventType,
-        telerivetId: p.telerivetId,
-        valid: p.valid,
-        reply: stored.reply,
-        handlerError: stored.inserted ? handlerError : null,
-        handlerMs,
-        durationMs: performance.now() - started,
+      if (pending >= maxPending) throw new OverloadedError(pending)
+      pending++
+      try {
+        return await ingestOne(endpoint, form)
+      } finally {
+        pending--
       }
     },
+  }
+
+  async function ingestOne(endpoint: Endpoint, form: FormObject): Promise<IngestResult> {
+    const started = performance.now()
+    const p = await prepare(endpoint, form)
+    let reply: WebhookReply | null = null
+    let handlerError: string | null = null
+    let handlerMs = 0
+    // A redelivery must not run the handler again: the stored reply is the answer.
+    if (p.decoded.ok && p.flag === null && handlers?.sync?.[p.decoded.event.event]) {
+      if (!(await isStored(endpoint.id, p.dedupeKey))) {
+        const t = performance.now()
+        const r = await runSyncHandler(handlers, p.decoded.event, endpoint, p.projectId, timeoutMs)
+        handlerMs = performance.now() - t
+        reply = r.reply
+        handlerError = r.error
+        if (handlerError !== null) {
+          logger.warn({
+            msg: 'sync handler failed',
+            endpoint: endpoint.id,
+            event: p.eventType,
+            telerivet_id: p.telerivetId,
+            error: handlerError,
+          })
+        }
+      }
+    }
+    const item: StoreItem = { endpoint, prepared: p, reply, handlerError }
+    // The jobs of a new event, as rows: its type's async handler (more kinds append rows).
+    item.jobs = jobsOf(item, asyncTypes)
+    const stored = await store(item)
+    return {
+      outcome: stored.inserted ? 'stored' : 'duplicate',
+      eventId: stored.id,
+      event: p.eventType,
+      telerivetId: p.telerivetId,
+      valid: p.valid,
+      reply: stored.reply,
+      handlerError: stored.inserted ? handlerError : null,
+      handlerMs,
+      durationMs: performance.now() - started,
+    }
+  }
+}
+
+/** `ingest` refused a delivery because too many are already waiting (answer 503, retry later). */
+export class OverloadedError extends Error {
+  override readonly name = 'OverloadedError'
+  constructor(readonly pending: number) {
+    super(`overloaded: ${pending} deliveries waiting`)
   }
 }

@@ -28,7 +28,7 @@ export const STATUS_RANK: Readonly<Record<string, number>> = {
   read: 60,
 }
 
-const rankOf = (expr: string): string =>
+export const rankOf = (expr: string): string =>
   `(case ${expr} ${Object.entries(STATUS_RANK)
     .map(([s, r]) => `when '${s}' then ${r}`)
     .join(' ')} else 0 end)`
@@ -44,28 +44,31 @@ const statusWins = `(${exc('status')} is not null and (${cur('status')} is null 
 
 // A value the column cannot hold is left out of the mirror rather than failing the delivery
 // forever (Telerivet would retry it for a day); the event row keeps it in `payload`.
-const date = (seconds: unknown): Date | undefined =>
+export const date = (seconds: unknown): Date | undefined =>
   typeof seconds === 'number' && seconds >= -2e11 && seconds <= 8.64e12
     ? new Date(seconds * 1000)
     : undefined
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
-const int = (v: unknown): number | undefined =>
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+export const int = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 2_147_483_647 ? v : undefined
-const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined)
-const strings = (v: unknown): string[] | undefined =>
+export const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined)
+export const strings = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined
-const obj = (v: unknown): Record<string, unknown> | undefined =>
+export const obj = (v: unknown): Record<string, unknown> | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
     ? (JSON.parse(JSON.stringify(v)) as Record<string, unknown>)
     : undefined
-const arr = (v: unknown): unknown[] | undefined =>
+export const arr = (v: unknown): unknown[] | undefined =>
   Array.isArray(v) ? (JSON.parse(JSON.stringify(v)) as unknown[]) : undefined
+
+/** The project of the mirror rows an event writes: its endpoint's, else the payload's, else ''. */
+export const mirrorProject = (projectId: string | null): string => projectId ?? ''
 
 /** Columns every message-carrying event may fill; `undefined` leaves the stored value. */
 function messageValues(e: Record<string, unknown>, projectId: string | null, eventId: string) {
   return {
     id: e.id as string,
-    projectId: str(e.project_id) ?? projectId,
+    projectId: mirrorProject(projectId),
     direction: str(e.direction),
     messageType: str(e.message_type),
     status: str(e.status),
@@ -95,7 +98,6 @@ function messageValues(e: Record<string, unknown>, projectId: string | null, eve
 function messageMerge(overrides: Record<string, SQL> = {}): Record<string, SQL> {
   const set: Record<string, SQL> = {}
   const cols: [string, string][] = [
-    ['projectId', 'project_id'],
     ['direction', 'direction'],
     ['messageType', 'message_type'],
     ['source', 'source'],
@@ -133,6 +135,8 @@ function messageMerge(overrides: Record<string, SQL> = {}): Record<string, SQL> 
 
 /**
  * Applies the mirror projections of one newly stored, valid event, inside the ingest transaction.
+ * `projectId` is the event's project as ingest decided it (the endpoint's, when it has one): every
+ * row written is keyed by it, never by a `project_id` the payload claims.
  * Each projection is an upsert, so applying an event again (replay) converges to the same rows,
  * except `message_status_history`, which replay leaves alone (see replayEvent).
  */
@@ -154,7 +158,7 @@ export async function applyProjections(
           // The webhook fires once Telerivet has received the message; it may omit the status.
           status: str(e.status) ?? 'received',
         })
-        .onConflictDoUpdate({ target: messages.id, set: messageMerge() })
+        .onConflictDoUpdate({ target: [messages.projectId, messages.id], set: messageMerge() })
       await upsertContactOfMessage(tx, event, eventId, projectId)
       return
     case 'send_status':
@@ -164,9 +168,10 @@ export async function applyProjections(
           ...messageValues(e, projectId, eventId),
           direction: str(e.direction) ?? 'outgoing',
         })
-        .onConflictDoUpdate({ target: messages.id, set: messageMerge() })
+        .onConflictDoUpdate({ target: [messages.projectId, messages.id], set: messageMerge() })
       if (opts.history !== false) {
         await tx.insert(messageStatusHistory).values({
+          projectId: mirrorProject(projectId),
           messageId: event.id,
           status: event.status,
           errorMessage: str(e.error_message),
@@ -186,7 +191,7 @@ export async function applyProjections(
           inProgress: bool(e.in_progress),
         })
         .onConflictDoUpdate({
-          target: messages.id,
+          target: [messages.projectId, messages.id],
           set: messageMerge({ labelIds: sql.raw(`coalesce(${exc('label_ids')}, '{}')`) }),
         })
       return
@@ -203,22 +208,23 @@ export async function applyProjections(
  * The mirror rows `applyProjections` writes for `event`, as lock keys (`messages:<id>`, …). The
  * ingest transactions lock them in one sorted order before writing (see `lockRows` in store.ts).
  */
-export function projectionKeys(event: TelerivetEvent): string[] {
+export function projectionKeys(event: TelerivetEvent, projectId: string | null): string[] {
   const e = event as unknown as Record<string, unknown>
+  const p = mirrorProject(projectId)
   switch (event.event) {
     case 'incoming_message': {
       const contactId = str(e.contact_id) ?? str(obj(e.contact)?.id)
       return contactId
-        ? [`messages:${event.id}`, `contacts:${contactId}`]
-        : [`messages:${event.id}`]
+        ? [`messages:${p}:${event.id}`, `contacts:${p}:${contactId}`]
+        : [`messages:${p}:${event.id}`]
     }
     case 'send_status':
     case 'message_metadata':
-      return [`messages:${event.id}`]
+      return [`messages:${p}:${event.id}`]
     case 'contact_update':
-      return [`contacts:${event.id}`]
+      return [`contacts:${p}:${event.id}`]
     case 'send_broadcast':
-      return [`broadcasts:${event.id}`]
+      return [`broadcasts:${p}:${event.id}`]
   }
   return []
 }
@@ -245,7 +251,7 @@ async function upsertContactUpdate(
   // contact_update carries the whole contact: absent lists and vars are empty ones.
   const values = {
     id: event.id,
-    projectId: str(e.project_id) ?? projectId,
+    projectId: mirrorProject(projectId),
     name: str(e.name) ?? null,
     phoneNumber: str(e.phone_number) ?? null,
     sendBlocked: sendBlocked ?? false,
@@ -277,13 +283,16 @@ async function upsertContactUpdate(
   ]) {
     set[camel(col)] = sql.raw(`excluded."${col}"`)
   }
-  set.projectId = keep('contacts', 'project_id')
   set.timeCreated = keep('contacts', 'time_created')
   set.updatedAt = sql`now()`
   await tx
     .insert(contacts)
     .values(values)
-    .onConflictDoUpdate({ target: contacts.id, set, setWhere: contactNotOlder })
+    .onConflictDoUpdate({
+      target: [contacts.projectId, contacts.id],
+      set,
+      setWhere: contactNotOlder,
+    })
 }
 
 /** The `contact[...]` object of an incoming message: a partial view, merged into the mirror. */
@@ -299,7 +308,7 @@ async function upsertContactOfMessage(
   if (!id) return
   const values = {
     id,
-    projectId: str(c.project_id) ?? str(e.project_id) ?? projectId,
+    projectId: mirrorProject(projectId),
     name: str(c.name),
     phoneNumber: str(c.phone_number) ?? str(e.from_number),
     sendBlocked: bool(c.send_blocked) ?? false,
@@ -314,7 +323,6 @@ async function upsertContactOfMessage(
   }
   const set: Record<string, SQL> = {}
   for (const col of [
-    'project_id',
     'name',
     'phone_number',
     'conversation_status',
@@ -334,7 +342,11 @@ async function upsertContactOfMessage(
   await tx
     .insert(contacts)
     .values(values)
-    .onConflictDoUpdate({ target: contacts.id, set, setWhere: contactNotOlder })
+    .onConflictDoUpdate({
+      target: [contacts.projectId, contacts.id],
+      set,
+      setWhere: contactNotOlder,
+    })
 }
 
 async function upsertBroadcast(
@@ -345,7 +357,7 @@ async function upsertBroadcast(
 ): Promise<void> {
   const values = {
     id: e.id as string,
-    projectId: str(e.project_id) ?? projectId,
+    projectId: mirrorProject(projectId),
     title: str(e.title),
     content: str(e.content),
     messageType: str(e.message_type),
@@ -365,11 +377,14 @@ async function upsertBroadcast(
   }
   const set: Record<string, SQL> = {}
   for (const prop of Object.keys(values)) {
-    if (prop === 'id') continue
+    if (prop === 'id' || prop === 'projectId') continue
     set[prop] = keep('broadcasts', snake(prop))
   }
   set.updatedAt = sql`now()`
-  await tx.insert(broadcasts).values(values).onConflictDoUpdate({ target: broadcasts.id, set })
+  await tx
+    .insert(broadcasts)
+    .values(values)
+    .onConflictDoUpdate({ target: [broadcasts.projectId, broadcasts.id], set })
 }
 
 function camel(s: string): string {

@@ -314,10 +314,14 @@ export async function replayEvent(
         dedupeKey: events.dedupeKey,
         payload: events.payload,
         valid: events.valid,
+        projectId: events.projectId,
+        flag: events.flag,
       })
       .from(events)
       .where(eq(events.id, eventId))
     if (!peek) throw new EventNotFoundError(eventId)
+    // An event kept out of the mirror (another project's payload) stays out of it.
+    if (peek.flag !== null) return { jobs: 0, applied: false }
     const decodedPeek = peek.valid ? null : decodeEvent(peek.payload as unknown as FormObject)
     const peeked = peek.valid
       ? (peek.payload as unknown as TelerivetEvent)
@@ -326,7 +330,7 @@ export async function replayEvent(
         : null
     await lockRows(tx, [
       `events:${peek.endpointId}:${peek.dedupeKey}`,
-      ...(peeked ? projectionKeys(peeked) : []),
+      ...(peeked ? projectionKeys(peeked, peek.projectId) : []),
     ])
     const [row] = await tx.select().from(events).where(eq(events.id, eventId)).for('update')
     if (!row) throw new EventNotFoundError(eventId)

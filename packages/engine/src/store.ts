@@ -1,12 +1,19 @@
-import { type Db, events, jobs } from '@telehook/db'
+import { type Db, jobs, nativeClient } from '@telehook/db'
 import type { TelerivetEvent, WebhookReply } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
+import { JOBS_CHANNEL, ROW_LOCK_SPACE, writeBatch } from './batch'
 import type { Endpoint } from './endpoints'
 import type { Prepared } from './ingest'
-import { applyProjections, projectionKeys } from './projections'
 
-/** The channel on which the ingest transaction announces new jobs to workers. */
-export const JOBS_CHANNEL = 'telehook_jobs'
+export { JOBS_CHANNEL, lockKeysOf } from './batch'
+
+/**
+ * One job to enqueue for a newly stored event (a row of `jobs`, its event id added by the
+ * statement). More kinds (e.g. one per forwarding destination) are more rows.
+ */
+export interface JobRow {
+  handler: string
+}
 
 /** One delivery ready to be written. */
 export interface StoreItem {
@@ -14,6 +21,11 @@ export interface StoreItem {
   prepared: Prepared
   reply: WebhookReply | null
   handlerError: string | null
+  /**
+   * The jobs to enqueue if this delivery is new (valid and of its endpoint's project); when
+   * absent, the async handler of its type, if the store was given one.
+   */
+  jobs?: readonly JobRow[]
 }
 
 /** What the database decided for one delivery. */
@@ -22,56 +34,6 @@ export interface Stored {
   /** The stored reply, read back from jsonb: the same bytes for every copy of the delivery. */
   reply: WebhookReply | null
   inserted: boolean
-}
-
-/** jsonb wants plain JSON: the decoded objects have null prototypes and may hold `undefined`. */
-export function toJson<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T
-}
-
-/**
- * Writes one delivery inside the caller's transaction: the event row (the unique key decides
- * between concurrent copies), then — only for the copy that inserted — projections and jobs.
- */
-export async function storeInTx(
-  tx: Db,
-  item: StoreItem,
-  asyncHandlers: ReadonlySet<string>,
-): Promise<Stored> {
-  const { endpoint, prepared: p, reply, handlerError } = item
-  const [row] = await tx
-    .insert(events)
-    .values({
-      endpointId: endpoint.id,
-      projectId: p.projectId,
-      event: p.eventType ?? '',
-      telerivetId: p.telerivetId,
-      dedupeKey: p.dedupeKey,
-      payload: toJson(p.payload),
-      reply: reply === null ? null : (toJson(reply) as Record<string, unknown>),
-      valid: p.valid,
-      errors: p.errors === null ? null : toJson(p.errors),
-      handlerError,
-    })
-    .onConflictDoUpdate({
-      target: [events.endpointId, events.dedupeKey],
-      set: {
-        deliveryCount: sql`${events.deliveryCount} + 1`,
-        lastReceivedAt: sql`now()`,
-      },
-    })
-    .returning({
-      id: events.id,
-      reply: events.reply,
-      // xmax is 0 only for a row this statement inserted (not one it updated on conflict).
-      inserted: sql<boolean>`(xmax = 0)`,
-    })
-  if (!row) throw new Error('event upsert returned nothing')
-  if (row.inserted && p.decoded.ok) {
-    await applyProjections(tx, p.decoded.event, row.id, p.projectId)
-    await enqueueJobs(tx, row.id, p.decoded.event, asyncHandlers)
-  }
-  return { id: row.id, reply: (row.reply as WebhookReply | null) ?? null, inserted: row.inserted }
 }
 
 /** Enqueues the async handler of the event's type, if any, and wakes the workers on commit. */
@@ -88,17 +50,6 @@ export async function enqueueJobs(
         select pg_notify(${JOBS_CHANNEL}, ${eventId}) from job`,
   )
   return 1
-}
-
-/** Namespace of the row locks (the two-key advisory locks, apart from the one-key ones). */
-const ROW_LOCK_SPACE = 0x7e1e
-
-/** The rows one delivery may write: its event's unique key, then its mirror rows. */
-export function lockKeysOf(item: StoreItem): string[] {
-  const p = item.prepared
-  const keys = [`events:${item.endpoint.id}:${p.dedupeKey}`]
-  if (p.decoded.ok) keys.push(...projectionKeys(p.decoded.event))
-  return keys
 }
 
 /**
@@ -125,8 +76,7 @@ export async function lockRows(tx: Db, keys: readonly string[]): Promise<void> {
 }
 
 /**
- * Stores one delivery in its own transaction; `lock` (PostgreSQL) first takes its rows' locks in
- * the order every writer uses (see `lockRows`).
+ * Stores one delivery in its own transaction (see `storeBatch`).
  */
 export function storeAlone(
   db: Db,
@@ -134,17 +84,13 @@ export function storeAlone(
   asyncHandlers: ReadonlySet<string>,
   lock = false,
 ): Promise<Stored> {
-  return db.transaction(async (txn) => {
-    const tx = txn as unknown as Db
-    if (lock) await lockRows(tx, lockKeysOf(item))
-    return storeInTx(tx, item, asyncHandlers)
-  })
+  return storeBatch(db, [item], asyncHandlers, lock).then((r) => r[0] as Stored)
 }
 
 /**
- * Stores deliveries in one transaction, all or none: the rows' locks first, in one sorted order
- * (see `lockRows`), then every delivery's statements issued together (pipelined). Throws the first
- * failure after every statement has settled; the transaction is then rolled back.
+ * Stores deliveries in one transaction, all or none, with the hot path's prepared statement
+ * (`writeBatch`): `lock` (PostgreSQL) first takes the rows' locks in the one order every writer
+ * uses. Copies of one delivery in the batch share one event row and one answer.
  */
 export function storeBatch(
   db: Db,
@@ -152,17 +98,7 @@ export function storeBatch(
   asyncHandlers: ReadonlySet<string>,
   lock = false,
 ): Promise<Stored[]> {
-  return db.transaction(async (txn) => {
-    const tx = txn as unknown as Db
-    if (lock) await lockRows(tx, items.flatMap(lockKeysOf))
-    // allSettled, not all: every statement must have settled before the rollback is sent.
-    const outcomes = await Promise.allSettled(
-      items.map((item) => storeInTx(tx, item, asyncHandlers)),
-    )
-    const failed = outcomes.find((o) => o.status === 'rejected')
-    if (failed) throw failed.reason
-    return outcomes.map((o) => (o as PromiseFulfilledResult<Stored>).value)
-  })
+  return nativeClient(db).transaction((query) => writeBatch(query, items, asyncHandlers, lock))
 }
 
 export interface BatchOptions {

@@ -1,12 +1,15 @@
-import { boolean, index, integer, jsonb, text, uuid } from 'drizzle-orm/pg-core'
+import { boolean, index, integer, jsonb, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
 import { telehook, timestamps, timestamptz } from './telehook'
 
-/** Contacts mirrored from `contact_update` and from the `contact[...]` of incoming messages. */
+/**
+ * Contacts mirrored from `contact_update` and from the `contact[...]` of incoming messages, keyed
+ * by (project, Telerivet id) like messages.
+ */
 export const contacts = telehook.table(
   'contacts',
   {
-    id: text().primaryKey(),
-    projectId: text(),
+    id: text().notNull(),
+    projectId: text().notNull().default(''),
     name: text(),
     phoneNumber: text(),
     sendBlocked: boolean().notNull().default(false),
@@ -25,6 +28,7 @@ export const contacts = telehook.table(
     ...timestamps,
   },
   (t) => [
+    primaryKey({ name: 'contacts_project_id_pk', columns: [t.projectId, t.id] }),
     index('contacts_project_idx').on(t.projectId),
     index('contacts_phone_idx').on(t.phoneNumber),
   ],

@@ -20,6 +20,11 @@ export const events = telehook.table(
     reply: jsonb().$type<Record<string, unknown>>(),
     valid: boolean().notNull(),
     errors: jsonb().$type<unknown>(),
+    /**
+     * Why this event was stored but kept out of the mirror, or null: `project_mismatch` when the
+     * payload names a project other than its endpoint's.
+     */
+    flag: text(),
     /** Why the synchronous handler produced no reply (threw or overran its deadline). */
     handlerError: text(),
     deliveryCount: integer().notNull().default(1),

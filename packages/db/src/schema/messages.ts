@@ -1,12 +1,16 @@
-import { bigserial, boolean, index, jsonb, text, uuid } from 'drizzle-orm/pg-core'
+import { bigserial, boolean, index, jsonb, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
 import { telehook, timestamps, timestamptz } from './telehook'
 
-/** The latest known state of every message seen in any event. */
+/**
+ * The latest known state of every message seen in any event, keyed by (project, Telerivet id): a
+ * delivery writes only the rows of its endpoint's project. `project_id` is '' when the endpoint
+ * has no project and the payload names none.
+ */
 export const messages = telehook.table(
   'messages',
   {
-    id: text().primaryKey(),
-    projectId: text(),
+    id: text().notNull(),
+    projectId: text().notNull().default(''),
     /** `incoming` or `outgoing`. */
     direction: text(),
     messageType: text(),
@@ -37,16 +41,18 @@ export const messages = telehook.table(
     ...timestamps,
   },
   (t) => [
+    primaryKey({ name: 'messages_project_id_pk', columns: [t.projectId, t.id] }),
     index('messages_project_created_idx').on(t.projectId, t.timeCreated),
     index('messages_contact_idx').on(t.contactId),
   ],
 )
 
-/** Every `send_status` notification, in arrival order. */
+/** Every `send_status` notification, in arrival order; (project_id, message_id) is its message. */
 export const messageStatusHistory = telehook.table(
   'message_status_history',
   {
     id: bigserial({ mode: 'number' }).primaryKey(),
+    projectId: text().notNull().default(''),
     messageId: text().notNull(),
     status: text().notNull(),
     errorMessage: text(),
@@ -56,7 +62,7 @@ export const messageStatusHistory = telehook.table(
     receivedAt: timestamptz().notNull().defaultNow(),
   },
   (t) => [
-    index('message_status_history_message_idx').on(t.messageId, t.id),
+    index('message_status_history_message_idx').on(t.projectId, t.messageId, t.id),
     index('message_status_history_event_idx').on(t.eventId),
   ],
 )

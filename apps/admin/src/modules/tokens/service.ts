@@ -1,7 +1,7 @@
 /** @module Admin bearer tokens: the configured one and hashed ones in `admin_tokens`. */
 import { adminTokens, type Database, queryRows } from '@telehook/db'
 import { generateSecret, sha256Hex, timingSafeEqual } from '@telehook/protocol'
-import { eq, sql } from 'drizzle-orm'
+import { asc, eq, sql } from 'drizzle-orm'
 
 /** Prefix of generated tokens, so a leaked one is recognisable in a secret scanner. */
 export const ADMIN_TOKEN_PREFIX = 'thk_'
@@ -48,7 +48,42 @@ export async function createFirstAdminToken(database: Database): Promise<string 
   return rows.length > 0 ? token : null
 }
 
-/** Deletes a token by id; true when one was deleted. */
+/** A stored admin token as listed: never its hash. */
+export interface AdminTokenInfo {
+  id: string
+  name: string
+  created_at: string
+  last_used_at: string | null
+}
+
+/**
+ * The stored admin tokens, oldest first (for `telehook token list` and `GET /v1/tokens`).
+ * `TELEHOOK_ADMIN_TOKEN` is not stored and so not listed.
+ * @example
+ * for (const t of await listAdminTokens(database)) console.log(t.id, t.name)
+ */
+export async function listAdminTokens(database: Database): Promise<AdminTokenInfo[]> {
+  const rows = await database.db
+    .select({
+      id: adminTokens.id,
+      name: adminTokens.name,
+      createdAt: adminTokens.createdAt,
+      lastUsedAt: adminTokens.lastUsedAt,
+    })
+    .from(adminTokens)
+    .orderBy(asc(adminTokens.createdAt), asc(adminTokens.id))
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    created_at: r.createdAt.toISOString(),
+    last_used_at: r.lastUsedAt ? r.lastUsedAt.toISOString() : null,
+  }))
+}
+
+/**
+ * Deletes a token by id (for `telehook token revoke` and `DELETE /v1/tokens/:id`); true when one
+ * was deleted. Requests presenting it are refused from then on.
+ */
 export async function revokeAdminToken(database: Database, id: string): Promise<boolean> {
   const rows = await database.db
     .delete(adminTokens)
