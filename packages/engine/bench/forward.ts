@@ -17,7 +17,6 @@ import {
   generateSigningSecret,
   signatureHeaders,
 } from '../src/forward'
-import { PENDING_FORWARDING_DDL } from '../src/forward/pending-schema'
 import { createWorker } from '../src/queue'
 
 const jobs = Number(process.argv[2] ?? 4000)
@@ -43,15 +42,6 @@ dbUrl.pathname = `/${name}`
 const database = await openDb({ databaseUrl: dbUrl.toString() })
 
 try {
-  const [exists] = await queryRows<{ t: string | null }>(
-    database.db,
-    sql`select to_regclass('telehook.forward_jobs')::text as t`,
-  )
-  if (!exists?.t) {
-    for (const s of PENDING_FORWARDING_DDL.split('--> statement-breakpoint')) {
-      if (s.trim()) await database.db.execute(sql.raw(s))
-    }
-  }
   const rawKey = crypto.getRandomValues(new Uint8Array(32))
   const masterKey = await crypto.subtle.importKey('raw', rawKey, 'AES-GCM', false, [
     'encrypt',

@@ -6,6 +6,15 @@ import { type SQL, sql } from 'drizzle-orm'
 /** The channel on which enqueued forward jobs wake the forwarding workers (on commit). */
 export const FORWARD_CHANNEL = 'telehook_forward'
 
+/**
+ * When destination `d` gets event `e` (a row with `endpoint_id`, `project_id`, `event`): it is
+ * enabled, belongs to the event's project or to the endpoint it came in on, and its
+ * `event_types` is null or holds the event's type. The ingest statement uses it too.
+ */
+export const DESTINATION_MATCHES = `d.enabled
+  and (d.project_id = e.project_id or d.endpoint_id = e.endpoint_id)
+  and (d.event_types is null or e.event = any(d.event_types))`
+
 /** A newly stored event, as far as matching destinations goes. */
 export interface ForwardSource {
   /** Telehook's event id. */
@@ -17,11 +26,9 @@ export interface ForwardSource {
 }
 
 /**
- * One statement that enqueues a job per (event, matching enabled destination) and, when it
- * enqueued any, notifies {@link FORWARD_CHANNEL}. A destination matches an event when it belongs
- * to the event's project or to the endpoint it came in on, and its `event_types` is null or holds
- * the event's type. Matching happens in the database, so a destination created a moment ago gets
- * the next event. Enqueueing the same (event, destination) twice does nothing the second time.
+ * One statement that enqueues a job per (event, matching enabled destination, see
+ * {@link DESTINATION_MATCHES}) and, when it enqueued any, notifies {@link FORWARD_CHANNEL}.
+ * Matching happens in the database, so a destination created a moment ago gets the next event. Enqueueing the same (event, destination) twice does nothing the second time.
  * Returns a row `{ n }`: the number of jobs enqueued.
  */
 export function enqueueForwardsQuery(sources: readonly ForwardSource[]): SQL {
@@ -38,10 +45,7 @@ export function enqueueForwardsQuery(sources: readonly ForwardSource[]): SQL {
         as e(id uuid, endpoint_id text, project_id text, event text)
     ), j as (
       insert into telehook.forward_jobs (event_id, destination_id)
-      select e.id, d.id from e join telehook.destinations d
-        on d.enabled
-        and (d.project_id = e.project_id or d.endpoint_id = e.endpoint_id)
-        and (d.event_types is null or e.event = any(d.event_types))
+      select e.id, d.id from e join telehook.destinations d on ${sql.raw(DESTINATION_MATCHES)}
       on conflict (event_id, destination_id) do nothing
       returning 1
     )

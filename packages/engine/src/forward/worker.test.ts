@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { destinations, events, forwardAttempts, forwardJobs, projects } from '@telehook/db'
-import { TEST_DRIVERS } from '@telehook/db/testing'
+import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { Webhook } from 'standardwebhooks'
 import { createEndpoint, type Endpoint } from '../endpoints'
@@ -20,7 +20,6 @@ import {
   rotateDestinationSecret,
   updateDestination,
 } from './index'
-import { openForwardTestDb } from './pending-schema'
 
 interface Received {
   key: string
@@ -84,13 +83,13 @@ afterAll(() => {
 
 for (const driver of TEST_DRIVERS) {
   describe(`forwarding on ${driver}`, () => {
-    let database: Awaited<ReturnType<typeof openForwardTestDb>>
+    let database: Awaited<ReturnType<typeof openTestDb>>
     let engine: Engine
     let masterKey: CryptoKey
     let n = 0
 
     beforeAll(async () => {
-      database = await openForwardTestDb(driver)
+      database = await openTestDb(driver)
       engine = createEngine({ database, batch: false })
       masterKey = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
         'encrypt',
@@ -112,22 +111,17 @@ for (const driver of TEST_DRIVERS) {
       return { projectId, endpoint, key: `${driver}-${n}` }
     }
 
-    /** Stores a delivery and enqueues its forwards, as the ingest transaction will. */
-    async function store(endpoint: Endpoint, delivery = incomingMessage(`SM${++n}`)) {
+    /** Stores a delivery; the ingest statement enqueues its forward jobs. */
+    async function store(
+      endpoint: Endpoint,
+      delivery = incomingMessage(`SM${++n}`, { project_id: endpoint.projectId }),
+    ) {
       const r = await engine.ingest(endpoint, delivery)
       const [row] = await database.db
-        .select({ projectId: events.projectId })
-        .from(events)
-        .where(eq(events.id, r.eventId))
-      const jobs = await enqueueForwards(database.db, [
-        {
-          id: r.eventId,
-          endpointId: endpoint.id,
-          projectId: row?.projectId ?? null,
-          event: r.event ?? '',
-        },
-      ])
-      return { eventId: r.eventId, jobs }
+        .select({ n: sql<number>`count(*)::int` })
+        .from(forwardJobs)
+        .where(eq(forwardJobs.eventId, r.eventId))
+      return { eventId: r.eventId, jobs: row?.n ?? -1, outcome: r.outcome }
     }
 
     const jobsOf = (destinationId: string) =>
@@ -167,6 +161,9 @@ for (const driver of TEST_DRIVERS) {
 
       const first = await store(endpoint)
       expect(first.jobs).toBe(2)
+      // A redelivery from Telerivet is not forwarded again, nor is an event enqueued twice.
+      const copy = await store(endpoint, incomingMessage(`SM${n}`, { project_id: projectId }))
+      expect(copy).toEqual({ eventId: first.eventId, jobs: 2, outcome: 'duplicate' })
       const again = await enqueueForwards(database.db, [
         { id: first.eventId, endpointId: endpoint.id, projectId, event: 'incoming_message' },
       ])
@@ -175,13 +172,33 @@ for (const driver of TEST_DRIVERS) {
       expect(await jobsOf(byEndpoint.destination.id)).toHaveLength(1)
       expect(await jobsOf(statusOnly.destination.id)).toHaveLength(0)
 
-      const status = await store(endpoint, sendStatus(`SM${n}`, 'delivered'))
+      const status = await store(
+        endpoint,
+        sendStatus(`SM${n}`, 'delivered', { project_id: projectId }),
+      )
       expect(status.jobs).toBe(3)
       expect(await jobsOf(statusOnly.destination.id)).toHaveLength(1)
       expect(await listDestinations(database, { projectId })).toHaveLength(3)
+
+      // Group commit: copies and distinct deliveries written together, one job per new event.
+      const batched = createEngine({ database, batch: { maxSize: 16, maxInflight: 1 } })
+      const forms = [0, 1, 2, 0, 1, 0].map((i) =>
+        incomingMessage(`SMbatch${driver}${i}`, { project_id: projectId }),
+      )
+      const results = await Promise.all(forms.map((f) => batched.ingest(endpoint, f)))
+      const ids = [...new Set(results.map((r) => r.eventId))]
+      expect(ids).toHaveLength(3)
+      const [jobCount] = await database.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(forwardJobs)
+        .where(sql`${forwardJobs.eventId} in ${ids}`)
+      expect(jobCount?.n).toBe(6)
+      // An event whose payload names another project than its endpoint's is not forwarded.
+      const foreign = await store(endpoint, incomingMessage(`SM${++n}`, { project_id: 'PJother' }))
+      expect(foreign.jobs).toBe(0)
       // Leave nothing due for the next tests.
       while ((await forwarder().runOnce()) > 0) {}
-      expect(of(key)).toHaveLength(5)
+      expect(of(key)).toHaveLength(11)
     })
 
     test('delivered once, signed, as the typed event with ids and times', async () => {
