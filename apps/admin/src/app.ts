@@ -8,6 +8,7 @@ import { type AdminDeps, createContext } from './context'
 import { docsPage, type OpenApiDoc } from './docs'
 import { ApiError, ErrorBody, validationBody } from './errors'
 import { contactsModule } from './modules/contacts'
+import { destinationsModule } from './modules/destinations'
 import { eventsModule } from './modules/events'
 import { messagesModule } from './modules/messages'
 import { projectsModule } from './modules/projects'
@@ -177,6 +178,7 @@ export function createAdminApp(deps: AdminDeps) {
     .use(messagesModule(ctx))
     .use(contactsModule(ctx))
     .use(tokensModule(ctx))
+    .use(destinationsModule(ctx))
   return admin
 }
 
