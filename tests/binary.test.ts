@@ -254,9 +254,12 @@ export default defineHandlers({
 `,
       )
       const running = await serve(dir, ['--handlers', './echo.ts'], {
-        TELEHOOK_SECRET: 'echo-secret',
+        TELEHOOK_SECRET: 'echo-secret-0123456',
       })
-      const res = await post(running, incomingMessage('SMbinary00000000003', 'echo-secret', 'ping'))
+      const res = await post(
+        running,
+        incomingMessage('SMbinary00000000003', 'echo-secret-0123456', 'ping'),
+      )
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ messages: [{ content: 'Echo: ping' }] })
       // Poll the content, not the existence: the file exists a moment before it is written.
@@ -274,7 +277,7 @@ export default defineHandlers({
         '--url',
         `${running.webhook}/webhook`,
         '--secret',
-        'echo-secret',
+        'echo-secret-0123456',
         'from the simulator',
       ])
       expect(sim.code).toBe(0)
@@ -306,12 +309,15 @@ export default defineHandlers({
         const token = created.stdout.trim()
         expect(token.length).toBeGreaterThan(16)
 
-        const running = await serve(dir, ['--secret', 'pg-secret-value'], {
+        const running = await serve(dir, ['--secret', 'pg-secret-value-0123'], {
           ...env,
           TELEHOOK_ADMIN_TOKEN: 'an-admin-token-that-is-long-enough',
           TELEHOOK_MASTER_KEY: Buffer.alloc(32, 5).toString('base64'),
         })
-        const res = await post(running, incomingMessage('SMbinary00000000004', 'pg-secret-value'))
+        const res = await post(
+          running,
+          incomingMessage('SMbinary00000000004', 'pg-secret-value-0123'),
+        )
         expect(res.status).toBe(200)
         // The token made by `token create` works beside the configured one.
         expect(await eventsOf(running, token, 'SMbinary00000000004')).toHaveLength(1)

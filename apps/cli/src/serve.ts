@@ -127,7 +127,10 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
       const adminServer = Bun.serve({
         hostname: adminConfig.host,
         port: adminConfig.port,
+        // Production mode: an error never gets Bun's development page (stack, paths, source).
+        development: false,
         fetch: (request) => admin.fetch(request),
+        error: () => new Response('Internal error', { status: 500 }),
       })
       stops.push(() => adminServer.stop())
       adminUrl = displayOrigin(adminConfig.host, adminServer.port ?? adminConfig.port)

@@ -39,7 +39,7 @@ describe('resolveServeConfig', () => {
         '--database-url',
         'postgres://h/db',
         '--secret',
-        'shared-by-all',
+        'shared-by-all-instances',
         '--master-key',
         MASTER_KEY,
         '--handlers',
@@ -75,13 +75,13 @@ describe('resolveServeConfig', () => {
       'TELEHOOK_SECRET: required',
     )
     expect(
-      resolve(['--no-admin'], { DATABASE_URL: 'postgres://h/db', TELEHOOK_SECRET: 'x'.repeat(8) })
+      resolve(['--no-admin'], { DATABASE_URL: 'postgres://h/db', TELEHOOK_SECRET: 'x'.repeat(16) })
         .db,
     ).toEqual({ databaseUrl: 'postgres://h/db', dataDir: './.telehook' })
   })
 
   test('PostgreSQL with the admin API needs the master key: no per-machine key file', () => {
-    const pg = ['--database-url', 'postgres://h/db', '--secret', 'shared-by-all']
+    const pg = ['--database-url', 'postgres://h/db', '--secret', 'shared-by-all-instances']
     expect(problem(pg)).toStartWith('TELEHOOK_MASTER_KEY: required with DATABASE_URL')
     expect(resolve([...pg, '--master-key', MASTER_KEY]).admin?.masterKey).toBe(MASTER_KEY)
     // Without the admin API nothing is encrypted, and on PGlite the key file is the only one.

@@ -2,8 +2,9 @@
 import type { Database } from '@telehook/db'
 import {
   createJsonLogger,
+  type Endpoint,
   type Engine,
-  type IngestResult,
+  isEndpointId,
   type Logger,
   SINGLE_ENDPOINT_ID,
 } from '@telehook/engine'
@@ -17,11 +18,19 @@ import {
 import { Elysia } from 'elysia'
 import { WebhookError } from './errors'
 import {
+  clientAddressOf,
+  createFailureLimiter,
+  type FailureLimits,
+  rememberClientAddress,
+} from './limiter'
+import {
   createMetrics,
   type DeliveryOutcome,
   renderBatchStats,
   type WebhookMetrics,
 } from './metrics'
+import { GUARD_MESSAGE, inspectRequest, routerPath } from './request-guard'
+import { scanSecret } from './secret-scan'
 
 /** Default largest accepted body: 256 KiB. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024
@@ -47,7 +56,26 @@ export interface WebhookAppDeps {
   formLimits?: Partial<FormLimits>
   /** Longest wait for `database.ping()` in `GET /healthz` (default 2000 ms). */
   healthTimeoutMs?: number
+  /**
+   * Also serve `GET /metrics` on this public port (default false: serve {@link metricsHandler} on
+   * the private admin port instead).
+   */
+  publicMetrics?: boolean
+  /**
+   * Failed attempts (any 4xx) allowed per client address before it is answered 429 with
+   * Retry-After without any work (default: a burst of 30, then 60 a minute); `false` turns it off.
+   */
+  failureLimits?: Partial<FailureLimits> | false
+  /**
+   * Peer addresses of reverse proxies whose `X-Forwarded-For` names the client. Behind a proxy
+   * that is not listed, every client shares the proxy's address, and its failures count together.
+   */
+  trustedProxies?: readonly string[]
+  /** The client address of a request (default: the peer recorded by {@link rememberClientAddress}). */
+  clientAddress?: (request: Request) => string | null
 }
+
+export { rememberClientAddress }
 
 /** What the log line of one delivery is built from, kept per request until it is answered. */
 interface Delivery {
@@ -61,11 +89,21 @@ interface Delivery {
 
 const FORM_TYPE = 'application/x-www-form-urlencoded'
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(EVENT_TYPES)
-const MAX_ENDPOINT_ID_LENGTH = 128
+/** Longest endpoint id written to a log line (a refused id may be of any length). */
+const MAX_LOGGED_ID_LENGTH = 80
+const TEXT = { 'content-type': 'text/plain; charset=utf-8' }
+/** `/hooks/<one segment>`: the path of a delivery, whatever its id. */
+const DELIVERY_PATH = /^\/hooks\/[^/]+$/
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 const ERROR_BODY: Record<WebhookError['code'], string> = {
   invalid_secret: 'Invalid webhook secret',
+  // The same answer for all three: a stranger learns nothing about which endpoints exist.
+  missing_secret: 'Invalid webhook secret',
+  unknown_endpoint: 'Invalid webhook secret',
+  bad_endpoint_id: 'Not found',
+  body_timeout: 'Request body not received in time',
+  rate_limited: 'Too many failed attempts, retry later',
   body_too_large: 'Request body too large',
   unsupported_media_type: `Content-Type must be ${FORM_TYPE}`,
   bad_request: 'Unparseable request body',
@@ -75,6 +113,11 @@ const ERROR_BODY: Record<WebhookError['code'], string> = {
 
 const OUTCOME: Record<WebhookError['code'], DeliveryOutcome> = {
   invalid_secret: 'forbidden',
+  missing_secret: 'forbidden',
+  unknown_endpoint: 'forbidden',
+  bad_endpoint_id: 'not_found',
+  body_timeout: 'bad_request',
+  rate_limited: 'forbidden',
   body_too_large: 'body_too_large',
   unsupported_media_type: 'unsupported_media_type',
   bad_request: 'bad_request',
@@ -101,30 +144,58 @@ function isFormContentType(header: string | null): boolean {
   return true
 }
 
-/** Reads at most `limit` bytes, whatever Content-Length claims (it may be absent or wrong). */
-async function readBody(request: Request, limit: number): Promise<Uint8Array> {
-  if (request.headers.has('content-length')) {
-    // Declared and within the limit (checked before): one read, then the actual size is checked.
-    const bytes = new Uint8Array(await request.arrayBuffer())
-    if (bytes.byteLength > limit) {
-      throw new WebhookError('body_too_large', `body over ${limit} bytes`)
-    }
-    return bytes
-  }
-  const stream = request.body
-  if (!stream) return new Uint8Array(0)
-  const reader = stream.getReader()
+/**
+ * Reads at most `limit` bytes, whatever Content-Length claims (it may be absent or wrong), within
+ * `timeoutMs`: a body that stops arriving (a slow-loris, a Content-Length larger than what is
+ * sent) is a 408, and a connection closed mid-body a 400, never a request held open for ever.
+ */
+async function readBody(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new WebhookError('body_timeout', `body not received within ${timeoutMs} ms`)),
+      Math.max(0, timeoutMs),
+    )
+  })
   const chunks: Uint8Array[] = []
   let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > limit) {
-      await reader.cancel().catch(() => {})
-      throw new WebhookError('body_too_large', `body over ${limit} bytes`)
+  try {
+    if (request.headers.has('content-length')) {
+      // Declared and within the limit (checked before): one read, then the actual size.
+      let buffer: ArrayBuffer
+      try {
+        buffer = await Promise.race([request.arrayBuffer(), timeout])
+      } catch (error) {
+        if (error instanceof WebhookError) throw error
+        throw new WebhookError('bad_request', 'body not received in full', { cause: error })
+      }
+      if (buffer.byteLength > limit) {
+        throw new WebhookError('body_too_large', `body over ${limit} bytes`)
+      }
+      return new Uint8Array(buffer)
     }
-    chunks.push(value)
+    const stream = request.body
+    if (!stream) return new Uint8Array(0)
+    for (;;) {
+      reader ??= stream.getReader()
+      let next: Awaited<ReturnType<typeof reader.read>>
+      try {
+        next = await Promise.race([reader.read(), timeout])
+      } catch (error) {
+        if (error instanceof WebhookError) throw error
+        throw new WebhookError('bad_request', 'body not received in full', { cause: error })
+      }
+      if (next.done) break
+      total += next.value.byteLength
+      if (total > limit) throw new WebhookError('body_too_large', `body over ${limit} bytes`)
+      chunks.push(next.value)
+    }
+  } catch (error) {
+    reader?.cancel().catch(() => {})
+    throw error
+  } finally {
+    clearTimeout(timer)
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array
   const bytes = new Uint8Array(total)
@@ -155,9 +226,33 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+/** What `GET /metrics` answers: the app's counters and the engine's group-commit counters. */
+export interface MetricsSource {
+  metrics: WebhookMetrics
+  engine: Pick<Engine, 'batchStats'>
+}
+
+/**
+ * The `GET /metrics` handler of a webhook service, to be served where only operators reach it
+ * (the admin port); the public port serves it only with `publicMetrics`.
+ * @example adminApp.get('/metrics', metricsHandler(parts))
+ */
+export function metricsHandler(source: MetricsSource): () => Response {
+  return () =>
+    new Response(source.metrics.render() + renderBatchStats(source.engine.batchStats), {
+      headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+    })
+}
+
 /**
  * Builds the webhook app: `POST /hooks/:endpointId`, `POST /webhook` (single-project mode),
- * `GET /healthz` and `GET /metrics`. A 200 is answered only once the engine has committed.
+ * `GET /healthz`, and `GET /metrics` when `publicMetrics`. A 200 is answered only once the engine
+ * has committed.
+ *
+ * Before any work, a request is refused when its client address has used up its failed attempts
+ * (429), when it has no usable Host or its path is ambiguous (400). A delivery's endpoint id must
+ * have the endpoint shape (else 404) and its top-level `secret`, found by a scan of the raw body,
+ * must match before the body is parsed (else 403).
  * @example
  * const app = createWebhookApp({ engine, database, singleProject: true })
  * const res = await app.handle(new Request('http://x/webhook', { method: 'POST', headers, body }))
@@ -169,7 +264,24 @@ export function createWebhookApp(deps: WebhookAppDeps) {
   const healthTimeoutMs = deps.healthTimeoutMs ?? 2000
   const logger = deps.logger ?? createJsonLogger()
   const metrics = deps.metrics ?? createMetrics()
+  const limiter = deps.failureLimits === false ? null : createFailureLimiter(deps.failureLimits)
+  const trusted = new Set(deps.trustedProxies ?? [])
+  const clientAddress = deps.clientAddress ?? ((r: Request) => clientAddressOf(r, trusted))
   const deliveries = new WeakMap<Request, Delivery>()
+  const clients = new WeakMap<Request, string>()
+
+  /** Counts one failed attempt of the request's client; logs once when it reaches its limit. */
+  function failed(request: Request): void {
+    const address = clients.get(request)
+    if (!limiter || address === undefined) return
+    if (limiter.fail(address)) {
+      logger.warn({
+        msg: 'client rate-limited',
+        client: address,
+        retry_after_s: limiter.retryAfter(address),
+      })
+    }
+  }
 
   function finish(
     delivery: Delivery,
@@ -198,12 +310,8 @@ export function createWebhookApp(deps: WebhookAppDeps) {
     else logger.info(line)
   }
 
-  async function store(delivery: Delivery, form: FormObject, remainingMs: number) {
-    const work = (async (): Promise<IngestResult> => {
-      const endpoint = await engine.authenticate(delivery.endpoint, delivery.secret ?? undefined)
-      if (!endpoint) throw new WebhookError('invalid_secret', 'wrong or missing secret')
-      return engine.ingest(endpoint, form)
-    })()
+  /** `work` or a 503 once `remainingMs` have passed; a database failure is a 503 too. */
+  async function withinDeadline<T>(work: Promise<T>, remainingMs: number): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -224,9 +332,25 @@ export function createWebhookApp(deps: WebhookAppDeps) {
     }
   }
 
+  const remaining = (delivery: Delivery) => deadlineMs - (performance.now() - delivery.start)
+
+  /** The endpoint when `secret` is its secret; else a 403 that says (in the log) why. */
+  async function authenticate(delivery: Delivery, secret: string): Promise<Endpoint> {
+    if (engine.verifyEndpoint) {
+      const check = await engine.verifyEndpoint(delivery.endpoint, secret)
+      if (check.endpoint) return check.endpoint
+      throw check.reason === 'unknown_endpoint'
+        ? new WebhookError('unknown_endpoint', 'no such endpoint, or disabled')
+        : new WebhookError('invalid_secret', 'wrong secret')
+    }
+    const endpoint = await engine.authenticate(delivery.endpoint, secret)
+    if (!endpoint) throw new WebhookError('invalid_secret', 'wrong secret or unknown endpoint')
+    return endpoint
+  }
+
   async function receive(request: Request, endpointId: string): Promise<Response> {
     const delivery: Delivery = {
-      endpoint: endpointId.slice(0, MAX_ENDPOINT_ID_LENGTH),
+      endpoint: endpointId.slice(0, MAX_LOGGED_ID_LENGTH),
       start: performance.now(),
       event: null,
       telerivetId: null,
@@ -234,6 +358,11 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       handlerError: null,
     }
     deliveries.set(request, delivery)
+    // Not of the shape Telehook gives its ids (a NUL byte, a slash, 500 characters): no such
+    // endpoint can exist, and the database is not asked.
+    if (!isEndpointId(endpointId)) {
+      throw new WebhookError('bad_endpoint_id', 'not an endpoint id')
+    }
 
     const declared = request.headers.get('content-length')
     if (declared !== null && Number(declared) > bodyLimit) {
@@ -242,13 +371,19 @@ export function createWebhookApp(deps: WebhookAppDeps) {
     if (!isFormContentType(request.headers.get('content-type'))) {
       throw new WebhookError('unsupported_media_type', 'not a form body')
     }
-    const bytes = await readBody(request, bodyLimit)
+    const bytes = await readBody(request, bodyLimit, remaining(delivery))
     let text: string
     try {
       text = utf8.decode(bytes)
     } catch {
       throw new WebhookError('bad_request', 'body is not valid UTF-8')
     }
+    // The secret first, from a scan of the raw body: a stranger's body is never parsed.
+    const secret = scanSecret(text)
+    delivery.secret = secret
+    if (!secret) throw new WebhookError('missing_secret', 'no secret parameter')
+    const endpoint = await withinDeadline(authenticate(delivery, secret), remaining(delivery))
+
     let form: FormObject
     try {
       form = parseForm(text, deps.formLimits)
@@ -256,14 +391,14 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       if (!(error instanceof FormError)) throw error
       throw new WebhookError(error.status === 413 ? 'body_too_large' : 'bad_request', error.code)
     }
-    delivery.secret = stringField(form, 'secret')
     delivery.event = stringField(form, 'event')?.slice(0, 64) ?? null
     delivery.telerivetId = stringField(form, 'id')?.slice(0, 64) ?? null
-    if (endpointId.length > MAX_ENDPOINT_ID_LENGTH || !delivery.secret) {
-      throw new WebhookError('invalid_secret', 'unknown endpoint or missing secret')
+    // The parsed secret must be the one checked (a later `s%65cret=` or `secret[]=` differs).
+    if (stringField(form, 'secret') !== secret) {
+      throw new WebhookError('invalid_secret', 'the parsed secret is not the one checked')
     }
 
-    const result = await store(delivery, form, deadlineMs - (performance.now() - delivery.start))
+    const result = await withinDeadline(engine.ingest(endpoint, form), remaining(delivery))
     delivery.event = result.event ?? delivery.event
     delivery.telerivetId = result.telerivetId ?? delivery.telerivetId
     delivery.handlerError = result.handlerError ?? null
@@ -289,12 +424,41 @@ export function createWebhookApp(deps: WebhookAppDeps) {
   }
 
   const app = new Elysia({ name: 'telehook-webhook' })
+    // Before routing: a client out of failed attempts, and requests with no single meaning.
+    .onRequest(({ request }) => {
+      const address = clientAddress(request)
+      if (address !== null) clients.set(request, address)
+      if (limiter && address !== null) {
+        const wait = limiter.retryAfter(address)
+        if (wait !== null) {
+          metrics.refused('rate_limited')
+          return new Response(ERROR_BODY.rate_limited, {
+            status: 429,
+            headers: { ...TEXT, 'retry-after': String(wait) },
+          })
+        }
+      }
+      const verdict = inspectRequest(request)
+      if (verdict.kind === 'refuse') {
+        metrics.refused(verdict.code)
+        failed(request)
+        logger.warn({
+          msg: 'request refused',
+          code: verdict.code,
+          status: verdict.status,
+          path: verdict.path.slice(0, 200),
+          ...(address === null ? {} : { client: address }),
+        })
+        return new Response(GUARD_MESSAGE[verdict.code], { status: verdict.status, headers: TEXT })
+      }
+    })
     // Elysia takes a thrown error's own `code` as the code it reports; ours are WebhookErrorCode.
     .onError(({ code, error, request }) => {
       const delivery = deliveries.get(request)
       if (error instanceof WebhookError) {
-        const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' }
+        const headers: Record<string, string> = { ...TEXT }
         if (error.status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS)
+        if (error.status < 500) failed(request)
         if (delivery) {
           deliveries.delete(request)
           finish(delivery, OUTCOME[error.code], error.status, {
@@ -306,7 +470,23 @@ export function createWebhookApp(deps: WebhookAppDeps) {
         }
         return new Response(ERROR_BODY[error.code], { status: error.status, headers })
       }
-      if (code === 'NOT_FOUND') return new Response('Not found', { status: 404 })
+      if (code === 'NOT_FOUND') {
+        failed(request)
+        // A delivery path asked with another method: say which one it takes.
+        const path = routerPath(request.url)
+        if (
+          request.method !== 'POST' &&
+          (DELIVERY_PATH.test(path) || (deps.singleProject && path === '/webhook'))
+        ) {
+          metrics.refused('method_not_allowed')
+          return new Response('Method not allowed', {
+            status: 405,
+            headers: { ...TEXT, allow: 'POST' },
+          })
+        }
+        metrics.refused('not_found')
+        return new Response('Not found', { status: 404, headers: TEXT })
+      }
       // Anything else is a bug: log the message (never the stack), answer without details.
       if (delivery) {
         deliveries.delete(request)
@@ -314,7 +494,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       } else {
         logger.error({ msg: 'request failed', code: String(code), error: messageOf(error) })
       }
-      return new Response('Internal error', { status: 500 })
+      return new Response('Internal error', { status: 500, headers: TEXT })
     })
     // Elysia hands over null for a parameter that is not valid percent-encoding: no such endpoint.
     .post(
@@ -339,13 +519,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
         clearTimeout(timer)
       }
     })
-    .get(
-      '/metrics',
-      () =>
-        new Response(metrics.render() + renderBatchStats(engine.batchStats), {
-          headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-        }),
-    )
+  if (deps.publicMetrics) app.get('/metrics', metricsHandler({ metrics, engine }))
   if (deps.singleProject) {
     app.post('/webhook', ({ request }) => receive(request, SINGLE_ENDPOINT_ID), { parse: 'none' })
   }

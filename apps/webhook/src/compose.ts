@@ -71,6 +71,8 @@ export async function assembleWebhook(
     singleProject: true,
     logger,
     metrics,
+    publicMetrics: config.publicMetrics,
+    trustedProxies: config.trustedProxies,
   })
   return {
     engine,

@@ -11,7 +11,7 @@ export const WebhookEnv = Type.Object({
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   TELEHOOK_DATA_DIR: Type.String({ minLength: 1, default: './.telehook' }),
-  TELEHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, maxLength: 512 })),
+  TELEHOOK_SECRET: Type.Optional(Type.String({ maxLength: 512 })),
   TELEHOOK_DEADLINE_MS: Type.Integer({ minimum: 100, maximum: MAX_DEADLINE_MS, default: 8000 }),
   TELEHOOK_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 262144 }),
   TELEHOOK_HANDLER_TIMEOUT_MS: Type.Integer({
@@ -20,6 +20,10 @@ export const WebhookEnv = Type.Object({
     default: 3000,
   }),
   TELEHOOK_HANDLERS: Type.Optional(Type.String({ minLength: 1 })),
+  TELEHOOK_PUBLIC_METRICS: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  TELEHOOK_TRUSTED_PROXIES: Type.Optional(
+    Type.String({ pattern: '^[0-9A-Fa-f:.]+(\\s*,\\s*[0-9A-Fa-f:.]+)*$' }),
+  ),
 })
 export type WebhookEnv = Static<typeof WebhookEnv>
 
@@ -42,7 +46,14 @@ export interface WebhookConfig {
   handlerTimeoutMs: number
   /** Path of a handlers module; the bundled example handlers when unset. */
   handlersPath: string | undefined
+  /** Serve `GET /metrics` on the public webhook port too (`TELEHOOK_PUBLIC_METRICS=1`). */
+  publicMetrics?: boolean
+  /** Reverse proxies whose `X-Forwarded-For` names the client (`TELEHOOK_TRUSTED_PROXIES`). */
+  trustedProxies?: string[]
 }
+
+/** Shortest accepted TELEHOOK_SECRET. */
+export const MIN_SECRET_LENGTH = 16
 
 /** One bad environment variable; `message` is one line per bad variable, each naming it. */
 export class ConfigError extends Error {
@@ -88,6 +99,15 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
     const shown = SECRET_KEYS.has(variable) ? '' : ` (got ${JSON.stringify(raw[variable])})`
     problems.push({ variable, message: `${error.message}${shown}` })
   }
+  const secret = raw.TELEHOOK_SECRET
+  if (typeof secret === 'string' && secret.length < MIN_SECRET_LENGTH) {
+    // Only its unsalted SHA-256 is stored: a brief secret is found by brute force from a leaked
+    // hash, or guessed online. Telerivet's own generated secrets are longer.
+    problems.push({
+      variable: 'TELEHOOK_SECRET',
+      message: `must be at least ${MIN_SECRET_LENGTH} characters (use a random string, e.g. \`openssl rand -base64 24\`): only its unsalted SHA-256 is stored, so a secret of fewer characters can be guessed, or recovered from a leaked hash (got ${secret.length} characters)`,
+    })
+  }
   if (problems.length === 0 && checkEnv.Check(raw)) {
     const e: WebhookEnv = raw
     if (e.TELEHOOK_HANDLER_TIMEOUT_MS >= e.TELEHOOK_DEADLINE_MS) {
@@ -116,6 +136,8 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         bodyLimit: e.TELEHOOK_BODY_LIMIT,
         handlerTimeoutMs: e.TELEHOOK_HANDLER_TIMEOUT_MS,
         handlersPath: e.TELEHOOK_HANDLERS,
+        publicMetrics: e.TELEHOOK_PUBLIC_METRICS === '1',
+        trustedProxies: e.TELEHOOK_TRUSTED_PROXIES?.split(',').map((a) => a.trim()) ?? [],
       }
     }
   }

@@ -3,6 +3,11 @@
 /** String codes of every non-200 answer the ingestion route gives. */
 export type WebhookErrorCode =
   | 'invalid_secret'
+  | 'missing_secret'
+  | 'unknown_endpoint'
+  | 'bad_endpoint_id'
+  | 'body_timeout'
+  | 'rate_limited'
   | 'body_too_large'
   | 'unsupported_media_type'
   | 'bad_request'
@@ -11,6 +16,11 @@ export type WebhookErrorCode =
 
 const STATUS: Record<WebhookErrorCode, number> = {
   invalid_secret: 403,
+  missing_secret: 403,
+  unknown_endpoint: 403,
+  bad_endpoint_id: 404,
+  body_timeout: 408,
+  rate_limited: 429,
   body_too_large: 413,
   unsupported_media_type: 415,
   bad_request: 400,

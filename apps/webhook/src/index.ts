@@ -3,15 +3,25 @@ export {
   createWebhookApp,
   DEFAULT_BODY_LIMIT,
   DEFAULT_DEADLINE_MS,
+  type MetricsSource,
+  metricsHandler,
   RETRY_AFTER_SECONDS,
+  rememberClientAddress,
   SINGLE_ENDPOINT_ID,
   type WebhookApp,
   type WebhookAppDeps,
 } from './app'
 export { assembleWebhook, handlersFor, type WebhookParts } from './compose'
-export { ConfigError, loadWebhookConfig, type WebhookConfig, WebhookEnv } from './config'
+export {
+  ConfigError,
+  loadWebhookConfig,
+  MIN_SECRET_LENGTH,
+  type WebhookConfig,
+  WebhookEnv,
+} from './config'
 export { WebhookError, type WebhookErrorCode } from './errors'
 export { default as exampleHandlers } from './example-handlers'
+export { createFailureLimiter, DEFAULT_FAILURE_LIMITS, type FailureLimits } from './limiter'
 export { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metrics'
 export {
   displayOrigin,

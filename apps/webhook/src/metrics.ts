@@ -15,6 +15,7 @@ export type DeliveryOutcome =
   | 'stored'
   | 'duplicate'
   | 'forbidden'
+  | 'not_found'
   | 'body_too_large'
   | 'unsupported_media_type'
   | 'bad_request'
@@ -29,6 +30,8 @@ export interface WebhookMetrics {
   handlerError(event: string): void
   /** Counts an event stored with valid = false. */
   invalidEvent(event: string): void
+  /** Counts a request refused before it became a delivery (rate-limited, bad Host, no route…). */
+  refused(code: string): void
   /** The exposition text. */
   render(): string
 }
@@ -132,6 +135,10 @@ export function createMetrics(): WebhookMetrics {
     'telehook_webhook_invalid_events_total',
     'Events stored with valid = false (unknown type or failed validation), by event type.',
   )
+  const refused = new Counter(
+    'telehook_webhook_refused_requests_total',
+    'Requests refused before they became a delivery, by code (rate_limited, bad_host, ambiguous_path, bad_url, not_found, method_not_allowed).',
+  )
   const latency = new Histogram(
     'telehook_webhook_request_duration_seconds',
     'Time from receiving a webhook POST to answering it.',
@@ -151,8 +158,11 @@ export function createMetrics(): WebhookMetrics {
     invalidEvent(event) {
       invalid.inc({ event })
     },
+    refused(code) {
+      refused.inc({ code })
+    },
     render() {
-      return `${[deliveries, duplicates, forbidden, handlerErrors, invalid, latency].map((m) => m.render()).join('\n')}\n`
+      return `${[deliveries, duplicates, forbidden, handlerErrors, invalid, refused, latency].map((m) => m.render()).join('\n')}\n`
     },
   }
 }

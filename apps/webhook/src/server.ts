@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { type Database, openDb } from '@telehook/db'
 import { createJsonLogger, type Engine, type Logger } from '@telehook/engine'
 import type { Handlers } from '@telehook/protocol'
-import type { WebhookApp } from './app'
+import { rememberClientAddress, type WebhookApp } from './app'
 import { assembleWebhook, handlersFor, type WebhookParts } from './compose'
 import type { WebhookConfig } from './config'
 import type { WebhookMetrics } from './metrics'
@@ -19,8 +19,10 @@ export interface RunningServer {
 }
 
 /**
- * Listens with Bun.serve. Bun's own body cap sits above the app's limit so that the app answers
- * the ordinary 413 itself (and logs it), while a huge body is still cut off by Bun.
+ * Listens with Bun.serve in production mode (an error never gets Bun's development page with its
+ * stack and source lines). Bun's own body cap sits above the app's limit so that the app answers
+ * the ordinary 413 itself (and logs it), while a huge body is still cut off by Bun. Each request's
+ * peer address is handed to the app for its per-client limit of failed attempts.
  * @example const server = startWebhookServer(app, { port: 0, hostname: '127.0.0.1', bodyLimit })
  */
 export function startWebhookServer(
@@ -31,7 +33,12 @@ export function startWebhookServer(
     port: opts.port,
     hostname: opts.hostname,
     maxRequestBodySize: opts.bodyLimit + 64 * 1024,
-    fetch: (request) => app.fetch(request),
+    development: false,
+    fetch(request, server) {
+      rememberClientAddress(request, server.requestIP(request)?.address)
+      return app.fetch(request)
+    },
+    error: () => new Response('Internal error', { status: 500 }),
   })
   return {
     url: server.url,

@@ -102,19 +102,23 @@ describe('webhook HTTP shell', () => {
     expect(logger.text()).not.toContain('    at ')
   })
 
-  test('an endpoint id that is not valid percent-encoding is just an unknown endpoint', async () => {
+  test('an endpoint id that is not valid percent-encoding, or not of the id shape, is a 404', async () => {
     const logger = captureLogger()
     const app = createWebhookApp({
       engine: fakeEngine(() => new Promise(() => {})),
       database: fakeDatabase(),
       logger,
     })
-    for (const id of ['%zz', '%E0%A4', 'a%2Fb']) {
+    for (const id of ['%zz', '%E0%A4', 'a%2Fb', '%00', 'x'.repeat(65)]) {
       const res = await app.handle(post(`/hooks/${id}`, body))
-      expect(res.status).toBe(403)
-      expect(await res.text()).toBe('Invalid webhook secret')
+      expect(res.status).toBe(404)
+      expect(await res.text()).toBe('Not found')
     }
-    expect(logger.lines.every((l) => l.status === 403)).toBe(true)
+    expect(
+      logger.lines.every(
+        (l) => l.status === 404 && l.code === 'bad_endpoint_id' && l.level === 'warn',
+      ),
+    ).toBe(true)
   })
 
   test('POST /webhook exists only in single-project mode', async () => {

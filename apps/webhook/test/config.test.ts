@@ -23,6 +23,8 @@ describe('loadWebhookConfig', () => {
       bodyLimit: 262144,
       handlerTimeoutMs: 3000,
       handlersPath: undefined,
+      publicMetrics: false,
+      trustedProxies: [],
     })
   })
 
@@ -65,12 +67,38 @@ describe('loadWebhookConfig', () => {
   })
 
   test('never echoes the secret or the database URL', () => {
-    const lines = problemsOf({ TELEHOOK_SECRET: 'short', DATABASE_URL: 'mysql://u:pw@h/db' })
+    const lines = problemsOf({
+      TELEHOOK_SECRET: 'short-but-12',
+      DATABASE_URL: 'mysql://u:pw@h/db',
+    })
     expect(lines).toHaveLength(2)
-    expect(lines.join('\n')).not.toContain('short')
+    expect(lines.join('\n')).not.toContain('short-but-12')
     expect(lines.join('\n')).not.toContain('pw@h')
     expect(lines.some((l) => l.startsWith('TELEHOOK_SECRET: '))).toBe(true)
     expect(lines.some((l) => l.startsWith('DATABASE_URL: '))).toBe(true)
+  })
+
+  test('TELEHOOK_SECRET must be at least 16 characters, and the line says why', () => {
+    const lines = problemsOf({ TELEHOOK_SECRET: 'eight-ch' })
+    expect(lines).toEqual([
+      expect.stringMatching(/^TELEHOOK_SECRET: must be at least 16 characters .*unsalted SHA-256/),
+    ])
+    expect(loadWebhookConfig({ TELEHOOK_SECRET: 'sixteen-chars-ok' }).secret).toBe(
+      'sixteen-chars-ok',
+    )
+  })
+
+  test('TELEHOOK_PUBLIC_METRICS and TELEHOOK_TRUSTED_PROXIES', () => {
+    expect(
+      loadWebhookConfig({
+        TELEHOOK_PUBLIC_METRICS: '1',
+        TELEHOOK_TRUSTED_PROXIES: '10.0.0.1, ::1',
+      }),
+    ).toMatchObject({ publicMetrics: true, trustedProxies: ['10.0.0.1', '::1'] })
+    expect(problemsOf({ TELEHOOK_PUBLIC_METRICS: 'yes' })[0]).toStartWith('TELEHOOK_PUBLIC_METRICS')
+    expect(problemsOf({ TELEHOOK_TRUSTED_PROXIES: 'proxy.local' })[0]).toStartWith(
+      'TELEHOOK_TRUSTED_PROXIES',
+    )
   })
 
   test('DATABASE_URL without TELEHOOK_SECRET is refused: instances sharing it need one secret', () => {

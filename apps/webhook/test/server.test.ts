@@ -30,9 +30,9 @@ describe('resolveSingleSecret', () => {
   test('env first; else generated once into the data folder (0600) and reused', async () => {
     const dataDir = join(dir, 'secret-test')
     const fromEnv = await resolveSingleSecret(
-      loadWebhookConfig({ TELEHOOK_SECRET: 'from-the-env', TELEHOOK_DATA_DIR: dataDir }),
+      loadWebhookConfig({ TELEHOOK_SECRET: 'from-the-env-0123456', TELEHOOK_DATA_DIR: dataDir }),
     )
-    expect(fromEnv).toMatchObject({ secret: 'from-the-env', source: 'env' })
+    expect(fromEnv).toMatchObject({ secret: 'from-the-env-0123456', source: 'env' })
 
     const config = loadWebhookConfig({ TELEHOOK_DATA_DIR: dataDir })
     const first = await resolveSingleSecret(config)

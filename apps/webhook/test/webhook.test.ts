@@ -72,6 +72,7 @@ for (const driver of TEST_DRIVERS) {
         logger,
         metrics,
         deadlineMs: 6000,
+        publicMetrics: true,
       })
     })
     afterAll(async () => {
@@ -267,7 +268,6 @@ for (const driver of TEST_DRIVERS) {
         post('/webhook', incoming(id, { secret: '' })),
         post('/webhook', `${incoming(id)}&secret%5B%5D=${SECRET}`),
         post('/hooks/no-such-endpoint', incoming(id)),
-        post(`/hooks/${'x'.repeat(500)}`, incoming(id)),
       ]
       for (const request of cases) {
         const res = await app.handle(request)
@@ -516,9 +516,8 @@ for (const driver of TEST_DRIVERS) {
       expect(text).toMatch(/telehook_webhook_forbidden_total [1-9]/)
       expect(text).toMatch(/telehook_webhook_invalid_events_total\{event="unknown"\} 1/)
       expect(text).toContain('telehook_webhook_request_duration_seconds_bucket{le="+Inf"}')
-      // group commit runs on PostgreSQL only; its counters are served where it runs
-      if (driver === 'postgres') expect(text).toMatch(/telehook_engine_batches_total \d+/)
-      else expect(text).not.toContain('telehook_engine_batches_total')
+      // group commit runs on both drivers; its counters are served with the rest
+      expect(text).toMatch(/telehook_engine_batches_total \d+/)
     })
 
     test('a real socket: Telerivet-style POST with fetch', async () => {

@@ -3,7 +3,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
-import { lockDataDir } from './data-lock'
+import { lockDataDir, makeFilesPrivate } from './data-lock'
 import { migrate } from './migrate'
 import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
 import * as schema from './schema'
@@ -119,6 +119,8 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
   try {
     client = dataDir === undefined ? new PGlite(extra) : new PGlite(dataDir, extra)
     await client.waitReady
+    // PGlite's first start writes its initial files as 0666 whatever the umask.
+    if (dataDir !== undefined) await makeFilesPrivate(dataDir)
   } catch (error) {
     await release()
     throw error

@@ -4,7 +4,7 @@
  * servers over the same files, and corrupt it. Nothing in PGlite refuses the second one, so
  * `openDb` holds a lock file while the folder is open.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import process from 'node:process'
 
@@ -23,6 +23,57 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/** The data folder is open to other users and this process cannot close it (not its owner). */
+export class DataDirPermissionError extends Error {
+  override name = 'DataDirPermissionError'
+  constructor(
+    readonly dataDir: string,
+    readonly mode: number,
+  ) {
+    super(
+      `the data folder ${dataDir} is open to other users (mode ${mode.toString(8)}) and could not be made private: run \`chmod 700 ${dataDir}\` as its owner, or give this user a folder of its own (it holds the events, and the admin-token and secret files)`,
+    )
+  }
+}
+
+/**
+ * Removes group and other permissions from everything under `dir` (symbolic links left alone).
+ * PGlite's first start copies its initial files in as 0666 whatever the umask, so `openDb` runs
+ * this once PGlite is ready; the folder itself being 0700 is what keeps other users out meanwhile.
+ */
+export async function makeFilesPrivate(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isSymbolicLink()) continue
+    const path = join(dir, entry.name)
+    const { mode } = await lstat(path)
+    if ((mode & 0o077) !== 0) await chmod(path, mode & 0o700).catch(() => {})
+    if (entry.isDirectory()) await makeFilesPrivate(path)
+  }
+}
+
+/**
+ * Makes a PGlite data folder private to this user before it is opened: the folder becomes 0700
+ * (anything already in it loses its group and other permissions), and this process creates files
+ * with umask 077 from now on, so every table file PGlite writes is 0600. Throws a
+ * {@link DataDirPermissionError} when the folder is open to others and cannot be changed.
+ */
+export async function secureDataDir(
+  dataDir: string,
+  /** Replaced in tests only: a folder of another user cannot be made without root. */
+  changeMode: (path: string, mode: number) => Promise<void> = chmod,
+): Promise<void> {
+  process.umask(0o077)
+  const { mode } = await stat(dataDir)
+  if ((mode & 0o077) === 0) return
+  try {
+    await changeMode(dataDir, 0o700)
+  } catch {
+    throw new DataDirPermissionError(dataDir, mode & 0o777)
+  }
+  // Files made while the folder was open (an older version, a shared volume) were readable.
+  await makeFilesPrivate(dataDir)
+}
+
 /** Folders this process holds: our own pid in a lock file is ours only if it is listed here. */
 const held = new Set<string>()
 
@@ -39,7 +90,7 @@ function alive(pid: number): boolean {
 /**
  * Takes `<dataDir>/telehook.lock` for this process and resolves to its release function. A lock
  * left by a process that is gone (killed, crashed, or a previous run under the same pid, as a
- * container's pid 1) is taken over.
+ * container's pid 1) is taken over. The folder is made private first (see {@link secureDataDir}).
  * @example const release = await lockDataDir('./.telehook'); try { … } finally { await release() }
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
@@ -49,6 +100,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   const path = join(dataDir, 'telehook.lock')
   try {
     await mkdir(dataDir, { recursive: true, mode: 0o700 })
+    await secureDataDir(dataDir)
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await writeFile(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 })

@@ -1,7 +1,13 @@
 /** @module Telehook persistence: Drizzle schema (`telehook.*`), migrations and `openDb()`. */
 export type { Database, Db, OpenDbOptions } from './client'
 export { openDb } from './client'
-export { DataDirLockedError, lockDataDir } from './data-lock'
+export {
+  DataDirLockedError,
+  DataDirPermissionError,
+  lockDataDir,
+  makeFilesPrivate,
+  secureDataDir,
+} from './data-lock'
 export { type KeyFileValue, readOrCreateKeyFile } from './key-file'
 export type { Migration } from './migrate'
 export { migrate } from './migrate'

@@ -31,6 +31,11 @@ export async function createEndpoint(
   database: Pick<Database, 'db'>,
   input: CreateEndpointInput,
 ): Promise<Endpoint> {
+  if (input.id !== undefined && !isEndpointId(input.id)) {
+    throw new RangeError(
+      `endpoint id must match ${ENDPOINT_ID_PATTERN} (got ${JSON.stringify(input.id.slice(0, 80))})`,
+    )
+  }
   const [row] = await database.db
     .insert(endpoints)
     .values({
@@ -96,29 +101,91 @@ export async function ensureSingleEndpoint(
   return row
 }
 
+/**
+ * What Telehook's endpoint ids look like: `generateSecret(16)` (22 base64url characters), the
+ * single-project `default`, or an id an operator chose in the same alphabet, at most 64 long.
+ * Anything else (a NUL byte, a slash, 500 characters) cannot name an endpoint and is refused
+ * without asking the database.
+ */
+export const ENDPOINT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+
+/** Whether `id` has the shape of an endpoint id (see {@link ENDPOINT_ID_PATTERN}). */
+export function isEndpointId(id: string): boolean {
+  return ENDPOINT_ID_PATTERN.test(id)
+}
+
+/** The answer of {@link EndpointAuthenticator.verify}: the endpoint, or why there is none. */
+export type EndpointCheck =
+  | { endpoint: Endpoint; reason: null }
+  | { endpoint: null; reason: 'unknown_endpoint' | 'invalid_secret' }
+
 interface CachedEndpoint {
   endpoint: Endpoint | null
   hashes: { hash: string; expiresAt: number }[]
   loadedAt: number
 }
 
-/** Most ids remembered; past it the cache starts over (a flood of made-up ids cannot grow it). */
-const MAX_CACHED = 10_000
+export interface EndpointCacheLimits {
+  /** Most known endpoints remembered (default 10 000); the least recently loaded goes first. */
+  maxHits?: number
+  /** Most unknown ids remembered (default 10 000), kept apart so they never push out endpoints. */
+  maxMisses?: number
+}
+
+/** The endpoint cache and secret check built by {@link createEndpointAuthenticator}. */
+export interface EndpointAuthenticator {
+  /** The endpoint when `secret` matches its current (or unexpired previous) secret; else null. */
+  authenticate(id: string, secret: string | undefined): Promise<Endpoint | null>
+  /** The same check, saying whether the endpoint is unknown (or disabled) or the secret wrong. */
+  verify(id: string, secret: string | undefined): Promise<EndpointCheck>
+  /** Forgets what is cached about `id` (after a change made in this process). */
+  invalidate(id: string): void
+  /** Database look-ups made so far (for tests and benchmarks). */
+  readonly lookups: number
+}
+
+const UNKNOWN: EndpointCheck = { endpoint: null, reason: 'unknown_endpoint' }
+const WRONG: EndpointCheck = { endpoint: null, reason: 'invalid_secret' }
+
+/** Deletes the oldest entries of `map` until it has room for one more. */
+function makeRoom(map: Map<string, unknown>, max: number): void {
+  while (map.size >= max) {
+    const oldest = map.keys().next()
+    if (oldest.done) return
+    map.delete(oldest.value)
+  }
+}
 
 /**
- * A small TTL cache of endpoints and their secret hashes, and the secret check. A wrong secret, or
- * an unknown id, reaches the database at most once per `recheckMs` per id: a flood of bad
- * deliveries costs one query per second, not one per request. A secret rotated by another process
- * is therefore seen within `recheckMs` (the old one keeps working during its grace period).
+ * A small TTL cache of endpoints and their secret hashes, and the secret check.
+ *
+ * - An id that is not of Telehook's shape ({@link isEndpointId}) is unknown without a query.
+ * - Concurrent checks of one id share one database look-up.
+ * - Known endpoints and unknown ids are cached in two separate bounded maps: a flood of made-up
+ *   ids fills only the second, and cannot push the real endpoints out of the first.
+ * - A wrong secret, or an unknown id, reaches the database at most once per `recheckMs` per id.
+ *
+ * The cache is per process: an endpoint disabled, or a secret rotated, by another instance is
+ * seen here within `ttlMs` (the process that made the change calls `invalidate` and sees it at
+ * once). A rotated secret is also looked up again on the first wrong-secret attempt after
+ * `recheckMs`.
  */
 export function createEndpointAuthenticator(
   database: Pick<Database, 'db'>,
   ttlMs: number,
   recheckMs = 1000,
-) {
-  const cache = new Map<string, CachedEndpoint>()
+  limits: EndpointCacheLimits = {},
+): EndpointAuthenticator {
+  const maxHits = limits.maxHits ?? 10_000
+  const maxMisses = limits.maxMisses ?? 10_000
+  const hits = new Map<string, CachedEndpoint>()
+  /** Unknown (or disabled) ids and when they were looked up. */
+  const misses = new Map<string, number>()
+  const inflight = new Map<string, Promise<CachedEndpoint>>()
+  let lookups = 0
 
-  async function load(id: string): Promise<CachedEndpoint> {
+  async function query(id: string): Promise<CachedEndpoint> {
+    lookups += 1
     const [row] = await database.db.select().from(endpoints).where(eq(endpoints.id, id))
     const entry: CachedEndpoint = { endpoint: null, hashes: [], loadedAt: Date.now() }
     if (row && row.disabledAt === null) {
@@ -131,36 +198,62 @@ export function createEndpointAuthenticator(
         })
       }
     }
-    if (cache.size >= MAX_CACHED) cache.clear()
-    // Unknown ids are remembered only for `recheckMs`. Ids are unguessable: nobody posts to one
-    // before it exists, so a freshly created endpoint still works at once.
-    cache.set(id, entry)
+    hits.delete(id)
+    misses.delete(id)
+    if (entry.endpoint) {
+      makeRoom(hits, maxHits)
+      hits.set(id, entry)
+    } else {
+      // Unknown ids are remembered only for `recheckMs`. Ids are unguessable: nobody posts to
+      // one before it exists, so a freshly created endpoint still works at once.
+      makeRoom(misses, maxMisses)
+      misses.set(id, entry.loadedAt)
+    }
     return entry
   }
 
-  async function check(entry: CachedEndpoint, secret: string | undefined): Promise<boolean> {
+  function load(id: string): Promise<CachedEndpoint> {
+    const running = inflight.get(id)
+    if (running) return running
+    const started = query(id).finally(() => inflight.delete(id))
+    inflight.set(id, started)
+    return started
+  }
+
+  async function check(entry: CachedEndpoint, secret: string | undefined): Promise<EndpointCheck> {
+    if (entry.endpoint === null) return UNKNOWN
     const now = Date.now()
     const live = entry.hashes.filter((h) => h.expiresAt > now).map((h) => h.hash)
-    return entry.endpoint !== null && (await verifySecret(secret, live))
+    return (await verifySecret(secret, live)) ? { endpoint: entry.endpoint, reason: null } : WRONG
+  }
+
+  async function verify(id: string, secret: string | undefined): Promise<EndpointCheck> {
+    if (!isEndpointId(id)) return UNKNOWN
+    const now = Date.now()
+    const hit = hits.get(id)
+    if (hit && now - hit.loadedAt < ttlMs) {
+      const result = await check(hit, secret)
+      // On a wrong secret, the secret may have been rotated by another process: look again,
+      // not too often.
+      if (result.endpoint || now - hit.loadedAt < recheckMs) return result
+    } else {
+      const missedAt = misses.get(id)
+      if (missedAt !== undefined && now - missedAt < Math.min(ttlMs, recheckMs)) return UNKNOWN
+    }
+    return check(await load(id), secret)
   }
 
   return {
-    async authenticate(id: string, secret: string | undefined): Promise<Endpoint | null> {
-      const cached = cache.get(id)
-      if (cached) {
-        const age = Date.now() - cached.loadedAt
-        const fresh = age < (cached.endpoint ? ttlMs : Math.min(ttlMs, recheckMs))
-        if (fresh) {
-          if (await check(cached, secret)) return cached.endpoint
-          // The secret may have been rotated by another process: look again, not too often.
-          if (cached.endpoint === null || age < recheckMs) return null
-        }
-      }
-      const loaded = await load(id)
-      return (await check(loaded, secret)) ? loaded.endpoint : null
+    verify,
+    async authenticate(id, secret) {
+      return (await verify(id, secret)).endpoint
     },
     invalidate(id: string) {
-      cache.delete(id)
+      hits.delete(id)
+      misses.delete(id)
+    },
+    get lookups() {
+      return lookups
     },
   }
 }

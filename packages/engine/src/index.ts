@@ -7,8 +7,13 @@ export { dedupeKey } from './dedupe'
 export {
   type CreateEndpointInput,
   createEndpoint,
+  createEndpointAuthenticator,
+  ENDPOINT_ID_PATTERN,
   type Endpoint,
+  type EndpointAuthenticator,
+  type EndpointCheck,
   ensureSingleEndpoint,
+  isEndpointId,
   rotateEndpointSecret,
   SINGLE_ENDPOINT_ID,
 } from './endpoints'

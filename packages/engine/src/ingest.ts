@@ -10,7 +10,7 @@ import {
 } from '@telehook/protocol'
 import { IS_STORED_SQL, jobsOf } from './batch'
 import { dedupeKey } from './dedupe'
-import { createEndpointAuthenticator, type Endpoint } from './endpoints'
+import { createEndpointAuthenticator, type Endpoint, type EndpointCheck } from './endpoints'
 import { errorMessage, type Logger, silentLogger } from './logger'
 import {
   type BatchOptions,
@@ -72,6 +72,8 @@ export interface IngestResult {
 export interface Engine {
   /** The endpoint when `secret` matches its current (or unexpired previous) secret; else null. */
   authenticate(endpointId: string, secret: string | undefined): Promise<Endpoint | null>
+  /** The same check, saying why there is no endpoint (unknown or disabled id, or wrong secret). */
+  verifyEndpoint?(endpointId: string, secret: string | undefined): Promise<EndpointCheck>
   /** Stores one delivery exactly once and returns the reply to send. */
   ingest(endpoint: Endpoint, form: FormObject): Promise<IngestResult>
   /** Drops a cached endpoint (after a rotation or a change made in this process). */
@@ -229,12 +231,18 @@ export function createEngine(opts: EngineOptions): Engine {
     return rows.length > 0
   }
 
+  // With the single-project endpoint turned off, `default` is as unknown as a made-up id.
+  const verifyEndpoint = async (id: string, secret: string | undefined): Promise<EndpointCheck> => {
+    const check = await auth.verify(id, secret)
+    if (check.endpoint?.kind === 'single' && opts.singleEndpoint === false) {
+      return { endpoint: null, reason: 'unknown_endpoint' }
+    }
+    return check
+  }
+
   return {
-    authenticate: async (id, secret) => {
-      const endpoint = await auth.authenticate(id, secret)
-      if (endpoint?.kind === 'single' && opts.singleEndpoint === false) return null
-      return endpoint
-    },
+    authenticate: async (id, secret) => (await verifyEndpoint(id, secret)).endpoint,
+    verifyEndpoint,
     invalidateEndpoint: (id) => auth.invalidate(id),
     batchStats: batcher?.stats ?? null,
 

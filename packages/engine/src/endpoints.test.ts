@@ -1,0 +1,128 @@
+/**
+ * The endpoint cache under hostile traffic: ids of the wrong shape never reach the database,
+ * concurrent checks of one id share one look-up, and made-up ids cannot push real endpoints out.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import type { Database } from '@telehook/db'
+import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
+import { createEndpoint, createEndpointAuthenticator, isEndpointId } from './endpoints'
+import { createEngine } from './ingest'
+
+setDefaultTimeout(30_000)
+
+/** The database with every `select` counted (the authenticator's only query). */
+function counting(database: Database): { database: Database; selects: () => number } {
+  let selects = 0
+  const db = new Proxy(database.db, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver)
+      if (key !== 'select' || typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        selects += 1
+        return value.apply(target, args)
+      }
+    },
+  })
+  return { database: { ...database, db }, selects: () => selects }
+}
+
+describe('isEndpointId', () => {
+  test.each([
+    ['default', true],
+    ['Ab3_-xYz0123456789abcd', true],
+    ['x'.repeat(64), true],
+    ['', false],
+    ['x'.repeat(65), false],
+    ['a\u0000b', false],
+    ['a/b', false],
+    ['a b', false],
+    ["'; drop table endpoints; --", false],
+    ['é', false],
+  ])('%p → %p', (id, ok) => {
+    expect(isEndpointId(id)).toBe(ok)
+  })
+})
+
+for (const driver of TEST_DRIVERS) {
+  describe(`endpoint cache on ${driver}`, () => {
+    let database: Awaited<ReturnType<typeof openTestDb>>
+    beforeAll(async () => {
+      database = await openTestDb(driver)
+    })
+    afterAll(async () => {
+      await database?.drop()
+    })
+
+    test('an id that is not of the endpoint shape never reaches the database', async () => {
+      const c = counting(database)
+      const engine = createEngine({ database: c.database })
+      for (const id of ['\u0000', 'a\u0000', 'x'.repeat(500), 'a/b', '%00', "1' or '1'='1"]) {
+        expect(await engine.authenticate(id, 'some-secret')).toBeNull()
+      }
+      expect(c.selects()).toBe(0)
+    })
+
+    test('50 concurrent checks of one unknown id make one query', async () => {
+      const c = counting(database)
+      const engine = createEngine({ database: c.database })
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => engine.authenticate('never-made-0123456789', 'secret')),
+      )
+      expect(answers.every((a) => a === null)).toBe(true)
+      expect(c.selects()).toBe(1)
+    })
+
+    test('50 concurrent checks of one valid endpoint, not yet cached, make one query', async () => {
+      const ep = await createEndpoint(database, { kind: 'service', secret: 'right-secret-0001' })
+      const c = counting(database)
+      const engine = createEngine({ database: c.database })
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => engine.authenticate(ep.id, 'right-secret-0001')),
+      )
+      expect(answers.every((a) => a?.id === ep.id)).toBe(true)
+      expect(c.selects()).toBe(1)
+    })
+
+    test('a flood of made-up ids does not evict valid endpoints, and its misses are capped', async () => {
+      const ep = await createEndpoint(database, { kind: 'service', secret: 'right-secret-0002' })
+      const c = counting(database)
+      const auth = createEndpointAuthenticator(c.database, 60_000, 60_000, { maxMisses: 20 })
+      expect((await auth.verify(ep.id, 'right-secret-0002')).endpoint?.id).toBe(ep.id)
+      for (let i = 0; i < 200; i++) {
+        expect(await auth.verify(`made-up-${i}`, 'x')).toEqual({
+          endpoint: null,
+          reason: 'unknown_endpoint',
+        })
+      }
+      expect(c.selects()).toBe(201)
+      // The valid endpoint is still answered from the cache, with no query.
+      expect((await auth.verify(ep.id, 'right-secret-0002')).endpoint?.id).toBe(ep.id)
+      expect(c.selects()).toBe(201)
+      // Only the last 20 misses are remembered: an early made-up id is looked up again.
+      await auth.verify('made-up-199', 'x')
+      expect(c.selects()).toBe(201)
+      await auth.verify('made-up-0', 'x')
+      expect(c.selects()).toBe(202)
+    })
+
+    test('verify says whether the endpoint is unknown or the secret wrong', async () => {
+      const ep = await createEndpoint(database, { kind: 'service', secret: 'right-secret-0003' })
+      const auth = createEndpointAuthenticator(database, 5000)
+      expect(await auth.verify(ep.id, 'wrong-secret-0003')).toEqual({
+        endpoint: null,
+        reason: 'invalid_secret',
+      })
+      expect(await auth.verify(ep.id, undefined)).toMatchObject({ reason: 'invalid_secret' })
+      expect(await auth.verify('not-an-endpoint-0003', 'x')).toMatchObject({
+        reason: 'unknown_endpoint',
+      })
+      expect(await auth.verify(ep.id, 'right-secret-0003')).toEqual({ endpoint: ep, reason: null })
+    })
+
+    test('createEndpoint refuses an id that the webhook could never route', async () => {
+      await expect(
+        createEndpoint(database, { kind: 'service', secret: 's', id: 'a/b' }),
+      ).rejects.toThrow(RangeError)
+    })
+  })
+}
