@@ -3,13 +3,17 @@
  * processes, forwarding to a local receiver that answers at once, against two baselines measured
  * in the same run: one process posting the same signed bodies straight to the receiver at the
  * same concurrency (no queue), and the async-handler queue's worker draining as many no-op jobs
- * (a queue, no HTTP). Reported, never asserted.
+ * (a queue, no HTTP). Then the delay from the engine's answer (Telerivet's 200) to the destination
+ * receiving the event, p50 and p99, with two workers at half the ingest capacity measured in the
+ * same run. Reported, never asserted.
  * Usage: bun bench/forward.ts [jobs=4000] [concurrency per worker=16]
  */
 import { join } from 'node:path'
 import { openDb, queryRows } from '@telehook/db'
 import { TEST_DATABASE_URL } from '@telehook/db/testing'
 import { sql } from 'drizzle-orm'
+import { createEndpoint } from '../src/endpoints'
+import { incomingMessage, SECRET } from '../src/fixtures'
 import {
   createDestination,
   enqueueForwards,
@@ -17,17 +21,21 @@ import {
   generateSigningSecret,
   signatureHeaders,
 } from '../src/forward'
+import { createEngine } from '../src/ingest'
 import { createWorker } from '../src/queue'
 
 const jobs = Number(process.argv[2] ?? 4000)
 const concurrency = Number(process.argv[3] ?? 16)
 
 let answered = 0
+/** When each Telerivet id arrived (performance.now() of this process). */
+const arrivals = new Map<string, number>()
 const receiver = Bun.serve({
   port: 0,
   hostname: '127.0.0.1',
   async fetch(req) {
-    await req.arrayBuffer()
+    const { id } = (await req.json()) as { id: string }
+    arrivals.set(id, performance.now())
     answered++
     return new Response('ok')
   },
@@ -106,8 +114,8 @@ try {
   const queueRate = jobs / ((performance.now() - t) / 1000)
   console.log(`async-handler queue, no-op jobs (baseline): ${queueRate.toFixed(0)} jobs/s`)
 
-  for (const workers of [1, 2]) {
-    const procs = Array.from({ length: workers }, () =>
+  async function startWorkers(n: number) {
+    const procs = Array.from({ length: n }, () =>
       Bun.spawn(['bun', join(import.meta.dir, 'forward-worker.ts')], {
         env: {
           ...process.env,
@@ -119,7 +127,7 @@ try {
         stderr: 'inherit',
       }),
     )
-    // Wait until each worker listens, so the timing below is the draining only.
+    // Wait until each worker listens, so what is timed is the work only.
     await Promise.all(
       procs.map(async (p) => {
         const reader = p.stdout.getReader()
@@ -132,6 +140,16 @@ try {
         reader.releaseLock()
       }),
     )
+    return {
+      async stop() {
+        for (const p of procs) p.kill('SIGTERM')
+        await Promise.all(procs.map((p) => p.exited))
+      },
+    }
+  }
+
+  for (const workers of [1, 2]) {
+    const running = await startWorkers(workers)
     const events = await seed(`w${workers}-`, jobs)
     answered = 0
     t = performance.now()
@@ -159,9 +177,64 @@ try {
         `(${(rate / baseline).toFixed(2)}× direct posting, ${(rate / queueRate).toFixed(2)}× the ` +
         `async-handler queue; ${answered} requests for ${jobs} jobs)`,
     )
-    for (const p of procs) p.kill('SIGTERM')
-    await Promise.all(procs.map((p) => p.exited))
+    await running.stop()
   }
+
+  // End to end: from the engine's answer (the 200 Telerivet gets) to the destination receiving
+  // the event, with two workers, at a steady load of half the ingest capacity measured here.
+  const endpoint = await createEndpoint(database, {
+    kind: 'project',
+    projectId: 'PJB',
+    secret: SECRET,
+  })
+  const engine = createEngine({ database })
+  const form = (id: string) => incomingMessage(id, { project_id: 'PJB' })
+  const capacityN = Math.min(jobs, 2000)
+  let k = 0
+  t = performance.now()
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (k < capacityN) await engine.ingest(endpoint, form(`CAP${k++}`))
+    }),
+  )
+  const capacity = capacityN / ((performance.now() - t) / 1000)
+  // The capacity run's own jobs are drained before the steady load starts.
+  const running = await startWorkers(2)
+  for (;;) {
+    const [row] = await queryRows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from telehook.forward_jobs where status <> 'done'`,
+    )
+    if (row?.n === 0) break
+    await Bun.sleep(20)
+  }
+  const rate = capacity / 2
+  const steadyN = Math.max(200, Math.round(rate * 8))
+  const answeredAt = new Map<string, number>()
+  const started = performance.now()
+  const sends: Promise<void>[] = []
+  for (let i = 0; i < steadyN; i++) {
+    const due = started + (i * 1000) / rate
+    const wait = due - performance.now()
+    if (wait > 1) await Bun.sleep(wait)
+    const id = `E2E${i}`
+    sends.push(
+      engine.ingest(endpoint, form(id)).then(() => {
+        answeredAt.set(id, performance.now())
+      }),
+    )
+  }
+  await Promise.all(sends)
+  while ([...answeredAt.keys()].some((id) => !arrivals.has(id))) await Bun.sleep(20)
+  await running.stop()
+  const delays = [...answeredAt].map(([id, at]) => Math.max(0, (arrivals.get(id) ?? at) - at))
+  delays.sort((a, b) => a - b)
+  const pct = (p: number) => delays[Math.min(delays.length - 1, Math.floor(delays.length * p))] ?? 0
+  console.log(
+    `end to end at ${rate.toFixed(0)} events/s (half the ${capacity.toFixed(0)}/s ingest capacity ` +
+      `measured here, ${steadyN} events, 2 workers): answer → destination p50 ` +
+      `${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms`,
+  )
 } finally {
   await database.close()
   await admin.db.execute(sql.raw(`drop database if exists ${name} with (force)`))
