@@ -1,0 +1,95 @@
+/**
+ * @module `telehook serve --role`: which of the webhook receiver, the admin API and the worker
+ * (async handlers and forwarding) a process runs, and the worker role itself.
+ */
+import { loadMasterKey } from '@telehook/admin'
+import type { Database } from '@telehook/db'
+import { createWorker, type Logger } from '@telehook/engine'
+import { createForwarder, ForwardConfigError, loadForwarderConfig } from '@telehook/engine/forward'
+import type { Handlers } from '@telehook/protocol'
+import { UsageError } from './args.ts'
+
+export const ROLES = ['webhook', 'admin', 'worker'] as const
+export type Role = (typeof ROLES)[number]
+
+/**
+ * Reads a `--role` / `TELEHOOK_ROLE` value: a comma-separated subset of `webhook`, `admin`,
+ * `worker` (default, when unset: all three).
+ * @example parseRoles('webhook,worker', '--role') // Set { 'webhook', 'worker' }
+ */
+export function parseRoles(value: string | undefined, name: string): Set<Role> {
+  if (value === undefined || value.trim() === '') return new Set(ROLES)
+  const roles = new Set<Role>()
+  for (const part of value.split(',')) {
+    const role = part.trim()
+    if (!(ROLES as readonly string[]).includes(role)) {
+      throw new UsageError(
+        `${name} must be a comma-separated list of ${ROLES.join(', ')} (got ${JSON.stringify(role)})`,
+      )
+    }
+    roles.add(role as Role)
+  }
+  return roles
+}
+
+/**
+ * Checks the forwarding worker's `TELEHOOK_FORWARD_*` settings; a bad value is a usage error
+ * naming each variable.
+ */
+export function checkForwarderConfig(env: Record<string, string | undefined>): void {
+  try {
+    loadForwarderConfig(env)
+  } catch (error) {
+    if (error instanceof ForwardConfigError) throw new UsageError(error.problems.join('; '))
+    throw error
+  }
+}
+
+export interface WorkerRole {
+  /** What the banner says about this worker. */
+  banner: string
+  /** Stops both loops (each lets its running jobs finish within its grace). */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the worker role: the async-handler worker (when the handlers have async handlers) and
+ * the forwarder. The forwarder needs the master key that sealed the destinations' signing
+ * secrets: `TELEHOOK_MASTER_KEY`, else (PGlite only) the key file of the data folder. On
+ * PostgreSQL without `TELEHOOK_MASTER_KEY` this process does not forward (its jobs wait for a
+ * worker that has the key), and the banner says so.
+ */
+export async function startWorkerRole(opts: {
+  database: Database
+  handlers: Handlers | undefined
+  logger: Logger
+  env: Record<string, string | undefined>
+  dataDir: string
+}): Promise<WorkerRole> {
+  const { database, handlers, logger, env } = opts
+  const worker = createWorker({ database, handlers, logger })
+  worker.start()
+  const shared = database.driver === 'postgres'
+  if (shared && !env.TELEHOOK_MASTER_KEY?.trim()) {
+    logger.warn({ msg: 'forwarding is off in this process: TELEHOOK_MASTER_KEY is not set' })
+    return {
+      banner:
+        'Worker running: async handlers; forwarding off (TELEHOOK_MASTER_KEY is not set: it decrypts the destinations’ signing secrets)',
+      stop: () => worker.stop(),
+    }
+  }
+  const masterKey = await loadMasterKey({ env, dataDir: opts.dataDir })
+  const forwarder = createForwarder({
+    database,
+    masterKey,
+    logger,
+    ...loadForwarderConfig(env),
+  })
+  forwarder.start()
+  return {
+    banner: 'Worker running: async handlers and forwarding',
+    async stop() {
+      await Promise.all([worker.stop(), forwarder.stop()])
+    },
+  }
+}
