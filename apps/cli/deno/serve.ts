@@ -11,12 +11,11 @@ import { createJsonLogger, type Logger } from '@telehook/engine'
 import {
   assembleWebhook,
   ConfigError,
-  displayOrigin,
   handlersFor,
   loadHandlers,
   loadWebhookConfig,
-  startBanner,
 } from '@telehook/webhook'
+import { localOrigin, webhookBanner } from '../src/banner.ts'
 
 /** A webhook receiver listening on Deno. */
 export interface DenoServer {
@@ -30,12 +29,22 @@ export interface DenoServer {
  */
 export async function startOnDeno(
   env: Record<string, string | undefined>,
-  { logger = createJsonLogger() }: { logger?: Logger } = {},
+  { logger }: { logger?: Logger } = {},
 ): Promise<DenoServer & { banner: string }> {
   const config = loadWebhookConfig(env)
+  logger ??= createJsonLogger(undefined, { level: config.logLevel })
   // Same words as `telehook serve --handlers`: the bundled bot, no handlers, or a module path.
   const handlers = await handlersFor(config.handlersPath, loadHandlers)
-  const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const database = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    connectTimeoutMs: config.connectTimeoutMs,
+    waitMs: config.waitForDbMs,
+    onRetry: (r) =>
+      console.error(
+        `telehook: waiting for PostgreSQL (DATABASE_URL=${r.url}), attempt ${r.attempt} failed: ${r.reason}`,
+      ),
+  })
   const parts = await assembleWebhook(config, database, { handlers, logger }).catch(
     async (error: unknown) => {
       await database.close()
@@ -48,12 +57,19 @@ export async function startOnDeno(
     { port: config.port, hostname: config.host, signal: ac.signal, onListen() {} },
     app.fetch,
   )
-  const url = displayOrigin(config.host, server.addr.port)
+  const url = localOrigin(config.host, server.addr.port)
   const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`
+  const lines = webhookBanner({
+    host: config.host,
+    port: server.addr.port,
+    where,
+    secret,
+    terminal: Deno.stderr.isTerminal(),
+  })
   let stopping: Promise<void> | undefined
   return {
     url,
-    banner: [...startBanner(url, where, secret), '(on Deno)'].join('\n'),
+    banner: [...lines, '(on Deno)'].join('\n'),
     stop() {
       stopping ??= (async () => {
         ac.abort()

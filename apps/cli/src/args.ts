@@ -17,6 +17,12 @@ export type Env = Record<string, string | undefined>
 export interface DbConfig {
   databaseUrl: string | null
   dataDir: string
+  /** What set the URL, to name it in a connection error: `DATABASE_URL` or `--database-url`. */
+  urlSource?: string
+  /** PostgreSQL: bound of one connection attempt at start-up (default 10 s). */
+  connectTimeoutMs?: number
+  /** PostgreSQL: keep retrying an unreachable database for this long at start-up (default 0). */
+  waitForDbMs?: number
 }
 
 /** `serve` as parsed: the environment with the flags laid over it, and the CLI-only switches. */
@@ -34,6 +40,8 @@ export type Command =
   | { kind: 'serve'; args: ServeArgs }
   | { kind: 'migrate'; db: DbConfig }
   | { kind: 'token-create'; db: DbConfig; name: string | null }
+  | { kind: 'token-list'; db: DbConfig; json: boolean }
+  | { kind: 'token-revoke'; db: DbConfig; id: string }
   | { kind: 'sim'; argv: string[] }
 
 export type HelpTopic = 'main' | 'serve' | 'migrate' | 'token' | 'sim'
@@ -55,11 +63,16 @@ export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string 
   'deadline-ms': { env: 'TELEHOOK_DEADLINE_MS' },
   'handler-timeout-ms': { env: 'TELEHOOK_HANDLER_TIMEOUT_MS' },
   'body-limit': { env: 'TELEHOOK_BODY_LIMIT' },
+  'db-connect-timeout': { env: 'TELEHOOK_DB_CONNECT_TIMEOUT' },
+  'wait-for-db': { env: 'TELEHOOK_WAIT_FOR_DB' },
+  'log-level': { env: 'LOG_LEVEL' },
 }
 
 const DB_OPTIONS = {
   'data-dir': { type: 'string' },
   'database-url': { type: 'string' },
+  'db-connect-timeout': { type: 'string' },
+  'wait-for-db': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig
 
@@ -112,10 +125,41 @@ function dbConfig(values: Parsed, env: Env): DbConfig {
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     // The value is not echoed: a database URL may carry a password.
     const source = flag !== undefined ? '--database-url' : 'DATABASE_URL'
-    throw new UsageError(`${source} must start with postgres:// or postgresql://`)
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(databaseUrl)?.[1]
+    const got = scheme ? `got a ${scheme}:// URL` : 'got something that is not a URL'
+    throw new UsageError(
+      `${source} must be a PostgreSQL URL, postgres://user:password@host:5432/database (${got}); leave it unset to use the embedded PGlite`,
+    )
   }
   const dataDir = nonEmpty(str(values, 'data-dir') ?? env.TELEHOOK_DATA_DIR) ?? './.telehook'
-  return { databaseUrl, dataDir }
+  return {
+    databaseUrl,
+    dataDir,
+    urlSource: flag !== undefined ? '--database-url' : 'DATABASE_URL',
+    connectTimeoutMs:
+      1000 * seconds(values, env, 'db-connect-timeout', 'TELEHOOK_DB_CONNECT_TIMEOUT', 1, 600, 10),
+    waitForDbMs: 1000 * seconds(values, env, 'wait-for-db', 'TELEHOOK_WAIT_FOR_DB', 0, 3600, 0),
+  }
+}
+
+/** A whole number of seconds from a flag or its variable, within [min, max]. */
+function seconds(
+  values: Parsed,
+  env: Env,
+  flag: string,
+  variable: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  const fromFlag = str(values, flag)
+  const raw = nonEmpty(fromFlag ?? env[variable])
+  if (raw === undefined) return fallback
+  if (/^\d{1,6}$/.test(raw) && Number(raw) >= min && Number(raw) <= max) return Number(raw)
+  const name = fromFlag !== undefined ? `--${flag} (${variable})` : variable
+  throw new UsageError(
+    `${name} must be a whole number of seconds from ${min} to ${max} (got ${JSON.stringify(raw)})`,
+  )
 }
 
 function noPositionals(command: string, positionals: string[]): void {
@@ -175,18 +219,40 @@ export function parseCommand(argv: string[], env: Env): Command {
       const { values, positionals } = parse('token', rest, {
         ...DB_OPTIONS,
         name: { type: 'string' },
+        json: { type: 'boolean' },
       })
       if (values.help) return { kind: 'help', topic: 'token' }
       const [sub, ...extra] = positionals
-      if (sub !== 'create') {
-        throw new UsageError(
-          sub === undefined
-            ? "token: missing subcommand (try 'telehook token create --name ci')"
-            : `token: unknown subcommand '${sub}' (try 'telehook token create')`,
-        )
+      const db = () => dbConfig(values, env)
+      switch (sub) {
+        case 'create': {
+          const flag = str(values, 'name')
+          if (flag !== undefined && extra.length > 0) {
+            throw new UsageError(
+              "token create: give the name once (as an argument or with '--name')",
+            )
+          }
+          noPositionals('token create', extra.slice(1))
+          return { kind: 'token-create', db: db(), name: nonEmpty(flag ?? extra[0]) ?? null }
+        }
+        case 'list':
+          noPositionals('token list', extra)
+          return { kind: 'token-list', db: db(), json: values.json === true }
+        case 'revoke': {
+          const [id, ...more] = extra
+          if (id === undefined) {
+            throw new UsageError("token revoke: missing token id (see 'telehook token list')")
+          }
+          noPositionals('token revoke', more)
+          return { kind: 'token-revoke', db: db(), id }
+        }
+        default:
+          throw new UsageError(
+            sub === undefined
+              ? "token: missing subcommand: create, list or revoke (try 'telehook token create ci')"
+              : `token: unknown subcommand '${sub}' (create, list or revoke)`,
+          )
       }
-      noPositionals('token create', extra)
-      return { kind: 'token-create', db: dbConfig(values, env), name: str(values, 'name') ?? null }
     }
     case 'sim':
       // The simulator parses its own flags (and prints its own help).

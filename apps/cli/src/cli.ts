@@ -1,14 +1,23 @@
 /** @module The `telehook` command: dispatches a parsed command; exit statuses 0, 1 (failure), 2 (usage). */
-import { createAdminToken } from '@telehook/admin'
-import { migrate } from '@telehook/db'
+import { createAdminToken, revokeAdminToken } from '@telehook/admin'
+import { StartupAbortedError } from '@telehook/db'
 import { type Env, parseCommand, UsageError } from './args.ts'
 import { resolveServeConfig } from './config.ts'
 import { helpText } from './help.ts'
 import { type Io, openConfiguredDb, startServer } from './serve.ts'
+import { listTokens, tokenTable } from './tokens.ts'
 import { VERSION } from './version.ts'
 
-/** Resolves when the serving process should stop (a signal); tests resolve it themselves. */
+/**
+ * Resolves when the process should stop (with the signal's name, e.g. `SIGTERM`); tests resolve it
+ * themselves. Before `serve` is up it aborts start-up at once; once up, it starts the drain.
+ */
 export type StopSignal = Promise<unknown>
+
+/** Exit status of a start-up stopped by a signal: 128 + the signal's number, as shells report it. */
+function abortedStatus(reason: unknown): number {
+  return reason === 'SIGTERM' ? 143 : 130
+}
 
 /**
  * Runs one `telehook` command and returns its exit status. `serve` returns once `stopSignal`
@@ -21,6 +30,9 @@ export async function runCli(
   io: Io,
   stopSignal: StopSignal = new Promise(() => {}),
 ): Promise<number> {
+  const startup = new AbortController()
+  void stopSignal.then((reason) => startup.abort(reason))
+  const signal = startup.signal
   try {
     const command = parseCommand(argv, env)
     switch (command.kind) {
@@ -31,17 +43,13 @@ export async function runCli(
         io.out(`telehook ${VERSION}`)
         return 0
       case 'migrate': {
-        const database = await openConfiguredDb(command.db, { migrate: false })
-        try {
-          await migrate(database)
-        } finally {
-          await database.close()
-        }
-        io.out(`telehook: migrations applied (${database.driver})`)
+        const database = await openConfiguredDb(command.db, { signal, err: io.err })
+        await database.close()
+        io.err(`telehook: migrations applied (${database.driver})`)
         return 0
       }
       case 'token-create': {
-        const database = await openConfiguredDb(command.db)
+        const database = await openConfiguredDb(command.db, { signal, err: io.err })
         try {
           const created = await createAdminToken(database, command.name ?? 'cli')
           // The token alone on stdout, so `TOKEN=$(telehook token create)` works.
@@ -51,16 +59,43 @@ export async function runCli(
         }
         return 0
       }
+      case 'token-list': {
+        const database = await openConfiguredDb(command.db, { signal, err: io.err })
+        try {
+          const rows = await listTokens(database)
+          if (command.json) for (const row of rows) io.out(JSON.stringify(row))
+          else for (const line of tokenTable(rows)) io.out(line)
+        } finally {
+          await database.close()
+        }
+        return 0
+      }
+      case 'token-revoke': {
+        const database = await openConfiguredDb(command.db, { signal, err: io.err })
+        try {
+          if (!(await revokeAdminToken(database, command.id))) {
+            io.err(`telehook: no admin token with id '${command.id}' (see 'telehook token list')`)
+            return 1
+          }
+        } finally {
+          await database.close()
+        }
+        io.err(`telehook: revoked ${command.id}; requests presenting it are refused from now on`)
+        return 0
+      }
       case 'sim': {
         // Loaded on demand: serving never pays for the simulator.
         const { runSimCli } = await import('@telehook/simulator/cli')
         return await runSimCli(command.argv, { out: io.out, err: io.err })
       }
       case 'serve': {
-        const server = await startServer(resolveServeConfig(command.args), io)
-        await stopSignal
-        io.out('telehook: stopping')
+        const server = await startServer(resolveServeConfig(command.args), io, signal)
+        const reason = await stopSignal
+        io.err(
+          `telehook: ${typeof reason === 'string' ? `${reason}, ` : ''}stopping (draining requests in flight)`,
+        )
         await server.stop()
+        io.err('telehook: stopped')
         return 0
       }
     }
@@ -68,6 +103,10 @@ export async function runCli(
     if (error instanceof UsageError) {
       io.err(`telehook: ${error.message}`)
       return 2
+    }
+    if (error instanceof StartupAbortedError) {
+      io.err(`telehook: ${error.message}`)
+      return abortedStatus(error.reason)
     }
     io.err(`telehook: ${error instanceof Error ? error.message : String(error)}`)
     return 1

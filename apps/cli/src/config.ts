@@ -11,9 +11,22 @@ export interface ServeConfig {
   db: DbConfig
   /** A module path, `example` (the bundled two-step bot, the default) or `none`. */
   handlers: string
+  /** What set `handlers`, for error messages: `--handlers` or `TELEHOOK_HANDLERS`. */
+  handlersSetting: string
   worker: boolean
   /** The merged environment, for pieces that read it themselves (the master key). */
   env: Record<string, string | undefined>
+}
+
+const ANY_HOST = new Set(['0.0.0.0', '::', '[::]'])
+
+/** Would the admin API's listener collide with the webhook's? (Port 0 picks a free port each.) */
+function sharesPort(
+  webhook: { port: number; host: string },
+  admin: { port: number; host: string },
+): boolean {
+  if (webhook.port !== admin.port || webhook.port === 0) return false
+  return webhook.host === admin.host || ANY_HOST.has(webhook.host) || ANY_HOST.has(admin.host)
 }
 
 /**
@@ -31,7 +44,7 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
     webhook = loadWebhookConfig(args.env)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    for (const p of error.problems) problems.push(rename(`${p.variable}: ${p.message}`))
+    for (const p of error.problems) problems.push(rename(`${p.variable} ${p.message}`))
   }
   let admin: AdminConfig | null = null
   if (args.admin) {
@@ -47,16 +60,29 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
     // this one stores (the webhook secret has the same rule, in loadWebhookConfig).
     problems.push(
       rename(
-        'TELEHOOK_MASTER_KEY: required with DATABASE_URL when the admin API runs: every instance on one database must decrypt the same stored API keys (none is generated; `openssl rand -base64 32`)',
+        'TELEHOOK_MASTER_KEY is required with DATABASE_URL when the admin API runs: every instance on one database must decrypt the same stored API keys (none is generated; `openssl rand -base64 32`)',
       ),
+    )
+  }
+  if (webhook && admin && sharesPort(webhook, admin)) {
+    // Caught here rather than as EADDRINUSE after the database was opened and migrated.
+    problems.push(
+      `${rename('ADMIN_PORT')} must differ from ${rename('PORT')} (both ${admin.port}): the webhook and the admin API each listen on their own port`,
     )
   }
   if (problems.length > 0 || !webhook) throw new UsageError(problems.join('; '))
   return {
     webhook,
     admin,
-    db: { databaseUrl: webhook.databaseUrl ?? null, dataDir: webhook.dataDir },
+    db: {
+      databaseUrl: webhook.databaseUrl ?? null,
+      dataDir: webhook.dataDir,
+      urlSource: args.flagOf.DATABASE_URL ?? 'DATABASE_URL',
+      connectTimeoutMs: webhook.connectTimeoutMs,
+      waitForDbMs: webhook.waitForDbMs,
+    },
     handlers: webhook.handlersPath ?? 'example',
+    handlersSetting: args.flagOf.TELEHOOK_HANDLERS ?? 'TELEHOOK_HANDLERS',
     worker: args.worker,
     env: args.env,
   }

@@ -59,13 +59,32 @@ export function asHandlers(value: unknown, source: string): Handlers {
 }
 
 /**
- * Imports the handler module at `path` (relative to `cwd`) and returns its handlers.
+ * The directory the user ran the command in. `bun run dev` at the repository root reaches
+ * `telehook` through turbo, which starts it in apps/cli (and `bun run` sets PWD to that too);
+ * turbo says where it was invoked in `TURBO_INVOCATION_DIR`, npm and pnpm in `INIT_CWD`.
+ * @example invocationDir(process.env, process.cwd())
+ */
+export function invocationDir(env: Record<string, string | undefined>, cwd: string): string {
+  for (const value of [env.INIT_CWD, env.TURBO_INVOCATION_DIR]) {
+    if (value && isAbsolute(value)) return value
+  }
+  return cwd
+}
+
+/**
+ * Imports the handler module at `path` (relative to `cwd`) and returns its handlers. `setting`
+ * names where the path came from in error messages.
  * @example const handlers = await loadHandlerModule('./bot.ts', process.cwd())
  */
-export async function loadHandlerModule(path: string, cwd: string): Promise<Handlers> {
+export async function loadHandlerModule(
+  path: string,
+  cwd: string,
+  setting = '--handlers',
+): Promise<Handlers> {
   const absolute = isAbsolute(path) ? path : resolve(cwd, path)
   if (!(await Bun.file(absolute).exists())) {
-    throw new UsageError(`--handlers: no such file '${absolute}'`)
+    const relative = isAbsolute(path) ? '' : ` (${path} resolved from ${cwd})`
+    throw new UsageError(`${setting}: no such file '${absolute}'${relative}`)
   }
   provideProtocolModule()
   let mod: Record<string, unknown>
@@ -73,7 +92,7 @@ export async function loadHandlerModule(path: string, cwd: string): Promise<Hand
     mod = await import(pathToFileURL(absolute).href)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    throw new UsageError(`--handlers: cannot load '${absolute}': ${message.split('\n')[0]}`)
+    throw new UsageError(`${setting}: cannot load '${absolute}': ${message.split('\n')[0]}`)
   }
   return asHandlers(mod.default ?? mod.handlers, absolute)
 }

@@ -6,7 +6,8 @@ const MAIN = `telehook — receive Telerivet webhooks: verified, stored exactly 
 Usage:
   telehook serve [options]        webhook receiver + admin API + job worker, one process
   telehook migrate [options]      apply the database migrations and exit
-  telehook token create [--name]  create an admin API token (printed once, stored hashed)
+  telehook token [create NAME | list | revoke ID]
+                                  admin API tokens: made (printed once, stored hashed), listed, revoked
   telehook sim [options]          a local Telerivet (REST API + webhook delivery) for development
   telehook --version | --help     (each command also takes --help)
 
@@ -18,7 +19,8 @@ Examples:
   telehook serve --handlers ./my-handlers.ts      # answer with your own handlers
   export DATABASE_URL=postgres://app@db/telehook TELEHOOK_SECRET=… TELEHOOK_MASTER_KEY=…
   telehook serve --public-url https://hooks.example.com   # on PostgreSQL, as every instance
-  telehook token create --name ci
+  telehook token create ci
+  telehook token list
   telehook sim --port 8088
 `
 
@@ -43,6 +45,9 @@ Options (flag, environment variable, default):
   --deadline-ms N          TELEHOOK_DEADLINE_MS  8000        answer 503 before Telerivet's 10 s limit
   --handler-timeout-ms N   TELEHOOK_HANDLER_TIMEOUT_MS 3000  a slower sync handler gives no reply
   --body-limit BYTES       TELEHOOK_BODY_LIMIT   262144
+  --db-connect-timeout S   TELEHOOK_DB_CONNECT_TIMEOUT 10    seconds one PostgreSQL connection attempt may take
+  --wait-for-db S          TELEHOOK_WAIT_FOR_DB  0           keep retrying PostgreSQL at start for up to S seconds
+  --log-level L            LOG_LEVEL             info        debug, info, warn or error (JSON lines on stdout)
 
 Secrets that are not given are generated once and kept (mode 0600) in the data folder.
 
@@ -61,22 +66,32 @@ Examples:
 
 const MIGRATE = `telehook migrate — apply the database migrations (idempotent; safe beside running instances)
 
-Options: --data-dir DIR (TELEHOOK_DATA_DIR), --database-url URL (DATABASE_URL)
+Options: --data-dir DIR (TELEHOOK_DATA_DIR), --database-url URL (DATABASE_URL),
+  --db-connect-timeout S (TELEHOOK_DB_CONNECT_TIMEOUT, default 10),
+  --wait-for-db S (TELEHOOK_WAIT_FOR_DB, default 0: fail on the first attempt)
 
 Examples:
   telehook migrate
-  DATABASE_URL=postgres://app@127.0.0.1/telehook telehook migrate
+  DATABASE_URL=postgres://app@127.0.0.1/telehook telehook migrate --wait-for-db 60
 `
 
-const TOKEN = `telehook token create — create an admin API token; it is printed once and stored hashed
+const TOKEN = `telehook token — the admin API's bearer tokens, stored hashed in admin_tokens
 
-Options: --name NAME, --data-dir DIR (TELEHOOK_DATA_DIR), --database-url URL (DATABASE_URL)
+Usage:
+  telehook token create [NAME]   # make a token; printed once on stdout (--name NAME also works)
+  telehook token list [--json]   # id, name, created, last used (the values are never stored)
+  telehook token revoke ID       # delete one; requests presenting it are refused from then on
 
-On PGlite, run it while the server is stopped: one process at a time opens a data folder.
+Options: --data-dir DIR (TELEHOOK_DATA_DIR), --database-url URL (DATABASE_URL)
 
-Example:
-  TOKEN=$(telehook token create --name ci)
+TELEHOOK_ADMIN_TOKEN, when set, is accepted besides these and is not listed.
+On PGlite, run these while the server is stopped: one process at a time opens a data folder.
+
+Examples:
+  TOKEN=$(telehook token create ci)
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/v1/events
+  telehook token list
+  telehook token revoke tok_first
 `
 
 const SIM = `telehook sim — a local Telerivet; every argument is passed to the simulator

@@ -1,18 +1,12 @@
 #!/usr/bin/env bun
 /** @module Entry of the `telehook` executable (and of `bun run dev`). */
 import { runCli } from './cli.ts'
+import { invocationDir } from './handlers.ts'
+import { stopOnSignals } from './signals.ts'
 
-// The first SIGINT/SIGTERM drains and closes; a second one, during a stuck drain, exits at once.
-let signals = 0
-const stop = new Promise<string>((resolve) => {
-  const onSignal = (signal: string) => {
-    signals += 1
-    if (signals > 1) process.exit(130)
-    resolve(signal)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-})
+// The first SIGINT/SIGTERM stops start-up or drains and closes; repeats of it that arrive together
+// (relayed by turbo and `bun run`) are the same request; one 2 s later exits at once.
+const stop = stopOnSignals(process)
 
 const code = await runCli(
   process.argv.slice(2),
@@ -21,6 +15,8 @@ const code = await runCli(
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     cwd: process.cwd(),
+    invokedFrom: invocationDir(process.env, process.cwd()),
+    terminal: process.stderr.isTTY === true,
   },
   stop,
 )

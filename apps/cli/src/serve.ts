@@ -1,17 +1,19 @@
 /** @module `telehook serve`: the webhook app, the admin API and the job worker in one process. */
-import { resolve } from 'node:path'
+import { chmod, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { createAdminApp, createFirstAdminToken, loadMasterKey } from '@telehook/admin'
-import { type Database, openDb, readOrCreateKeyFile } from '@telehook/db'
+import {
+  type Database,
+  DatabaseConnectError,
+  openDb,
+  readOrCreateKeyFile,
+  StartupAbortedError,
+} from '@telehook/db'
 import { createJsonLogger } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
-import {
-  assembleWebhook,
-  displayOrigin,
-  handlersFor,
-  startBanner,
-  startWebhookServer,
-} from '@telehook/webhook'
+import { assembleWebhook, handlersFor, startWebhookServer } from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
+import { listeningOn, localOrigin, webhookBanner } from './banner.ts'
 import type { ServeConfig } from './config.ts'
 import { loadHandlerModule } from './handlers.ts'
 import { pgliteAssets } from './pglite-embedded.ts'
@@ -21,8 +23,15 @@ export interface Io {
   out(line: string): void
   err(line: string): void
   cwd: string
+  /**
+   * The directory the user ran the command in, for relative handler paths (default `cwd`):
+   * under `bun run dev` the process runs in apps/cli, not where its user is.
+   */
+  invokedFrom?: string
   /** Where the JSON log lines go (default: stdout). */
   log?(line: string): void
+  /** Whether `err` is a terminal: generated secrets are printed only then (default false). */
+  terminal?: boolean
 }
 
 /** A running `telehook serve`. */
@@ -40,15 +49,54 @@ export interface RunningServer {
  */
 export async function openConfiguredDb(
   db: DbConfig,
-  { migrate = true }: { migrate?: boolean } = {},
+  {
+    migrate = true,
+    signal,
+    err,
+  }: { migrate?: boolean; signal?: AbortSignal; err?: (line: string) => void } = {},
 ): Promise<Database> {
-  if (db.databaseUrl) return openDb({ databaseUrl: db.databaseUrl, migrate })
-  return openDb({ dataDir: db.dataDir, pglite: { ...(await pgliteAssets()) }, migrate })
+  if (db.databaseUrl) {
+    try {
+      return await openDb({
+        databaseUrl: db.databaseUrl,
+        migrate,
+        signal,
+        connectTimeoutMs: db.connectTimeoutMs,
+        waitMs: db.waitForDbMs,
+        onRetry: (r) =>
+          err?.(
+            `telehook: waiting for PostgreSQL (${db.urlSource ?? 'DATABASE_URL'}=${r.url}), attempt ${r.attempt} failed, next in ${(r.retryInMs / 1000).toFixed(1)} s: ${r.reason}`,
+          ),
+      })
+    } catch (error) {
+      if (error instanceof DatabaseConnectError) {
+        // Name the setting, so the user knows what to change.
+        throw new Error(
+          `${db.urlSource ?? 'DATABASE_URL'}: cannot connect to ${error.url}: ${error.reason}`,
+        )
+      }
+      throw error
+    }
+  }
+  return openDb({ dataDir: db.dataDir, pglite: { ...(await pgliteAssets()) }, migrate, signal })
 }
 
 /** The handlers `spec` names: `example`, `none`, or a module path relative to `cwd`. */
-export function resolveHandlers(spec: string, cwd: string): Promise<Handlers | undefined> {
-  return handlersFor(spec, (path) => loadHandlerModule(path, cwd))
+export function resolveHandlers(
+  spec: string,
+  cwd: string,
+  setting?: string,
+): Promise<Handlers | undefined> {
+  return handlersFor(spec, (path) => loadHandlerModule(path, cwd, setting))
+}
+
+/** Writes `value` to `<dir>/<name>`, readable by this user only, replacing an older one. */
+async function handOver(dir: string, name: string, value: string): Promise<string> {
+  const path = join(dir, name)
+  await rm(path, { force: true })
+  await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' })
+  await chmod(path, 0o600)
+  return path
 }
 
 /**
@@ -57,49 +105,69 @@ export function resolveHandlers(spec: string, cwd: string): Promise<Handlers | u
  * data folder. On PostgreSQL the secret and the master key must be configured (checked before),
  * and an unconfigured admin token is made once for the database, stored hashed in `admin_tokens`.
  */
-export async function startServer(config: ServeConfig, io: Io): Promise<RunningServer> {
+export async function startServer(
+  config: ServeConfig,
+  io: Io,
+  signal?: AbortSignal,
+): Promise<RunningServer> {
   // Absolute, so the printed paths (and the curl that reads the kept secret) work from any folder:
   // `bun run dev` runs in apps/cli while its user's shell is at the repository root.
   const dataDir = resolve(io.cwd, config.webhook.dataDir)
   const wh = { ...config.webhook, dataDir }
   const adminConfig = config.admin
   // User code first: a broken module should fail before the database is touched.
-  const handlers = await resolveHandlers(config.handlers, io.cwd)
-  const database = await openConfiguredDb({ ...config.db, dataDir })
-  const logger = createJsonLogger(io.log)
+  const handlers = await resolveHandlers(
+    config.handlers,
+    io.invokedFrom ?? io.cwd,
+    config.handlersSetting,
+  )
+  const database = await openConfiguredDb({ ...config.db, dataDir }, { signal, err: io.err })
+  const logger = createJsonLogger(io.log, { level: config.webhook.logLevel })
   const stops: (() => Promise<void> | void)[] = []
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop()
     await database.close()
   }
   try {
+    const aborted = () => {
+      if (signal?.aborted) throw new StartupAbortedError(signal.reason)
+    }
+    aborted()
     const { engine, app, secret, stop } = await assembleWebhook(wh, database, {
       handlers,
       logger,
       worker: config.worker,
     })
     stops.push(stop)
+    aborted()
     const server = startWebhookServer(app, {
       port: wh.port,
       hostname: wh.host,
       bodyLimit: wh.bodyLimit,
     })
     stops.push(() => server.stop())
-    const webhookUrl = displayOrigin(wh.host, server.port)
+    const webhookUrl = localOrigin(wh.host, server.port)
 
     let adminUrl: string | null = null
+    const banner: string[] = []
     if (adminConfig) {
       let adminToken = adminConfig.adminToken
       if (!adminToken && config.db.databaseUrl) {
         // Shared database: a token file on this machine would be accepted by this instance only.
         // The first token goes to admin_tokens (hashed), where every instance looks.
         const created = await createFirstAdminToken(database)
-        if (created) {
-          io.err(
+        if (created && io.terminal) {
+          banner.push(
             `Generated an admin token (shown once; only its hash is stored, in admin_tokens, so every instance on this database accepts it): ${created}`,
           )
+        } else if (created) {
+          // Not into logs: handed over in a file readable by this user only.
+          const file = await handOver(wh.dataDir, 'first-admin-token', created)
+          banner.push(
+            `Generated an admin token (only its hash is stored, in admin_tokens, so every instance on this database accepts it); its value is in ${file}: read it, then delete the file`,
+          )
         } else {
-          io.err(
+          banner.push(
             'Admin tokens: the ones in admin_tokens (`telehook token create` makes one; TELEHOOK_ADMIN_TOKEN adds one)',
           )
         }
@@ -110,14 +178,17 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
           () => `thk_${generateSecret(32)}`,
         )
         adminToken = file.value
-        if (file.created) io.err(`Generated an admin token (kept in ${file.path}): ${file.value}`)
-        else io.err(`Admin token: the one kept in ${file.path}`)
+        if (file.created && io.terminal) {
+          banner.push(`Generated an admin token (kept in ${file.path}): ${file.value}`)
+        } else if (file.created) {
+          banner.push(`Generated an admin token, kept in ${file.path} (not printed into logs)`)
+        } else banner.push(`Admin token: the one kept in ${file.path}`)
       }
       const admin = createAdminApp({
         database,
         engine,
         handlers,
-        publicUrl: adminConfig.publicUrl ?? webhookUrl,
+        publicUrl: adminConfig.publicUrl ?? localOrigin(wh.host, server.port),
         telerivetApiUrl: adminConfig.telerivetApiUrl,
         adminToken,
         allowedHosts: adminConfig.allowedHosts,
@@ -133,13 +204,30 @@ export async function startServer(config: ServeConfig, io: Io): Promise<RunningS
         error: () => new Response('Internal error', { status: 500 }),
       })
       stops.push(() => adminServer.stop())
-      adminUrl = displayOrigin(adminConfig.host, adminServer.port ?? adminConfig.port)
+      const adminPort = adminServer.port ?? adminConfig.port
+      adminUrl = localOrigin(adminConfig.host, adminPort)
+      banner.push(
+        `Admin API listening on ${listeningOn(adminConfig.host, adminPort)} (Authorization: Bearer <token>)`,
+      )
     }
 
     const where = config.db.databaseUrl ? 'PostgreSQL' : `PGlite in ${dataDir}`
-    const lines = startBanner(webhookUrl, where, secret)
-    if (adminUrl) lines.push(`Admin API on ${adminUrl} (Authorization: Bearer <token>)`)
-    io.err(lines.join('\n'))
+    const lines = webhookBanner({
+      host: wh.host,
+      port: server.port,
+      where,
+      secret,
+      terminal: io.terminal === true,
+    })
+    io.err([...lines, ...banner].join('\n'))
+    logger.debug?.({
+      msg: 'started',
+      webhook: listeningOn(wh.host, server.port),
+      admin: adminUrl,
+      driver: database.driver,
+      worker: config.worker,
+      handlers: config.handlers,
+    })
 
     let stopping: Promise<void> | null = null
     return {

@@ -64,19 +64,39 @@ describe('parseCommand', () => {
   })
 
   test('migrate and token create', () => {
+    const defaults = { urlSource: 'DATABASE_URL', connectTimeoutMs: 10_000, waitForDbMs: 0 }
     expect(parseCommand(['migrate'], { DATABASE_URL: 'postgres://h/db' })).toEqual({
       kind: 'migrate',
-      db: { databaseUrl: 'postgres://h/db', dataDir: './.telehook' },
+      db: { databaseUrl: 'postgres://h/db', dataDir: './.telehook', ...defaults },
     })
     expect(parseCommand(['migrate', '--data-dir', 'd'], {})).toEqual({
       kind: 'migrate',
-      db: { databaseUrl: null, dataDir: 'd' },
+      db: { databaseUrl: null, dataDir: 'd', ...defaults },
     })
     expect(parseCommand(['token', 'create', '--name', 'ci'], {})).toEqual({
       kind: 'token-create',
-      db: { databaseUrl: null, dataDir: './.telehook' },
+      db: { databaseUrl: null, dataDir: './.telehook', ...defaults },
       name: 'ci',
     })
+    expect(parseCommand(['token', 'create', 'ci'], {})).toMatchObject({
+      kind: 'token-create',
+      name: 'ci',
+    })
+    expect(parseCommand(['token', 'create'], {})).toMatchObject({ name: null })
+    expect(parseCommand(['token', 'list', '--json'], {})).toMatchObject({
+      kind: 'token-list',
+      json: true,
+    })
+    expect(parseCommand(['token', 'revoke', 'tok_first'], {})).toMatchObject({
+      kind: 'token-revoke',
+      id: 'tok_first',
+    })
+    expect(
+      parseCommand(['migrate', '--wait-for-db', '60'], { TELEHOOK_DB_CONNECT_TIMEOUT: '3' }),
+    ).toMatchObject({ db: { connectTimeoutMs: 3000, waitForDbMs: 60_000 } })
+    expect(() => parseCommand(['migrate', '--wait-for-db=-1'], {})).toThrow(
+      '--wait-for-db (TELEHOOK_WAIT_FOR_DB) must be a whole number of seconds from 0 to 3600 (got "-1")',
+    )
   })
 
   test('sim passes every argument through, even unknown flags', () => {
@@ -94,14 +114,19 @@ describe('parseCommand', () => {
     expect(usage(['serve', '--port'])).toContain("--port <value>' argument missing")
     expect(usage(['token'])).toContain('missing subcommand')
     expect(usage(['token', 'delete'])).toContain("unknown subcommand 'delete'")
+    expect(usage(['token', 'revoke'])).toContain('missing token id')
+    expect(usage(['token', 'create', 'a', '--name', 'b'])).toContain('give the name once')
+    expect(usage(['token', 'create', 'a', 'b'])).toContain("unexpected argument 'b'")
   })
 
   test('a bad database URL is named, never echoed', () => {
     const url = usage(['migrate'], { DATABASE_URL: 'mysql://u:hunter2@h/db' })
-    expect(url).toBe('DATABASE_URL must start with postgres:// or postgresql://')
+    expect(url).toBe(
+      'DATABASE_URL must be a PostgreSQL URL, postgres://user:password@host:5432/database (got a mysql:// URL); leave it unset to use the embedded PGlite',
+    )
     expect(url).not.toContain('hunter2')
-    expect(usage(['token', 'create', '--database-url', 'x'])).toBe(
-      '--database-url must start with postgres:// or postgresql://',
+    expect(usage(['token', 'create', '--database-url', 'x'])).toStartWith(
+      '--database-url must be a PostgreSQL URL, postgres://user:password@host:5432/database (got something that is not a URL)',
     )
   })
 })

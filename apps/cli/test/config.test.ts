@@ -23,7 +23,7 @@ function problem(argv: string[], env: Record<string, string> = {}): string {
 describe('resolveServeConfig', () => {
   test('defaults: PGlite in ./.telehook, ports 8000 and 8081, the example handlers', () => {
     const c = resolve([])
-    expect(c.db).toEqual({ databaseUrl: null, dataDir: './.telehook' })
+    expect(c.db).toMatchObject({ databaseUrl: null, dataDir: './.telehook' })
     expect(c.webhook.port).toBe(8000)
     expect(c.admin?.port).toBe(8081)
     expect(c.admin?.host).toBe('127.0.0.1')
@@ -58,8 +58,8 @@ describe('resolveServeConfig', () => {
   })
 
   test('a bad value is named by the flag that set it, else by its variable', () => {
-    expect(problem(['--port', 'abc'])).toStartWith('--port (PORT): ')
-    expect(problem([], { PORT: 'abc' })).toStartWith('PORT: ')
+    expect(problem(['--port', 'abc'])).toStartWith('--port (PORT) must be a whole number')
+    expect(problem([], { PORT: 'abc' })).toStartWith('PORT must be a whole number')
     expect(problem(['--admin-port', '70000'])).toStartWith('--admin-port (ADMIN_PORT)')
   })
 
@@ -72,17 +72,17 @@ describe('resolveServeConfig', () => {
 
   test('PostgreSQL without a webhook secret is refused, not given a per-machine secret', () => {
     expect(problem(['--database-url', 'postgres://h/db', '--no-admin'])).toStartWith(
-      'TELEHOOK_SECRET: required',
+      'TELEHOOK_SECRET is required',
     )
     expect(
       resolve(['--no-admin'], { DATABASE_URL: 'postgres://h/db', TELEHOOK_SECRET: 'x'.repeat(16) })
         .db,
-    ).toEqual({ databaseUrl: 'postgres://h/db', dataDir: './.telehook' })
+    ).toMatchObject({ databaseUrl: 'postgres://h/db', dataDir: './.telehook' })
   })
 
   test('PostgreSQL with the admin API needs the master key: no per-machine key file', () => {
     const pg = ['--database-url', 'postgres://h/db', '--secret', 'shared-by-all-instances']
-    expect(problem(pg)).toStartWith('TELEHOOK_MASTER_KEY: required with DATABASE_URL')
+    expect(problem(pg)).toStartWith('TELEHOOK_MASTER_KEY is required with DATABASE_URL')
     expect(resolve([...pg, '--master-key', MASTER_KEY]).admin?.masterKey).toBe(MASTER_KEY)
     // Without the admin API nothing is encrypted, and on PGlite the key file is the only one.
     expect(resolve([...pg, '--no-admin']).admin).toBeNull()
@@ -95,6 +95,18 @@ describe('resolveServeConfig', () => {
     expect(message).toContain('DATABASE_URL')
     expect(message).not.toContain('short')
     expect(message).not.toContain('hunter2')
+  })
+
+  test('ADMIN_PORT equal to PORT is refused before anything binds', () => {
+    expect(problem(['--admin-port', '8000'])).toBe(
+      '--admin-port (ADMIN_PORT) must differ from PORT (both 8000): the webhook and the admin API each listen on their own port',
+    )
+    expect(problem([], { PORT: '9000', ADMIN_PORT: '9000' })).toStartWith(
+      'ADMIN_PORT must differ from PORT (both 9000)',
+    )
+    // Two specific addresses may share a port number; --no-admin has no admin port.
+    expect(resolve([], { HOST: '10.0.0.5', ADMIN_PORT: '8000' }).admin?.port).toBe(8000)
+    expect(resolve(['--no-admin', '--port', '8081']).webhook.port).toBe(8081)
   })
 
   test('--no-admin skips the admin settings entirely', () => {

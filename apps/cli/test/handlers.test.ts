@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { UsageError } from '../src/args.ts'
-import { asHandlers, loadHandlerModule } from '../src/handlers.ts'
+import { asHandlers, invocationDir, loadHandlerModule } from '../src/handlers.ts'
 
 // Outside the repository, as next to the binary: no node_modules to resolve from.
 const dir = await mkdtemp(join(tmpdir(), 'telehook-handlers-'))
@@ -36,9 +36,22 @@ export default defineHandlers({
   })
 
   test('a missing file or a module that does not load is a usage error', async () => {
-    await expect(loadHandlerModule('./nope.ts', dir)).rejects.toThrow(/no such file/)
+    await expect(loadHandlerModule('./nope.ts', dir, 'TELEHOOK_HANDLERS')).rejects.toThrow(
+      `TELEHOOK_HANDLERS: no such file '${join(dir, 'nope.ts')}' (./nope.ts resolved from ${dir})`,
+    )
     await writeFile(join(dir, 'broken.ts'), 'export default {{')
     await expect(loadHandlerModule('./broken.ts', dir)).rejects.toBeInstanceOf(UsageError)
+  })
+})
+
+describe('invocationDir', () => {
+  test('where the user ran the command: INIT_CWD (npm), TURBO_INVOCATION_DIR (turbo), else cwd', () => {
+    expect(invocationDir({ INIT_CWD: '/home/u', TURBO_INVOCATION_DIR: '/repo' }, '/repo/a')).toBe(
+      '/home/u',
+    )
+    expect(invocationDir({ TURBO_INVOCATION_DIR: '/repo' }, '/repo/apps/cli')).toBe('/repo')
+    expect(invocationDir({ INIT_CWD: '' }, '/here')).toBe('/here')
+    expect(invocationDir({ TURBO_INVOCATION_DIR: 'relative' }, '/here')).toBe('/here')
   })
 })
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
@@ -31,7 +31,11 @@ const TOKEN = 'an-admin-token-long-enough-for-the-check'
 /** Starts `telehook serve` in this process; `stop()` resolves with its exit status. */
 async function serve(
   extra: string[] = [],
-  { dir = dataDir, adminToken = TOKEN }: { dir?: string; adminToken?: string | null } = {},
+  {
+    dir = dataDir,
+    adminToken = TOKEN,
+    terminal = false,
+  }: { dir?: string; adminToken?: string | null; terminal?: boolean } = {},
 ) {
   const [port, adminPort] = await freePorts()
   const lines: string[] = []
@@ -64,6 +68,7 @@ async function serve(
       err: (l) => lines.push(l),
       log: (l) => logs.push(l),
       cwd: dir,
+      terminal,
     },
     stopped,
   )
@@ -141,7 +146,7 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
     } finally {
       expect(await s.stop()).toBe(0)
     }
-    expect(s.lines).toContain('telehook: stopping')
+    expect(s.lines).toContain('telehook: stopped')
     await expect(fetch(`${s.base}/healthz`)).rejects.toThrow()
   })
 
@@ -158,12 +163,19 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
       ])
       let token = ''
       try {
-        const printed = [...a.lines, ...b.lines]
-          .map((l) => /^Generated an admin token \(.*admin_tokens.*\): (thk_\S+)$/.exec(l)?.[1])
-          .filter((t): t is string => t !== undefined)
+        // Not a terminal (logs): the value goes to a file, not into the output.
+        const said = [...a.lines, ...b.lines]
+          .join('\n')
+          .split('\n')
+          .filter((l) => l.startsWith('Generated an admin token'))
         // Started together, exactly one of them made it.
-        expect(printed).toHaveLength(1)
-        token = printed[0] ?? ''
+        expect(said).toHaveLength(1)
+        const file = /its value is in (\S+): read it/.exec(said[0] ?? '')?.[1] ?? ''
+        expect(dirs.map((d) => join(d, 'first-admin-token'))).toContain(file)
+        token = (await Bun.file(file).text()).trim()
+        expect(token).toStartWith('thk_')
+        expect([...a.lines, ...b.lines].join('\n')).not.toContain(token)
+        expect((await stat(file)).mode & 0o777).toBe(0o600)
         for (const s of [a, b]) {
           const ok = await fetch(`${s.admin}/v1/events`, {
             headers: { authorization: `Bearer ${token}` },
@@ -186,7 +198,7 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
         expect(await b.stop()).toBe(0)
       }
       // A restart makes no second token, and says where the tokens are.
-      const c = await serve(['--no-worker'], { dir: dirA, adminToken: null })
+      const c = await serve(['--no-worker'], { dir: dirA, adminToken: null, terminal: true })
       try {
         expect(c.lines.join('\n')).not.toContain('Generated an admin token')
         expect(c.lines.join('\n')).toContain('Admin tokens: the ones in admin_tokens')
@@ -198,8 +210,73 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
         expect(await c.stop()).toBe(0)
       }
       expect((await db`select count(*)::int as n from telehook.admin_tokens`)[0]?.n).toBe(1)
+      // On a terminal the first token is shown once, and no file is written.
+      await db.unsafe('delete from telehook.admin_tokens')
+      const dirC = await mkdtemp(join(dataDir, 'c-'))
+      const d = await serve(['--no-worker'], { dir: dirC, adminToken: null, terminal: true })
+      try {
+        const shown = d.lines
+          .join('\n')
+          .split('\n')
+          .map((l) => /^Generated an admin token \(shown once; .*\): (thk_\S+)$/.exec(l)?.[1])
+          .find(Boolean)
+        expect(shown).toStartWith('thk_')
+        expect(await Bun.file(join(dirC, 'first-admin-token')).exists()).toBe(false)
+      } finally {
+        expect(await d.stop()).toBe(0)
+      }
     } finally {
       await db.end()
+    }
+  })
+})
+
+describe.skipIf(!enabled)('the banner of telehook serve on PostgreSQL', () => {
+  test('stderr only, the bound addresses, and a curl that works from another shell', async () => {
+    const [port, adminPort] = await freePorts()
+    const out: string[] = []
+    const err: string[] = []
+    let stop!: () => void
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve
+    })
+    const exit = runCli(
+      ['serve', '--host', '0.0.0.0', '--port', `${port}`, '--admin-port', `${adminPort}`],
+      {
+        DATABASE_URL: url.toString(),
+        TELEHOOK_SECRET: SECRET,
+        TELEHOOK_ADMIN_TOKEN: TOKEN,
+        TELEHOOK_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
+        TELEHOOK_DATA_DIR: dataDir,
+      },
+      { out: (l) => out.push(l), err: (l) => err.push(l), log: () => {}, cwd: dataDir },
+      stopped,
+    )
+    try {
+      await waitUntilHealthy(`http://127.0.0.1:${port}`, { context: () => err.join('\n') })
+      const lines = err.join('\n').split('\n')
+      expect(out).toEqual([])
+      expect(lines[0]).toBe(
+        `Telehook webhook listening on http://0.0.0.0:${port} (every interface), PostgreSQL`,
+      )
+      expect(lines).toContain(
+        `Admin API listening on http://127.0.0.1:${adminPort} (Authorization: Bearer <token>)`,
+      )
+      expect(lines).toContain(
+        'Try it (in a shell where TELEHOOK_SECRET holds the same secret: export TELEHOOK_SECRET=…):',
+      )
+      expect(err.join('\n')).not.toContain(SECRET)
+      // Pasted into another shell, with the secret exported as the line says: 200.
+      const curl = lines.find((l) => l.startsWith('curl ')) ?? ''
+      // (Async: the server runs in this process, a synchronous spawn would block it.)
+      const pasted = Bun.spawn(['bash', '-c', curl.replace('curl -i', 'curl -s -i')], {
+        env: { PATH: process.env.PATH ?? '', TELEHOOK_SECRET: SECRET },
+        stdout: 'pipe',
+      })
+      expect(await new Response(pasted.stdout).text()).toMatch(/^HTTP\/1\.1 200/)
+    } finally {
+      stop()
+      expect(await exit).toBe(0)
     }
   })
 })

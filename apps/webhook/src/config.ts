@@ -1,6 +1,7 @@
 /** @module Environment configuration of the webhook server, validated with TypeBox at start-up. */
 import { type Static, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { LOG_LEVELS, type LogLevel } from '@telehook/engine'
 
 /** Telerivet gives up after 10 s; the deadline must leave room to send the 503 before that. */
 const MAX_DEADLINE_MS = 9500
@@ -24,6 +25,14 @@ export const WebhookEnv = Type.Object({
   TELEHOOK_TRUSTED_PROXIES: Type.Optional(
     Type.String({ pattern: '^[0-9A-Fa-f:.]+(\\s*,\\s*[0-9A-Fa-f:.]+)*$' }),
   ),
+  LOG_LEVEL: Type.Union(
+    LOG_LEVELS.map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  /** Seconds one attempt to reach PostgreSQL may take at start-up. */
+  TELEHOOK_DB_CONNECT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
+  /** Seconds to keep retrying PostgreSQL at start-up (0: fail on the first attempt). */
+  TELEHOOK_WAIT_FOR_DB: Type.Integer({ minimum: 0, maximum: 3600, default: 0 }),
 })
 export type WebhookEnv = Static<typeof WebhookEnv>
 
@@ -50,16 +59,25 @@ export interface WebhookConfig {
   publicMetrics?: boolean
   /** Reverse proxies whose `X-Forwarded-For` names the client (`TELEHOOK_TRUSTED_PROXIES`). */
   trustedProxies?: string[]
+  /** The least severe log lines written (`LOG_LEVEL`: debug, info, warn, error). */
+  logLevel: LogLevel
+  /** PostgreSQL: bound of one connection attempt at start-up. */
+  connectTimeoutMs: number
+  /** PostgreSQL: how long start-up keeps retrying an unreachable database (0: no retry). */
+  waitForDbMs: number
 }
 
 /** Shortest accepted TELEHOOK_SECRET. */
 export const MIN_SECRET_LENGTH = 16
 
-/** One bad environment variable; `message` is one line per bad variable, each naming it. */
+/**
+ * Bad environment variables; `message` has one line per bad variable, each naming it:
+ * `PORT must be a whole number from 0 to 65535, 0 picks a free port (got "-1")`.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
   constructor(readonly problems: { variable: string; message: string }[]) {
-    super(problems.map((p) => `${p.variable}: ${p.message}`).join('\n'))
+    super(problems.map((p) => `${p.variable} ${p.message}`).join('\n'))
   }
 }
 
@@ -68,9 +86,34 @@ const INTEGER_KEYS = new Set([
   'TELEHOOK_DEADLINE_MS',
   'TELEHOOK_BODY_LIMIT',
   'TELEHOOK_HANDLER_TIMEOUT_MS',
+  'TELEHOOK_DB_CONNECT_TIMEOUT',
+  'TELEHOOK_WAIT_FOR_DB',
 ])
 /** Values never echoed back in an error line. */
 const SECRET_KEYS = new Set(['TELEHOOK_SECRET', 'DATABASE_URL'])
+
+/**
+ * What a variable must be, in words, with what was given (secrets and URLs are never echoed):
+ * `must be a whole number from 0 to 65535 (got "-1")`.
+ */
+function expectation(variable: string, value: unknown): string {
+  const schema = (WebhookEnv.properties as Record<string, Record<string, unknown>>)[variable] ?? {}
+  if (variable === 'DATABASE_URL') {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(String(value))?.[1]
+    const got = scheme ? `got a ${scheme}:// URL` : 'got something that is not a URL'
+    return `must be a PostgreSQL URL, postgres://user:password@host:5432/database (${got}); leave it unset to use the embedded PGlite`
+  }
+  if (SECRET_KEYS.has(variable)) {
+    return `must be at most ${schema.maxLength} characters long (got ${String(value).length})`
+  }
+  const shown = ` (got ${JSON.stringify(value)})`
+  if (variable === 'LOG_LEVEL') return `must be one of ${LOG_LEVELS.join(', ')}${shown}`
+  if (schema.type === 'integer') {
+    const zero = variable === 'PORT' ? ', 0 picks a free port' : ''
+    return `must be a whole number from ${schema.minimum} to ${schema.maximum}${zero}${shown}`
+  }
+  return `must not be empty${shown}`
+}
 
 /**
  * Reads and validates the webhook configuration from an environment (empty values count as unset).
@@ -96,8 +139,7 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
     const variable = error.path.replace(/^\//, '')
     if (seen.has(variable)) continue
     seen.add(variable)
-    const shown = SECRET_KEYS.has(variable) ? '' : ` (got ${JSON.stringify(raw[variable])})`
-    problems.push({ variable, message: `${error.message}${shown}` })
+    problems.push({ variable, message: expectation(variable, raw[variable]) })
   }
   const secret = raw.TELEHOOK_SECRET
   if (typeof secret === 'string' && secret.length < MIN_SECRET_LENGTH) {
@@ -122,7 +164,7 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
       problems.push({
         variable: 'TELEHOOK_SECRET',
         message:
-          'required when DATABASE_URL is set: every instance on one database must use the same secret (none is generated)',
+          'is required when DATABASE_URL is set: every instance on one database must use the same secret (none is generated)',
       })
     }
     if (problems.length === 0) {
@@ -138,6 +180,9 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         handlersPath: e.TELEHOOK_HANDLERS,
         publicMetrics: e.TELEHOOK_PUBLIC_METRICS === '1',
         trustedProxies: e.TELEHOOK_TRUSTED_PROXIES?.split(',').map((a) => a.trim()) ?? [],
+        logLevel: e.LOG_LEVEL,
+        connectTimeoutMs: e.TELEHOOK_DB_CONNECT_TIMEOUT * 1000,
+        waitForDbMs: e.TELEHOOK_WAIT_FOR_DB * 1000,
       }
     }
   }

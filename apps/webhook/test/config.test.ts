@@ -25,6 +25,9 @@ describe('loadWebhookConfig', () => {
       handlersPath: undefined,
       publicMetrics: false,
       trustedProxies: [],
+      logLevel: 'info',
+      connectTimeoutMs: 10_000,
+      waitForDbMs: 0,
     })
   })
 
@@ -60,10 +63,10 @@ describe('loadWebhookConfig', () => {
       TELEHOOK_BODY_LIMIT: '1e6',
     })
     expect(lines).toHaveLength(3)
-    expect(lines[0]).toStartWith('PORT: ')
+    expect(lines[0]).toStartWith('PORT ')
     expect(lines[0]).toContain('"eighty"')
-    expect(lines.find((l) => l.startsWith('TELEHOOK_DEADLINE_MS: '))).toContain('9500')
-    expect(lines.some((l) => l.startsWith('TELEHOOK_BODY_LIMIT: '))).toBe(true)
+    expect(lines.find((l) => l.startsWith('TELEHOOK_DEADLINE_MS '))).toContain('9500')
+    expect(lines.some((l) => l.startsWith('TELEHOOK_BODY_LIMIT '))).toBe(true)
   })
 
   test('never echoes the secret or the database URL', () => {
@@ -74,14 +77,14 @@ describe('loadWebhookConfig', () => {
     expect(lines).toHaveLength(2)
     expect(lines.join('\n')).not.toContain('short-but-12')
     expect(lines.join('\n')).not.toContain('pw@h')
-    expect(lines.some((l) => l.startsWith('TELEHOOK_SECRET: '))).toBe(true)
-    expect(lines.some((l) => l.startsWith('DATABASE_URL: '))).toBe(true)
+    expect(lines.some((l) => l.startsWith('TELEHOOK_SECRET '))).toBe(true)
+    expect(lines.some((l) => l.startsWith('DATABASE_URL '))).toBe(true)
   })
 
   test('TELEHOOK_SECRET must be at least 16 characters, and the line says why', () => {
     const lines = problemsOf({ TELEHOOK_SECRET: 'eight-ch' })
     expect(lines).toEqual([
-      expect.stringMatching(/^TELEHOOK_SECRET: must be at least 16 characters .*unsalted SHA-256/),
+      expect.stringMatching(/^TELEHOOK_SECRET must be at least 16 characters .*unsalted SHA-256/),
     ])
     expect(loadWebhookConfig({ TELEHOOK_SECRET: 'sixteen-chars-ok' }).secret).toBe(
       'sixteen-chars-ok',
@@ -95,20 +98,41 @@ describe('loadWebhookConfig', () => {
         TELEHOOK_TRUSTED_PROXIES: '10.0.0.1, ::1',
       }),
     ).toMatchObject({ publicMetrics: true, trustedProxies: ['10.0.0.1', '::1'] })
-    expect(problemsOf({ TELEHOOK_PUBLIC_METRICS: 'yes' })[0]).toStartWith('TELEHOOK_PUBLIC_METRICS')
+    expect(problemsOf({ TELEHOOK_PUBLIC_METRICS: 'yes' })[0]).toStartWith(
+      'TELEHOOK_PUBLIC_METRICS ',
+    )
     expect(problemsOf({ TELEHOOK_TRUSTED_PROXIES: 'proxy.local' })[0]).toStartWith(
-      'TELEHOOK_TRUSTED_PROXIES',
+      'TELEHOOK_TRUSTED_PROXIES ',
     )
   })
 
   test('DATABASE_URL without TELEHOOK_SECRET is refused: instances sharing it need one secret', () => {
     const lines = problemsOf({ DATABASE_URL: 'postgres://root@127.0.0.1:5432/test' })
-    expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_SECRET: required when DATABASE_URL/)])
+    expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_SECRET is required when DATABASE_URL/)])
     expect(loadWebhookConfig({ TELEHOOK_DATA_DIR: '/tmp/x' }).secret).toBeUndefined()
+  })
+
+  test('errors say what the value must be, in words', () => {
+    expect(problemsOf({ PORT: '-1' })).toEqual([
+      'PORT must be a whole number from 0 to 65535, 0 picks a free port (got "-1")',
+    ])
+    expect(problemsOf({ DATABASE_URL: 'mysql://app:pw@db/shop' })).toEqual([
+      'DATABASE_URL must be a PostgreSQL URL, postgres://user:password@host:5432/database (got a mysql:// URL); leave it unset to use the embedded PGlite',
+    ])
+    expect(problemsOf({ TELEHOOK_SECRET: 'x'.repeat(513) })).toEqual([
+      'TELEHOOK_SECRET must be at most 512 characters long (got 513)',
+    ])
+    expect(problemsOf({ LOG_LEVEL: 'verbose' })).toEqual([
+      'LOG_LEVEL must be one of debug, info, warn, error (got "verbose")',
+    ])
+    expect(loadWebhookConfig({ LOG_LEVEL: 'warn' }).logLevel).toBe('warn')
+    expect(problemsOf({ TELEHOOK_WAIT_FOR_DB: 'soon' })).toEqual([
+      'TELEHOOK_WAIT_FOR_DB must be a whole number from 0 to 3600 (got "soon")',
+    ])
   })
 
   test('the handler timeout must be below the deadline', () => {
     const lines = problemsOf({ TELEHOOK_DEADLINE_MS: '2000', TELEHOOK_HANDLER_TIMEOUT_MS: '2000' })
-    expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_HANDLER_TIMEOUT_MS: must be below/)])
+    expect(lines).toEqual([expect.stringMatching(/^TELEHOOK_HANDLER_TIMEOUT_MS must be below/)])
   })
 })

@@ -113,7 +113,7 @@ describe.skipIf(!TEST_DRIVERS.includes('postgres'))('database unreachable (postg
     const port = await closedPort()
     const url = new URL(TEST_DATABASE_URL)
     url.host = `127.0.0.1:${port}`
-    const dead = await openDb({ databaseUrl: url.toString(), migrate: false })
+    const dead = await openDb({ databaseUrl: url.toString(), migrate: false, lazy: true })
     try {
       const engine = createEngine({ database: dead, logger })
       const app = createWebhookApp({

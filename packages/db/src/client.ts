@@ -3,6 +3,13 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import {
+  bounded,
+  type ConnectOptions,
+  connectWithin,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  StartupAbortedError,
+} from './connect'
 import { lockDataDir, makeFilesPrivate } from './data-lock'
 import { migrate } from './migrate'
 import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
@@ -31,7 +38,7 @@ export interface Database {
   ): Promise<() => Promise<void>>
 }
 
-export interface OpenDbOptions {
+export interface OpenDbOptions extends ConnectOptions {
   /** postgres.js connection string; when absent and neither `dataDir` nor `memory` is given, `DATABASE_URL`. */
   databaseUrl?: string
   /** PGlite data folder (default `TELEHOOK_DATA_DIR`, else `./.telehook`). */
@@ -42,6 +49,11 @@ export interface OpenDbOptions {
   pglite?: Record<string, unknown>
   /** Extra postgres.js options. */
   postgres?: Record<string, unknown>
+  /**
+   * PostgreSQL: skip the first connection, so openDb resolves even while the server is down and
+   * the driver connects on the first query (tests of outages). Implies `migrate: false`.
+   */
+  lazy?: boolean
   /** Apply pending migrations on open (default true). */
   migrate?: boolean
   /** postgres.js pool size (default 10). */
@@ -60,6 +72,10 @@ const env = (name: string): string | undefined =>
 /**
  * Opens the database: postgres.js when a URL is given (or `DATABASE_URL` is set and no PGlite
  * option is), else PGlite in `dataDir` (or in memory). Migrates unless `migrate: false`.
+ * On PostgreSQL the first connection is bounded by `connectTimeoutMs` (and retried while `waitMs`
+ * lasts): a server that does not answer as PostgreSQL gives a {@link DatabaseConnectError} naming
+ * the URL (password hidden) and the cause. Aborting `signal` stops the opening at once
+ * ({@link StartupAbortedError}); a PGlite folder being created is finished and closed first.
  * A PGlite data folder is locked while open: a second opener, in this process or another, gets a
  * {@link DataDirLockedError}.
  * @example const database = await openDb({ memory: true })
@@ -67,26 +83,50 @@ const env = (name: string): string | undefined =>
 export async function openDb(opts: OpenDbOptions = {}): Promise<Database> {
   const wantsPglite = opts.memory === true || opts.dataDir !== undefined
   const url = opts.databaseUrl ?? (wantsPglite ? undefined : env('DATABASE_URL'))
-  const database = url ? openPostgres(url, opts) : await openPglite(opts)
-  if (opts.migrate !== false) {
-    try {
-      await migrate(database)
-    } catch (error) {
-      await database.close().catch(() => {})
-      throw error
+  const database = url ? await openPostgres(url, opts) : await openPglite(opts)
+  try {
+    if (opts.signal?.aborted) throw new StartupAbortedError(opts.signal.reason)
+    if (opts.migrate !== false && !opts.lazy) {
+      await bounded(migrate(database), null, () => new Error('unreachable'), opts.signal)
     }
+  } catch (error) {
+    await database.close().catch(() => {})
+    throw error
   }
   return database
 }
 
-function openPostgres(url: string, opts: OpenDbOptions): Database {
-  const client = postgres(url, {
-    max: opts.maxConnections ?? 10,
-    connect_timeout: 10,
-    // CREATE ... IF NOT EXISTS notices are expected noise.
-    onnotice: () => {},
-    ...opts.postgres,
-  })
+async function openPostgres(url: string, opts: OpenDbOptions): Promise<Database> {
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  const connect = () =>
+    postgres(url, {
+      max: opts.maxConnections ?? 10,
+      connect_timeout: Math.max(1, Math.ceil(connectTimeoutMs / 1000)),
+      // CREATE ... IF NOT EXISTS notices are expected noise.
+      onnotice: () => {},
+      ...opts.postgres,
+    })
+  if (opts.lazy) return postgresDatabase(connect(), opts)
+  let client: ReturnType<typeof connect> | undefined
+  await connectWithin(
+    url,
+    opts,
+    async () => {
+      client = connect()
+      await client`select 1`
+    },
+    async () => {
+      // A client left alone goes on reconnecting for ever to a server that closes on it.
+      const failed = client
+      client = undefined
+      await failed?.end({ timeout: 0 })
+    },
+  )
+  if (!client) throw new Error('unreachable: connected without a client')
+  return postgresDatabase(client, opts)
+}
+
+function postgresDatabase(client: postgres.Sql, opts: OpenDbOptions): Database {
   const db = drizzlePostgres({ client, schema, casing: 'snake_case' }) as unknown as Db
   const closeTimeoutMs = opts.closeTimeoutMs ?? 1000
   return {

@@ -2,6 +2,14 @@
 export type { Database, Db, OpenDbOptions } from './client'
 export { openDb } from './client'
 export {
+  type ConnectOptions,
+  type ConnectRetry,
+  DatabaseConnectError,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  redactUrl,
+  StartupAbortedError,
+} from './connect'
+export {
   DataDirLockedError,
   DataDirPermissionError,
   lockDataDir,

@@ -24,7 +24,13 @@ export {
   type IngestResult,
   OverloadedError,
 } from './ingest'
-export { createJsonLogger, type Logger, silentLogger } from './logger'
+export {
+  createJsonLogger,
+  LOG_LEVELS,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from './logger'
 export { STATUS_RANK } from './projections'
 export {
   createWorker,

@@ -1,16 +1,31 @@
 /** Structured logger: one JSON object per line. */
 export interface Logger {
+  /** Detail for troubleshooting; optional, so a logger may leave it out. */
+  debug?(obj: Record<string, unknown>): void
   info(obj: Record<string, unknown>): void
   warn(obj: Record<string, unknown>): void
   error(obj: Record<string, unknown>): void
 }
 
+/** The levels of `LOG_LEVEL`, from the most to the least verbose. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
 /**
- * A logger that writes one JSON line per call, with `time` and `level` first.
+ * A logger that writes one JSON line per call, with `time` and `level` first, for calls at
+ * `level` or above (default `info`: debug lines are dropped).
  * @param write where lines go (default: stdout via `console.log`)
- * @example const logger = createJsonLogger(); logger.info({ msg: 'started', port: 8000 })
+ * @example const logger = createJsonLogger(undefined, { level: 'warn' }); logger.warn({ msg: 'slow' })
  */
-export function createJsonLogger(write: (line: string) => void = (l) => console.log(l)): Logger {
+export function createJsonLogger(
+  write: (line: string) => void = (l) => console.log(l),
+  { level = 'info' }: { level?: LogLevel } = {},
+): Logger {
+  const threshold = LOG_LEVELS.indexOf(level)
+  const at = (name: LogLevel) =>
+    LOG_LEVELS.indexOf(name) >= threshold
+      ? (obj: Record<string, unknown>) => emit(name, obj)
+      : () => {}
   const emit = (level: string, obj: Record<string, unknown>) => {
     let line: string
     try {
@@ -24,11 +39,7 @@ export function createJsonLogger(write: (line: string) => void = (l) => console.
     }
     write(line)
   }
-  return {
-    info: (obj) => emit('info', obj),
-    warn: (obj) => emit('warn', obj),
-    error: (obj) => emit('error', obj),
-  }
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

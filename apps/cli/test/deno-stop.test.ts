@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { resolve } from 'node:path'
+import { TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
+import { freePorts, waitUntilHealthy } from '@telehook/webhook/testing'
+import postgres from 'postgres'
+
+// The README's Deno command: SIGINT to the process it started (not to a process group, as a
+// process manager or `kill` sends it) must stop deno itself, which drains and exits 0.
+const enabled = TEST_DRIVERS.includes('postgres')
+const root = resolve(import.meta.dir, '../../..')
+const name = `telehook_test_deno_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+const adminSql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
+const url = new URL(TEST_DATABASE_URL)
+url.pathname = `/${name}`
+
+beforeAll(async () => {
+  if (enabled) await adminSql.unsafe(`create database ${name}`)
+})
+afterAll(async () => {
+  if (enabled) await adminSql.unsafe(`drop database if exists ${name} with (force)`)
+  await adminSql.end()
+})
+
+test.skipIf(!enabled)(
+  'SIGINT to the documented Deno command stops deno: exit 0, port closed',
+  async () => {
+    const [port] = await freePorts(1)
+    const command = [
+      'bun',
+      'apps/cli/deno/run-deno.ts',
+      'run',
+      '--no-check',
+      '--allow-net',
+      '--allow-env',
+      '--allow-read',
+      '--allow-write',
+      '--allow-sys',
+      'apps/cli/deno/serve.ts',
+    ]
+    const proc = Bun.spawn(command, {
+      cwd: root,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: url.toString(),
+        TELEHOOK_SECRET: 'a-secret-for-deno',
+      },
+    })
+    const base = `http://127.0.0.1:${port}`
+    try {
+      await waitUntilHealthy(base, { timeoutMs: 90_000, exitCode: () => proc.exitCode })
+      proc.kill('SIGINT')
+      expect(await proc.exited).toBe(0)
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+    }
+    // Nothing is left serving: deno itself stopped, not only the wrapper.
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow()
+  },
+  120_000,
+)
