@@ -1,6 +1,6 @@
 /**
- * @module `telehook serve --role`: which of the webhook receiver, the admin API and the worker
- * (async handlers and forwarding) a process runs, and the worker role itself.
+ * @module The worker role of `telehook serve` (`--role worker`): async handlers and forwarding.
+ * Which roles a process runs is parsed with the other flags (`parseRoles` in args.ts).
  */
 import { loadMasterKey } from '@telehook/admin'
 import type { Database } from '@telehook/db'
@@ -8,29 +8,6 @@ import { createWorker, type Logger } from '@telehook/engine'
 import { createForwarder, ForwardConfigError, loadForwarderConfig } from '@telehook/engine/forward'
 import type { Handlers } from '@telehook/protocol'
 import { UsageError } from './args.ts'
-
-export const ROLES = ['webhook', 'admin', 'worker'] as const
-export type Role = (typeof ROLES)[number]
-
-/**
- * Reads a `--role` / `TELEHOOK_ROLE` value: a comma-separated subset of `webhook`, `admin`,
- * `worker` (default, when unset: all three).
- * @example parseRoles('webhook,worker', '--role') // Set { 'webhook', 'worker' }
- */
-export function parseRoles(value: string | undefined, name: string): Set<Role> {
-  if (value === undefined || value.trim() === '') return new Set(ROLES)
-  const roles = new Set<Role>()
-  for (const part of value.split(',')) {
-    const role = part.trim()
-    if (!(ROLES as readonly string[]).includes(role)) {
-      throw new UsageError(
-        `${name} must be a comma-separated list of ${ROLES.join(', ')} (got ${JSON.stringify(role)})`,
-      )
-    }
-    roles.add(role as Role)
-  }
-  return roles
-}
 
 /**
  * Checks the forwarding worker's `TELEHOOK_FORWARD_*` settings; a bad value is a usage error

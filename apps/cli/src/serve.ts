@@ -9,14 +9,20 @@ import {
   readOrCreateKeyFile,
   StartupAbortedError,
 } from '@telehook/db'
-import { createJsonLogger } from '@telehook/engine'
+import { createJsonLogger, type Engine } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
-import { assembleWebhook, handlersFor, startWebhookServer } from '@telehook/webhook'
+import {
+  assembleWebhook,
+  handlersFor,
+  type SingleSecret,
+  startWebhookServer,
+} from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
 import { listeningOn, localOrigin, webhookBanner } from './banner.ts'
 import type { ServeConfig } from './config.ts'
 import { loadHandlerModule } from './handlers.ts'
 import { pgliteAssets } from './pglite-embedded.ts'
+import { startWorkerRole } from './roles.ts'
 
 /** Where output goes; tests pass their own to capture it. */
 export interface Io {
@@ -36,7 +42,8 @@ export interface Io {
 
 /** A running `telehook serve`. */
 export interface RunningServer {
-  webhookUrl: string
+  /** Null when this process does not run the webhook role. */
+  webhookUrl: string | null
   adminUrl: string | null
   database: Database
   stop(): Promise<void>
@@ -99,8 +106,19 @@ async function handOver(dir: string, name: string, value: string): Promise<strin
   return path
 }
 
+/** `webhook, admin, worker` as configured. */
+function roleNames(config: ServeConfig): string {
+  const names = [
+    config.webhookRole && 'webhook',
+    config.admin && 'admin',
+    config.worker && 'worker',
+  ]
+  return names.filter(Boolean).join(', ')
+}
+
 /**
- * Starts everything `config` asks for and returns once both ports listen. On PGlite, a webhook
+ * Starts the roles `config` asks for (webhook receiver, admin API, worker) and returns once their
+ * ports listen. On PGlite, a webhook
  * secret or an admin token that is not configured is generated once and kept (mode 0600) in the
  * data folder. On PostgreSQL the secret and the master key must be configured (checked before),
  * and an unconfigured admin token is made once for the database, stored hashed in `admin_tokens`.
@@ -133,20 +151,36 @@ export async function startServer(
       if (signal?.aborted) throw new StartupAbortedError(signal.reason)
     }
     aborted()
-    const { engine, app, secret, stop } = await assembleWebhook(wh, database, {
-      handlers,
-      logger,
-      worker: config.worker,
-    })
-    stops.push(stop)
+    let workerBanner: string | null = null
+    // The worker first, so that it stops last: servers stop taking work before it drains.
+    if (config.worker) {
+      const workerRole = await startWorkerRole({
+        database,
+        handlers,
+        logger,
+        env: config.env,
+        dataDir: wh.dataDir,
+      })
+      stops.push(() => workerRole.stop())
+      workerBanner = workerRole.banner
+    }
     aborted()
-    const server = startWebhookServer(app, {
-      port: wh.port,
-      hostname: wh.host,
-      bodyLimit: wh.bodyLimit,
-    })
-    stops.push(() => server.stop())
-    const webhookUrl = localOrigin(wh.host, server.port)
+    let engine: Engine | undefined
+    let webhook: { port: number; secret: SingleSecret } | null = null
+    if (config.webhookRole) {
+      const parts = await assembleWebhook(wh, database, { handlers, logger, worker: false })
+      stops.push(parts.stop)
+      engine = parts.engine
+      aborted()
+      const server = startWebhookServer(parts.app, {
+        port: wh.port,
+        hostname: wh.host,
+        bodyLimit: wh.bodyLimit,
+      })
+      stops.push(() => server.stop())
+      webhook = { port: server.port, secret: parts.secret }
+    }
+    const webhookUrl = webhook ? localOrigin(wh.host, webhook.port) : null
 
     let adminUrl: string | null = null
     const banner: string[] = []
@@ -188,7 +222,7 @@ export async function startServer(
         database,
         engine,
         handlers,
-        publicUrl: adminConfig.publicUrl ?? localOrigin(wh.host, server.port),
+        publicUrl: adminConfig.publicUrl ?? localOrigin(wh.host, webhook?.port ?? wh.port),
         telerivetApiUrl: adminConfig.telerivetApiUrl,
         adminToken,
         allowedHosts: adminConfig.allowedHosts,
@@ -212,17 +246,20 @@ export async function startServer(
     }
 
     const where = config.db.databaseUrl ? 'PostgreSQL' : `PGlite in ${dataDir}`
-    const lines = webhookBanner({
-      host: wh.host,
-      port: server.port,
-      where,
-      secret,
-      terminal: io.terminal === true,
-    })
+    const lines = webhook
+      ? webhookBanner({
+          host: wh.host,
+          port: webhook.port,
+          where,
+          secret: webhook.secret,
+          terminal: io.terminal === true,
+        })
+      : [`Telehook on ${where} (roles: ${roleNames(config)})`]
+    if (workerBanner) banner.push(workerBanner)
     io.err([...lines, ...banner].join('\n'))
     logger.debug?.({
       msg: 'started',
-      webhook: listeningOn(wh.host, server.port),
+      webhook: webhook ? listeningOn(wh.host, webhook.port) : null,
       admin: adminUrl,
       driver: database.driver,
       worker: config.worker,

@@ -7,8 +7,8 @@ import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { createEndpoint, createEngine, silentLogger } from '@telehook/engine'
 import { createDestination } from '@telehook/engine/forward'
 import { parseForm } from '@telehook/protocol'
-import { UsageError } from '../src/args.ts'
-import { checkForwarderConfig, parseRoles, startWorkerRole } from '../src/roles.ts'
+import { parseRoles, UsageError } from '../src/args.ts'
+import { checkForwarderConfig, startWorkerRole } from '../src/roles.ts'
 
 test('roles: unset means all three; a list picks some; anything else is refused', () => {
   expect([...parseRoles(undefined, '--role')].sort()).toEqual(['admin', 'webhook', 'worker'])
