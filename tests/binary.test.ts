@@ -87,7 +87,7 @@ async function serve(dir: string, args: string[] = [], env: Record<string, strin
   await waitUntilHealthy(webhook, {
     timeoutMs: START_TIMEOUT_MS,
     intervalMs: 50,
-    until: () => err.includes('Try it:'),
+    until: () => err.includes('Try it'),
     exitCode: () => proc.exitCode,
     context: () => err,
   })

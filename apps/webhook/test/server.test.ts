@@ -179,8 +179,8 @@ describe('main.ts as a process', () => {
     expect(code).toBe(2)
     const lines = err.trim().split('\n')
     expect(lines).toHaveLength(2)
-    expect(lines[0]).toStartWith('telehook-webhook: PORT: ')
-    expect(lines[1]).toStartWith('telehook-webhook: TELEHOOK_DEADLINE_MS: ')
+    expect(lines[0]).toStartWith('telehook-webhook: PORT must be ')
+    expect(lines[1]).toStartWith('telehook-webhook: TELEHOOK_DEADLINE_MS must be ')
   })
 
   const MAIN_SECRET = 'main-process-secret-42'
