@@ -1,0 +1,126 @@
+/// <reference lib="deno.ns" />
+/**
+ * @module Deno end to end: the webhook app, the admin API and the forwarding worker, each on
+ * `Deno.serve` or in the Deno process, on PostgreSQL: create a destination through the admin API,
+ * post a webhook, read the event back through the admin API, and receive the forwarded delivery,
+ * which standardwebhooks' verifier accepts.
+ */
+import { createAdminApp, importMasterKey } from '@telehook/admin'
+import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
+import { createEngine, createWorker, ensureSingleEndpoint, silentLogger } from '@telehook/engine'
+import { createForwarder } from '@telehook/engine/forward'
+import { createWebhookApp } from '@telehook/webhook'
+import { Webhook } from 'standardwebhooks'
+
+function assertEquals(actual: unknown, expected: unknown, what: string): void {
+  const a = JSON.stringify(actual)
+  const e = JSON.stringify(expected)
+  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`)
+}
+
+const MASTER = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
+const ADMIN_TOKEN = 'deno-admin-token-0123456789'
+const SECRET = 'deno-forward-secret'
+
+for (const driver of TEST_DRIVERS) {
+  Deno.test({
+    name: `admin API and forwarding under Deno on ${driver}: destination, webhook, read back, delivery`,
+    // postgres.js and PGlite keep timers between queries; the test closes them itself.
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const database = await openTestDb(driver)
+      const ac = new AbortController()
+      const masterKey = await importMasterKey(MASTER)
+      const forwarder = createForwarder({ database, masterKey, logger: silentLogger })
+      const worker = createWorker({ database, logger: silentLogger })
+      try {
+        const received: { headers: Record<string, string>; body: string }[] = []
+        let arrived: () => void = () => {}
+        const delivered = new Promise<void>((r) => {
+          arrived = r
+        })
+        const destination = Deno.serve(
+          { port: 0, hostname: '127.0.0.1', signal: ac.signal, onListen() {} },
+          async (req) => {
+            received.push({ headers: Object.fromEntries(req.headers), body: await req.text() })
+            arrived()
+            return new Response('ok')
+          },
+        )
+        await ensureSingleEndpoint(database, SECRET)
+        const engine = createEngine({ database, logger: silentLogger })
+        const webhook = Deno.serve(
+          { port: 0, hostname: '127.0.0.1', signal: ac.signal, onListen() {} },
+          createWebhookApp({ engine, database, singleProject: true, logger: silentLogger }).fetch,
+        )
+        const admin = Deno.serve(
+          { port: 0, hostname: '127.0.0.1', signal: ac.signal, onListen() {} },
+          createAdminApp({
+            database,
+            engine,
+            publicUrl: undefined,
+            adminToken: ADMIN_TOKEN,
+            masterKey,
+            logger: silentLogger,
+          }).fetch,
+        )
+        forwarder.start()
+        worker.start()
+        const adminBase = `http://127.0.0.1:${admin.addr.port}`
+        const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
+
+        const created = await fetch(`${adminBase}/v1/destinations`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            endpoint_id: 'default',
+            url: `http://127.0.0.1:${destination.addr.port}/hook`,
+          }),
+        })
+        assertEquals(created.status, 201, 'destination created')
+        const { secret } = (await created.json()) as { secret: string }
+
+        const posted = await fetch(`http://127.0.0.1:${webhook.addr.port}/webhook`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            event: 'incoming_message',
+            id: `SMdenoforward${driver}`,
+            content: 'Hello from Deno',
+            from_number: '+16505550123',
+            to_number: '+16505550001',
+            time_created: '1700000000',
+            secret: SECRET,
+          }).toString(),
+        })
+        assertEquals(posted.status, 200, 'webhook stored')
+        await posted.body?.cancel()
+
+        const listed = await fetch(`${adminBase}/v1/events?limit=5`, { headers: auth })
+        assertEquals(listed.status, 200, 'events listed')
+        const page = (await listed.json()) as { data: { id: string; telerivet_id: string }[] }
+        const event = page.data.find((e) => e.telerivet_id === `SMdenoforward${driver}`)
+        if (!event) throw new Error(`event not listed: ${JSON.stringify(page)}`)
+
+        const timeout = setTimeout(() => arrived(), 30_000)
+        await delivered
+        clearTimeout(timeout)
+        assertEquals(received.length, 1, 'one delivery')
+        const got = received[0] as { headers: Record<string, string>; body: string }
+        assertEquals(got.headers['webhook-id'], event.id, 'webhook-id is the event id')
+        const body = new Webhook(secret).verify(got.body, got.headers) as Record<string, unknown>
+        assertEquals(
+          [body.event, body.content, body.time_created, body.event_id],
+          ['incoming_message', 'Hello from Deno', 1700000000, event.id],
+          'forwarded body',
+        )
+      } finally {
+        await forwarder.stop()
+        await worker.stop()
+        ac.abort()
+        await database.drop()
+      }
+    },
+  })
+}
