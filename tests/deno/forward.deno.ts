@@ -124,3 +124,122 @@ for (const driver of TEST_DRIVERS) {
     },
   })
 }
+
+Deno.test({
+  name: 'apps/cli/deno/serve.ts with TELEHOOK_ROLE=webhook,admin,worker on PostgreSQL: one command',
+  ignore: !TEST_DRIVERS.includes('postgres'),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { openDb } = await import('@telehook/db')
+    const { TEST_DATABASE_URL } = await import('@telehook/db/testing')
+    const { sql } = await import('drizzle-orm')
+    const name = `telehook_test_deno_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+    const pg = await openDb({ databaseUrl: TEST_DATABASE_URL, migrate: false })
+    await pg.db.execute(sql.raw(`create database ${name}`))
+    const url = new URL(TEST_DATABASE_URL)
+    url.pathname = `/${name}`
+    const free = () => {
+      const l = Deno.listen({ hostname: '127.0.0.1', port: 0 })
+      const p = (l.addr as Deno.NetAddr).port
+      l.close()
+      return p
+    }
+    const [port, adminPort] = [free(), free()]
+    const ac = new AbortController()
+    const received: { headers: Record<string, string>; body: string }[] = []
+    const destination = Deno.serve(
+      { port: 0, hostname: '127.0.0.1', signal: ac.signal, onListen() {} },
+      async (req) => {
+        received.push({ headers: Object.fromEntries(req.headers), body: await req.text() })
+        return new Response('ok')
+      },
+    )
+    const entry = new URL('../../apps/cli/deno/serve.ts', import.meta.url).pathname
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        'run',
+        '--no-check',
+        '--allow-net',
+        '--allow-env',
+        '--allow-read',
+        '--allow-sys',
+        entry,
+      ],
+      env: {
+        DATABASE_URL: url.toString(),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        ADMIN_PORT: String(adminPort),
+        TELEHOOK_ROLE: 'webhook,admin,worker',
+        TELEHOOK_SECRET: SECRET,
+        TELEHOOK_ADMIN_TOKEN: ADMIN_TOKEN,
+        TELEHOOK_MASTER_KEY: MASTER,
+      },
+      stdout: 'null',
+      stderr: 'null',
+    }).spawn()
+    try {
+      const base = `http://127.0.0.1:${port}`
+      const adminBase = `http://127.0.0.1:${adminPort}`
+      const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
+      const deadline = Date.now() + 90_000
+      for (;;) {
+        const ok = await fetch(`${adminBase}/v1/destinations`, { headers: auth })
+          .then(async (r) => {
+            await r.body?.cancel()
+            return r.status === 200
+          })
+          .catch(() => false)
+        if (ok) break
+        if (Date.now() > deadline) throw new Error('the Deno entry did not start')
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const created = await fetch(`${adminBase}/v1/destinations`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          endpoint_id: 'default',
+          url: `http://127.0.0.1:${destination.addr.port}/hook`,
+        }),
+      })
+      assertEquals(created.status, 201, 'destination created')
+      const { secret } = (await created.json()) as { secret: string }
+      const posted = await fetch(`${base}/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          event: 'incoming_message',
+          id: 'SMdenoentry0001',
+          content: 'Hello from the Deno entry',
+          secret: SECRET,
+        }).toString(),
+      })
+      assertEquals(posted.status, 200, 'webhook stored')
+      await posted.body?.cancel()
+      const listed = await fetch(`${adminBase}/v1/events?limit=5`, { headers: auth })
+      const page = (await listed.json()) as { data: { id: string; telerivet_id: string }[] }
+      const event = page.data.find((e) => e.telerivet_id === 'SMdenoentry0001')
+      if (!event) throw new Error(`event not listed: ${JSON.stringify(page)}`)
+      while (received.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      assertEquals(received.length, 1, 'one delivery')
+      const got = received[0] as { headers: Record<string, string>; body: string }
+      assertEquals(got.headers['webhook-id'], event.id, 'webhook-id is the event id')
+      const body = new Webhook(secret).verify(got.body, got.headers) as Record<string, unknown>
+      assertEquals(body.content, 'Hello from the Deno entry', 'forwarded body')
+      child.kill('SIGTERM')
+      assertEquals((await child.status).code, 0, 'exit code after SIGTERM')
+    } finally {
+      try {
+        child.kill('SIGKILL')
+      } catch {
+        // already exited
+      }
+      ac.abort()
+      await pg.db.execute(sql.raw(`drop database if exists ${name} with (force)`))
+      await pg.close()
+    }
+  },
+})
