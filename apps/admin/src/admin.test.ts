@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Validator } from '@seriousme/openapi-schema-validator'
 import { adminTokens, endpoints, events, idempotencyKeys, jobs, projects } from '@telehook/db'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { createEngine, createJsonLogger, type Engine } from '@telehook/engine'
 import { parseForm, sha256Hex } from '@telehook/protocol'
 import { createSimulator, type RunningSimulator, startSimulator } from '@telehook/simulator'
 import { eq, sql } from 'drizzle-orm'
+import pkg from '../package.json'
 import { type AdminDeps, createAdminApp } from './app'
 import { decryptSecret, importMasterKey } from './crypto'
 import { IDEMPOTENCY_STALE_MS } from './idempotency'
@@ -152,28 +154,70 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       expect(row?.lastUsedAt).toBeInstanceOf(Date)
     })
 
-    test('OpenAPI document is generated from the route schemas', async () => {
+    test('OpenAPI 3.1.0, valid, every error answer with ErrorBody; the viewer from its package', async () => {
       const res = await app.handle(new Request('http://admin.local/docs/json'))
       expect(res.status).toBe(200)
-      const doc = (await res.json()) as { paths: Record<string, unknown> }
+      // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document read as JSON
+      const doc = (await res.json()) as any
+      expect(doc.openapi).toBe('3.1.0')
+      expect(await new Validator().validate(doc)).toEqual({ valid: true })
       expect(Object.keys(doc.paths)).toEqual(
         expect.arrayContaining([
+          '/healthz',
+          '/metrics',
           '/v1/projects',
           '/v1/projects/{id}/services',
           '/v1/projects/{id}/services/{sid}/rotate-secret',
           '/v1/events',
           '/v1/messages/{id}',
+          '/v1/tokens',
+          '/v1/tokens/{id}',
         ]),
       )
+      const errorRef = { $ref: '#/components/schemas/ErrorBody' }
+      for (const [path, ops] of Object.entries(doc.paths)) {
+        if (!path.startsWith('/v1/')) continue
+        // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI operation
+        for (const [method, op] of Object.entries(ops as Record<string, any>)) {
+          const r401 = op.responses['401']?.content['application/json'].schema
+          expect({ path, method, r401 }).toEqual({ path, method, r401: errorRef })
+        }
+      }
+      expect(
+        doc.paths['/v1/projects/{id}'].get.responses['404'].content['application/json'].schema,
+      ).toEqual(errorRef)
+      expect(doc.paths['/healthz'].get.security).toEqual([])
+
       const page = await app.handle(new Request('http://admin.local/docs'))
       expect(page.status).toBe(200)
       expect(page.headers.get('content-type')).toContain('text/html')
-      // Readable without the CDN: every operation is in the HTML itself, with its summary.
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
+      expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'")
       const html = await page.text()
-      expect(html).toContain('<code>POST</code></td><td><code>/v1/projects/{id}/services</code>')
-      expect(html).toContain('Rotate the webhook secret')
-      expect(html).toContain('href="/docs/json"')
-      expect(html).not.toContain('<code>/docs')
+      // Nothing from another origin: every src and href is a path on this server.
+      const refs = [...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])
+      expect(refs).toEqual(['/docs/scalar.js'])
+      expect(html).toContain('"url":"/docs/json"')
+
+      const script = await app.handle(new Request('http://admin.local/docs/scalar.js'))
+      expect(script.status).toBe(200)
+      expect(script.headers.get('content-type')).toContain('javascript')
+      const bundled = Bun.file(
+        new URL(
+          '../node_modules/@scalar/api-reference/dist/browser/standalone.js',
+          import.meta.url,
+        ),
+      )
+      expect((await script.arrayBuffer()).byteLength).toBe(bundled.size)
+      const gz = await app.handle(
+        new Request('http://admin.local/docs/scalar.js', {
+          headers: { 'accept-encoding': 'gzip, br' },
+        }),
+      )
+      expect(gz.headers.get('content-encoding')).toBe('gzip')
+      expect(Bun.gunzipSync(new Uint8Array(await gz.arrayBuffer())).byteLength).toBe(bundled.size)
+      // Pinned: an exact version, not a range.
+      expect(pkg.dependencies['@scalar/api-reference']).toMatch(/^\d+\.\d+\.\d+$/)
     })
   })
 
@@ -192,7 +236,7 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       const [row] = await database.db.select().from(projects).where(eq(projects.id, projectB))
       expect(row?.apiKeyCiphertext).toBeString()
       expect(row?.apiKeyCiphertext).not.toContain(KEY_B)
-      expect(await decryptSecret(masterKey, row?.apiKeyCiphertext ?? '')).toBe(KEY_B)
+      expect(await decryptSecret(masterKey, row?.apiKeyCiphertext ?? '', projectB)).toBe(KEY_B)
       const list = await call('GET', '/v1/projects')
       expect(list.json.data.map((p: { id: string }) => p.id).sort()).toEqual(
         [sim.projectId, projectB].sort(),
@@ -516,6 +560,105 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       expect(list.json.unmanaged).toEqual([])
     })
 
+    test('Telerivet refusing the connection: nothing pending, a 502 naming the cause', async () => {
+      const closed = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('') })
+      const port = closed.port
+      closed.stop(true)
+      const refused = makeApp({ telerivetApiUrl: `http://127.0.0.1:${port}/v1` })
+      const epBefore = (await database.db.select().from(endpoints)).length
+      const svcBefore = sim.sim.services(projectB).length
+      const r = await call(
+        'POST',
+        `/v1/projects/${projectB}/services`,
+        { name: 'Refused' },
+        {},
+        refused,
+      )
+      expect(r.status).toBe(502)
+      expect(r.json.error.code).toBe('telerivet_unreachable')
+      expect(r.json.error.message).toContain('nothing was created')
+      expect(r.json.error.message).toContain(`127.0.0.1:${port}`)
+      expect((await database.db.select().from(endpoints)).length).toBe(epBefore)
+      expect(sim.sim.services(projectB).length).toBe(svcBefore)
+    })
+
+    test('unknown outcome and Telerivet never created it: pending, then removed by the list', async () => {
+      // The request may have been sent (no connection error code), but it never reached Telerivet.
+      const lost = makeApp({
+        fetch: (async () => {
+          throw new TypeError('connection reset')
+        }) as unknown as typeof fetch,
+      })
+      const r = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Ghost' }, {}, lost)
+      expect(r.status).toBe(502)
+      expect(r.json.error.code).toBe('telerivet_outcome_unknown')
+      expect(r.json.error.message).toContain(`GET /v1/projects/${projectB}/services`)
+      const [ghost] = await database.db.select().from(endpoints).where(eq(endpoints.name, 'Ghost'))
+      expect(ghost?.telerivetServiceId).toBeNull()
+      // Young: Telerivet may still be creating it.
+      const young = await call('GET', `/v1/projects/${projectB}/services`)
+      expect(young.json.data.find((x: { id: string }) => x.id === ghost?.id)?.state).toBe('pending')
+      const rotateYoung = await call(
+        'POST',
+        `/v1/projects/${projectB}/services/${ghost?.id}/rotate-secret`,
+        {},
+      )
+      expect(rotateYoung.status).toBe(409)
+      expect(rotateYoung.json.error.code).toBe('pending')
+      // Old enough and still not on Telerivet: it was never created, and the list says so.
+      await database.db
+        .update(endpoints)
+        .set({ createdAt: new Date(Date.now() - 3 * 60_000) })
+        .where(eq(endpoints.id, ghost?.id ?? ''))
+      const settled = await call('GET', `/v1/projects/${projectB}/services`)
+      expect(settled.json.data.some((x: { id: string }) => x.id === ghost?.id)).toBe(false)
+      expect(settled.json.removed_pending).toEqual([
+        { id: ghost?.id, name: 'Ghost', created_at: expect.any(String) },
+      ])
+      expect(
+        await database.db
+          .select()
+          .from(endpoints)
+          .where(eq(endpoints.id, ghost?.id ?? '')),
+      ).toEqual([])
+    })
+
+    test('rotate-secret on a pending service: settled first (adopted by name when Telerivet shows no URL), or a cause that helps', async () => {
+      // Created on Telerivet, answer lost, and the look-up failed too.
+      const dead = makeApp({
+        fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+          const req = new Request(input, init)
+          if (req.method === 'POST') await fetch(input, init)
+          throw new TypeError('network down')
+        }) as unknown as typeof fetch,
+      })
+      const r = await call('POST', `/v1/projects/${projectB}/services`, { name: 'Half' }, {}, dead)
+      expect(r.json.error.code).toBe('telerivet_outcome_unknown')
+      const [half] = await database.db.select().from(endpoints).where(eq(endpoints.name, 'Half'))
+      const path = `/v1/projects/${projectB}/services/${half?.id}/rotate-secret`
+      // Telerivet still unreachable: a 502 that says to try again, not to list.
+      const down = await call('POST', path, {}, {}, dead)
+      expect(down.status).toBe(502)
+      expect(down.json.error.message).toContain('try again when it answers')
+      // Telerivet lists its services without URLs: the one with this name is adopted.
+      const noUrls = makeApp({
+        fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+          const req = new Request(input, init)
+          const res = await fetch(req)
+          if (req.method !== 'GET' || !new URL(req.url).pathname.endsWith('/services')) return res
+          const page = (await res.json()) as { data: Record<string, unknown>[] }
+          for (const s of page.data) delete s.webhook_url
+          return Response.json(page)
+        }) as unknown as typeof fetch,
+      })
+      const rotated = await call('POST', path, {}, {}, noUrls)
+      expect(rotated.status).toBe(200)
+      const remote = sim.sim.services(projectB).find((x) => x.name === 'Half')
+      expect(rotated.json.telerivet_service_id).toBe(remote?.id)
+      const secret = sim.sim.serviceConfig(projectB, remote?.id ?? '').secret
+      expect(await engine.authenticate(half?.id ?? '', String(secret))).not.toBeNull()
+    })
+
     test('list shows drift beside Telerivet (inactive, url, missing) and unmanaged services', async () => {
       sim.sim.updateService(projectB, svcB.telerivet_service_id, { active: false })
       const l1 = await call('GET', `/v1/projects/${projectB}/services`)
@@ -681,7 +824,7 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
       do {
         const q: string = `/v1/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`
         const r = await call('GET', q)
-        expect(r.status).toBe(200)
+        expect({ status: r.status, body: r.json }).toMatchObject({ status: 200 })
         expect(r.json.data.length).toBeLessThanOrEqual(2)
         seen.push(...r.json.data.map((e: { id: string }) => e.id))
         cursor = r.json.next_cursor
@@ -749,6 +892,114 @@ describe.each(TEST_DRIVERS)('admin API on %s', (driver) => {
         .where(eq(endpoints.projectId, projectB))
       expect(eps).toEqual([])
       expect((await call('GET', `/v1/projects/${projectB}`)).status).toBe(404)
+    })
+  })
+
+  describe('input rules, monitoring, tokens', () => {
+    const forged = (v: unknown) =>
+      btoa(JSON.stringify(v)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+
+    test('limit is an integer from 1 to 500; anything else is a 400 that says so', async () => {
+      for (const limit of ['0', '501', '5000', 'abc', '5.5', '', '1e2', '0x10', '-1', '+5']) {
+        const r = await call('GET', `/v1/events?limit=${encodeURIComponent(limit)}`)
+        expect({ limit, status: r.status, param: r.json.error.param }).toEqual({
+          limit,
+          status: 400,
+          param: 'limit',
+        })
+        expect(r.json.error.message).toBe('Invalid query: limit must be an integer from 1 to 500')
+      }
+      for (const limit of ['1', '50', '500']) {
+        expect((await call('GET', `/v1/events?limit=${limit}`)).status).toBe(200)
+      }
+    })
+
+    test('a forged cursor or a NUL in an id is a 400; the log holds no SQL and no parameters', async () => {
+      const from = logLines.length
+      const uuid = '00000000-0000-4000-8000-000000000000'
+      for (const cursor of [
+        forged(['x', 'y']),
+        forged(['2026-11-30 08:00:00+00', 'not-a-uuid']),
+        forged(['2026-13-45 99:00:00+00', uuid]),
+        forged(['2026-11-30 08:00:00+00', uuid, 'extra']),
+        forged({ at: 1 }),
+        '%00',
+      ]) {
+        const r = await call('GET', `/v1/events?cursor=${cursor}`)
+        expect({ cursor, status: r.status }).toEqual({ cursor, status: 400 })
+      }
+      const good = await call(
+        'GET',
+        `/v1/events?cursor=${forged(['2026-11-30 08:00:00.123456+00', uuid])}`,
+      )
+      expect(good.status).toBe(200)
+      for (const path of [
+        '/v1/messages/%00',
+        '/v1/messages/SM%00x',
+        '/v1/contacts/%00',
+        '/v1/projects/%00',
+        `/v1/projects/${sim.projectId}/services/%00`,
+        '/v1/tokens/%00',
+        '/v1/events?project_id=%00',
+        '/v1/events?event=a%00b',
+      ]) {
+        const r = await call(/tokens|services/.test(path) ? 'DELETE' : 'GET', path)
+        expect({ path, status: r.status }).toEqual({ path, status: 400 })
+        expect(r.json.error.code).toBe('invalid_request')
+      }
+      const body = await call('POST', '/v1/projects', {
+        project_id: sim.projectId,
+        api_key: KEY_A,
+        name: 'a\u0000b',
+      })
+      expect(body.status).toBe(400)
+      const logged = logLines.slice(from)
+      expect(logged.some((l) => l.includes('"level":"error"'))).toBe(false)
+      for (const line of logged) {
+        expect(line).not.toContain('Failed query')
+        expect(line).not.toContain('params')
+        expect(line).not.toContain('\\u0000')
+      }
+    })
+
+    test('/healthz answers without a token; /metrics needs one and serves the given source', async () => {
+      const health = await app.handle(new Request('http://admin.local/healthz'))
+      expect(health.status).toBe(200)
+      expect(await health.json()).toEqual({ status: 'ok', driver })
+      const anonymous = await app.handle(new Request('http://admin.local/metrics'))
+      expect(anonymous.status).toBe(401)
+      expect((await call('GET', '/metrics')).status).toBe(404)
+      const withMetrics = makeApp({ metrics: async () => 'telehook_test_total 3\n' })
+      expect((await withMetrics.handle(new Request('http://admin.local/metrics'))).status).toBe(401)
+      const m = await call('GET', '/metrics', undefined, {}, withMetrics)
+      expect(m.status).toBe(200)
+      expect(m.headers.get('content-type')).toContain('text/plain')
+      expect(m.text).toBe('telehook_test_total 3\n')
+    })
+
+    test('tokens: listed without their hash; a revoked token is refused; unknown id 404', async () => {
+      const { id, token } = await createAdminToken(database, 'to revoke')
+      const list = await call('GET', '/v1/tokens')
+      expect(list.status).toBe(200)
+      const entry = list.json.data.find((t: { id: string }) => t.id === id)
+      expect(entry).toEqual({
+        id,
+        name: 'to revoke',
+        created_at: expect.any(String),
+        last_used_at: null,
+      })
+      expect(list.text).not.toContain(await sha256Hex(token))
+      const asIt = () =>
+        app.handle(
+          new Request('http://admin.local/v1/projects', {
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        )
+      expect((await asIt()).status).toBe(200)
+      const r = await call('DELETE', `/v1/tokens/${id}`)
+      expect(r.json).toEqual({ id, revoked: true })
+      expect((await asIt()).status).toBe(401)
+      expect((await call('DELETE', `/v1/tokens/${id}`)).status).toBe(404)
     })
   })
 

@@ -2,15 +2,16 @@
  * @module The admin API: one Elysia app composed of a feature module per resource (`modules/*`),
  * behind one request guard (deny by default), one error mapping and the OpenAPI document.
  */
-import { openapi } from '@elysiajs/openapi'
-import { Elysia } from 'elysia'
+import { type AnyElysia, Elysia } from 'elysia'
+import { clientAddress, createAuthFailureLimiter } from './auth-limit'
 import { type AdminDeps, createContext } from './context'
-import { docsPage, type OpenApiDoc } from './docs'
-import { ApiError, ErrorBody, validationBody } from './errors'
+import { docsPlugin } from './docs'
+import { ApiError, describeError, ErrorBody, isDataException, validationBody } from './errors'
 import { contactsModule } from './modules/contacts'
 import { destinationsModule } from './modules/destinations'
 import { eventsModule } from './modules/events'
 import { messagesModule } from './modules/messages'
+import { monitoringModule } from './modules/monitoring'
 import { projectsModule } from './modules/projects'
 import { servicesModule } from './modules/services'
 import { tokensModule } from './modules/tokens'
@@ -30,40 +31,12 @@ export function createAdminApp(deps: AdminDeps) {
   const ctx = createContext(deps)
   const { database, log } = ctx
   const allowedHosts = deps.allowedHosts ?? '*'
+  const failures = createAuthFailureLimiter(deps.authFailureLimit)
 
-  // The page is built once, on first request, from the finished app's OpenAPI document.
-  let page: Promise<string> | undefined
-  const docsHtml = (request: Request): Promise<string> => {
-    page ??= Promise.resolve(admin.handle(new Request(new URL('/docs/json', request.url)))).then(
-      async (res) => docsPage((await res.json()) as OpenApiDoc, '/docs/json'),
-    )
-    return page
-  }
-
+  // The document describes the finished app, known once it is built below.
+  const documented: { app?: AnyElysia } = {}
   const admin = new Elysia({ name: 'telehook-admin' })
-    .use(
-      openapi({
-        path: '/docs',
-        // Our own page at /docs: readable without the CDN the stock page loads its script from.
-        provider: null,
-        documentation: {
-          info: {
-            title: 'Telehook admin API',
-            version: '0.1.0',
-            description:
-              'Onboard Telerivet projects, create their webhook services, read stored events. ' +
-              'Every /v1 route needs Authorization: Bearer <token>. Request bodies are JSON. ' +
-              'Errors answer {"error": {"code", "message", "param"?}} (ErrorBody) with a 4xx or ' +
-              '5xx status: 400 invalid input or Telerivet refusing, 401 token, 404, 409, 415 not ' +
-              'JSON, 422 Idempotency-Key reused, 502 Telerivet unreachable.',
-          },
-          components: {
-            securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-          },
-          security: [{ bearer: [] }],
-        },
-      }),
-    )
+    .use(docsPlugin(documented))
     // Before routing, parsing and validation: without a valid token nothing else is looked at,
     // so a 401 is all an unauthenticated caller ever learns.
     .onRequest(async ({ request }) => {
@@ -84,12 +57,27 @@ export function createAdminApp(deps: AdminDeps) {
       // Deny by default: every path but the allow-list needs a token, routes or not.
       const path = verdict.path
       if (verdict.public) return
+      const address = clientAddress(request)
+      const wait = address === undefined ? 0 : failures.retryAfter(address)
+      if (wait > 0) {
+        log.warn({ msg: 'admin request', method: request.method, path, status: 429 })
+        return Response.json(
+          {
+            error: {
+              code: 'too_many_failed_tokens',
+              message: `Too many failed tokens from this address: try again in ${wait} s`,
+            },
+          },
+          { status: 429, headers: { 'retry-after': String(wait) } },
+        )
+      }
       const who = await verifyAdminToken(
         database,
         deps.adminToken,
         bearerToken(request.headers.get('authorization')),
       )
       if (!who) {
+        if (address !== undefined) failures.fail(address)
         log.warn({ msg: 'admin request', method: request.method, path, status: 401 })
         return new Response(
           JSON.stringify({
@@ -156,29 +144,26 @@ export function createAdminApp(deps: AdminDeps) {
         set.status = 400
         return { error: { code: 'invalid_json', message: 'The body is not valid JSON' } }
       }
+      // The log names the failure, never the SQL, its parameters or the request's data.
+      const logged = { path: routerPath(request.url), ...describeError(error) }
+      if (isDataException(error)) {
+        log.warn({ msg: 'request refused by the database', ...logged })
+        set.status = 400
+        return { error: { code: 'invalid_param', message: 'A value in the request is not valid' } }
+      }
       set.status = 500
-      log.error({
-        msg: 'unexpected error',
-        path: routerPath(request.url),
-        error: error instanceof Error ? error.message : String(error),
-      })
+      log.error({ msg: 'unexpected error', ...logged })
       return { error: { code: 'internal', message: 'Internal error' } }
     })
-    .get(
-      '/docs',
-      async ({ request }) =>
-        new Response(await docsHtml(request), {
-          headers: { 'content-type': 'text/html; charset=utf-8' },
-        }),
-      { detail: { hide: true } },
-    )
     .use(projectsModule(ctx))
     .use(servicesModule(ctx))
     .use(eventsModule(ctx))
     .use(messagesModule(ctx))
     .use(contactsModule(ctx))
     .use(tokensModule(ctx))
+    .use(monitoringModule(ctx))
     .use(destinationsModule(ctx))
+  documented.app = admin
   return admin
 }
 

@@ -2,8 +2,18 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { openDb, projects } from '@telehook/db'
 import { AdminConfigError, loadAdminConfig, publicUrlProblem } from './config'
-import { decryptSecret, encryptSecret, importMasterKey, loadMasterKey } from './crypto'
+import {
+  DecryptError,
+  decryptSecret,
+  encryptSecret,
+  importMasterKey,
+  isLegacyCiphertext,
+  loadMasterKey,
+  masterKeyId,
+} from './crypto'
+import { legacyCiphertext } from './testing'
 
 const KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))
 
@@ -106,24 +116,51 @@ describe('master key and API key encryption', () => {
 
   test('AES-GCM round trip; a fresh IV each time; tampering and the wrong key fail', async () => {
     const key = await importMasterKey(KEY)
-    const a = await encryptSecret(key, 'api-key-123')
-    const b = await encryptSecret(key, 'api-key-123')
+    const a = await encryptSecret(key, 'api-key-123', 'PJ1')
+    const b = await encryptSecret(key, 'api-key-123', 'PJ1')
     expect(a).not.toBe(b)
     expect(a).not.toContain('api-key-123')
-    expect(await decryptSecret(key, a)).toBe('api-key-123')
+    expect(a).toStartWith(`v2.${masterKeyId(key)}.`)
+    expect(await decryptSecret(key, a, 'PJ1')).toBe('api-key-123')
     const other = await importMasterKey(btoa(String.fromCharCode(...new Uint8Array(32).fill(8))))
-    await expect(decryptSecret(other, a)).rejects.toThrow()
-    const bytes = Uint8Array.from(atob(a), (c) => c.charCodeAt(0))
+    expect(masterKeyId(other)).not.toBe(masterKeyId(key))
+    await expect(decryptSecret(other, a, 'PJ1')).rejects.toThrow(DecryptError)
+    const body = a.slice(a.lastIndexOf('.') + 1)
+    const bytes = Uint8Array.from(atob(body), (c) => c.charCodeAt(0))
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1
-    await expect(decryptSecret(key, btoa(String.fromCharCode(...bytes)))).rejects.toThrow()
+    const altered = `${a.slice(0, a.lastIndexOf('.') + 1)}${btoa(String.fromCharCode(...bytes))}`
+    await expect(decryptSecret(key, altered, 'PJ1')).rejects.toThrow(DecryptError)
+  })
+
+  test('a ciphertext is bound to its project and to the key id written beside it', async () => {
+    const key = await importMasterKey(KEY)
+    const ct = await encryptSecret(key, 'key-of-PJ1', 'PJ1')
+    // Copied onto another project's row, it does not decrypt.
+    await expect(decryptSecret(key, ct, 'PJ2')).rejects.toThrow('PJ2')
+    // Relabelled with another key id, it does not decrypt either.
+    const other = await importMasterKey(btoa(String.fromCharCode(...new Uint8Array(32).fill(9))))
+    const relabelled = ct.replace(masterKeyId(key), masterKeyId(other))
+    await expect(decryptSecret(other, relabelled, 'PJ1')).rejects.toThrow(DecryptError)
+    // The same key imported again has the same id (every instance agrees).
+    expect(masterKeyId(await importMasterKey(KEY))).toBe(masterKeyId(key))
+    const err = await decryptSecret(other, ct, 'PJ1').catch((e) => e)
+    expect(err).toBeInstanceOf(DecryptError)
+    expect(err.storedKeyId).toBe(masterKeyId(key))
+  })
+
+  test('the first format (constant associated data) is still read', async () => {
+    const key = await importMasterKey(KEY)
+    const legacy = await legacyCiphertext(KEY, 'old-api-key')
+    expect(isLegacyCiphertext(legacy)).toBe(true)
+    expect(await decryptSecret(key, legacy, 'any project')).toBe('old-api-key')
   })
 
   test('TELEHOOK_MASTER_KEY wins; a bad one is refused', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'telehook-admin-'))
     dirs.push(dir)
     const key = await loadMasterKey({ env: { TELEHOOK_MASTER_KEY: KEY }, dataDir: dir })
-    const ct = await encryptSecret(key, 'x')
-    expect(await decryptSecret(await importMasterKey(KEY), ct)).toBe('x')
+    const ct = await encryptSecret(key, 'x', 'PJ1')
+    expect(await decryptSecret(await importMasterKey(KEY), ct, 'PJ1')).toBe('x')
     await expect(stat(join(dir, 'master.key'))).rejects.toThrow()
     await expect(
       loadMasterKey({ env: { TELEHOOK_MASTER_KEY: 'abc' }, dataDir: dir }),
@@ -138,9 +175,9 @@ describe('master key and API key encryption', () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600)
     const content = (await readFile(path, 'utf8')).trim()
     expect(Uint8Array.from(atob(content), (c) => c.charCodeAt(0)).length).toBe(32)
-    const ct = await encryptSecret(k1, 'survives a restart')
+    const ct = await encryptSecret(k1, 'survives a restart', 'PJ1')
     const k2 = await loadMasterKey({ env: {}, dataDir: dir })
-    expect(await decryptSecret(k2, ct)).toBe('survives a restart')
+    expect(await decryptSecret(k2, ct, 'PJ1')).toBe('survives a restart')
     expect((await readFile(path, 'utf8')).trim()).toBe(content)
   })
 })
@@ -197,10 +234,36 @@ describe('main.ts serving', () => {
       expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600)
       // The database lives in the data folder too (PGlite's files), not in memory.
       expect(await readdir(dataDir)).toContain('PG_VERSION')
+
+      // A stored API key the master key cannot decrypt stops the next start with one line.
+      proc.kill()
+      await proc.exited
+      const database = await openDb({ dataDir })
+      const other = await importMasterKey(btoa(String.fromCharCode(...new Uint8Array(32).fill(3))))
+      await database.db.insert(projects).values({
+        id: 'PJfromelsewhere',
+        name: 'made with another key',
+        apiKeyCiphertext: await encryptSecret(other, 'k', 'PJfromelsewhere'),
+      })
+      await database.close()
+      const again = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ADMIN_PORT: String(port),
+          TELEHOOK_DATA_DIR: dataDir,
+          TELEHOOK_ADMIN_TOKEN: 'main-test-token-0123456789',
+        },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const [code, err] = await Promise.all([again.exited, new Response(again.stderr).text()])
+      expect(code).toBe(1)
+      expect(err.trim().split('\n')).toEqual([expect.stringContaining('PJfromelsewhere')])
+      expect(err).toContain(masterKeyId(other))
     } finally {
       proc.kill()
       await proc.exited
       await rm(dataDir, { recursive: true, force: true })
     }
-  }, 30_000)
+  }, 60_000)
 })

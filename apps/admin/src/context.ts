@@ -2,6 +2,7 @@
 import type { Database } from '@telehook/db'
 import { type Engine, type Logger, silentLogger } from '@telehook/engine'
 import type { Handlers } from '@telehook/protocol'
+import type { AuthFailureLimit } from './auth-limit'
 
 export interface AdminDeps {
   database: Database
@@ -30,6 +31,16 @@ export interface AdminDeps {
    * The servers that listen pass {@link defaultAllowedHosts} of their bind address.
    */
   allowedHosts?: readonly string[] | '*'
+  /**
+   * Prometheus text served at `GET /metrics` on the admin port (behind the token, like every
+   * path but the public ones); without it the route does not exist. `telehook serve` passes the
+   * webhook app's metrics.
+   */
+  metrics?: () => string | Promise<string>
+  /** Failed tokens allowed per client address and window (default 10 a minute). */
+  authFailureLimit?: AuthFailureLimit
+  /** Longest wait for `database.ping()` in `GET /healthz` (default 2000 ms). */
+  healthTimeoutMs?: number
 }
 
 /** The dependencies as the modules use them (built once per admin app). */

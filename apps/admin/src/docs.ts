@@ -1,72 +1,168 @@
 /**
- * @module docs
- * The `/docs` page. The admin API runs on private hosts that may have no internet access, so the
- * page is readable on its own: every operation of the OpenAPI document, server-rendered. When the
- * Scalar viewer can be loaded from its CDN it takes over and the plain list is hidden.
+ * @module The OpenAPI document (`/docs/json`) and its viewer (`/docs`): Elysia's OpenAPI plugin, and
+ * the plugin's Scalar page with Scalar's browser bundle served from its npm package
+ * (`@scalar/api-reference`, pinned) at `/docs/scalar.js`. Nothing is loaded from another origin, so
+ * the page works offline and inside the compiled executable, and its Content-Security-Policy keeps
+ * the viewer from sending anything anywhere but this admin API.
  */
-
-/** The slice of an OpenAPI document the page shows. */
-export interface OpenApiDoc {
-  info?: { title?: string; description?: string; version?: string }
-  paths?: Record<
-    string,
-    Record<string, { summary?: string; description?: string; tags?: string[] }>
-  >
+import { toOpenAPISchema } from '@elysiajs/openapi'
+import { ScalarRender } from '@elysiajs/openapi/scalar'
+import { type AnyElysia, Elysia } from 'elysia'
+// @ts-expect-error the browser bundle has no type declarations: a `file` import gives its path
+import scalarBundle from '../node_modules/@scalar/api-reference/dist/browser/standalone.js' with {
+  type: 'file',
 }
 
-/** Scalar's standalone viewer; only loaded by browsers that can reach it. */
-export const SCALAR_CDN =
-  'https://cdn.jsdelivr.net/npm/@scalar/api-reference/dist/browser/standalone.min.js'
+/** Where the viewer's script is served (in the admin guard's allow-list, like `/docs`). */
+export const SCALAR_SCRIPT_PATH = '/docs/scalar.js'
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete']
+/** The version of OpenAPI the document declares (one the common validators accept). */
+export const OPENAPI_VERSION = '3.1.0'
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const INFO = {
+  title: 'Telehook admin API',
+  version: '0.1.0',
+  description:
+    'Onboard Telerivet projects, create their webhook services, read stored events. ' +
+    'Every route but /healthz needs the header `Authorization: Bearer TOKEN`. ' +
+    'Request bodies are JSON. ' +
+    'Errors answer {"error": {"code", "message", "param"?}} (ErrorBody) with a 4xx or ' +
+    '5xx status: 400 invalid input or Telerivet refusing, 401 token, 404, 409, 415 not ' +
+    'JSON, 422 Idempotency-Key reused, 429 too many failed tokens, 502 Telerivet unreachable.',
+}
+
+/** The page's policy: scripts, styles, fonts and requests from this origin only. */
+export const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ')
+
+const attr = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** The `/docs` HTML: the plugin's Scalar page pointed at the local bundle and the local document. */
+export function docsHtml(): string {
+  return ScalarRender(
+    // The plugin writes these into attributes unescaped.
+    { title: attr(INFO.title), version: INFO.version, description: attr(INFO.description) },
+    {
+      url: '/docs/json',
+      cdn: SCALAR_SCRIPT_PATH,
+      // Scalar's defaults would fetch fonts from its own servers and route "try it" via its proxy.
+      withDefaultFonts: false,
+      telemetry: false,
+      // Hosted features (AI agent, MCP generator, toolbar links) would only reach Scalar's servers.
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      showToolbar: 'never',
+      showDeveloperTools: 'never',
+      // The plugin types this as Scalar's parsed configuration (every default filled in); the page
+      // hands it to Scalar, which fills the defaults itself.
+    } as unknown as Parameters<typeof ScalarRender>[1],
+  )
+}
+
+let gzipped: Uint8Array<ArrayBuffer> | undefined
+
+/** The Scalar bundle (4 MB; 1 MB gzipped, compressed once on first request). */
+async function scalarScript(request: Request): Promise<Response> {
+  const headers: Record<string, string> = {
+    'content-type': 'text/javascript; charset=utf-8',
+    'cache-control': 'public, max-age=86400',
+    vary: 'accept-encoding',
+  }
+  if (/\bgzip\b/.test(request.headers.get('accept-encoding') ?? '')) {
+    gzipped ??= Bun.gzipSync(new Uint8Array(await Bun.file(scalarBundle as string).arrayBuffer()))
+    return new Response(gzipped, { headers: { ...headers, 'content-encoding': 'gzip' } })
+  }
+  return new Response(Bun.file(scalarBundle as string), { headers })
+}
 
 /**
- * The HTML of the docs page for `doc`, whose JSON is served at `specUrl`.
- * @example
- * new Response(docsPage(doc, '/docs/json'), { headers: { 'content-type': 'text/html; charset=utf-8' } })
+ * Replaces every inline schema carrying an `$id` (TypeBox's name for a shared schema, e.g.
+ * `ErrorBody`) by a `$ref` to `components.schemas`, where it is kept once. Inline, the same `$id` would
+ * appear in many places, which JSON Schema forbids and OpenAPI validators reject.
  */
-export function docsPage(doc: OpenApiDoc, specUrl: string): string {
-  const title = escapeHtml(doc.info?.title ?? 'API')
-  const rows: string[] = []
-  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
-    for (const method of METHODS) {
-      const op = ops[method]
-      if (op === undefined) continue
-      const text = [op.summary, op.description].filter((x) => x !== undefined && x !== '')
-      rows.push(
-        `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escapeHtml(path)}</code></td>` +
-          `<td>${escapeHtml(text.join(' — '))}</td></tr>`,
-      )
-    }
+export function hoistSchemaIds<T>(
+  doc: T & { components?: { schemas?: Record<string, unknown> } },
+): T {
+  const components: Record<string, unknown> = { ...doc.components?.schemas }
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk)
+    if (node === null || typeof node !== 'object') return node
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(node)) if (k !== '$id') out[k] = walk(v)
+    const id = (node as { $id?: unknown }).$id
+    if (typeof id !== 'string') return out
+    components[id] ??= out
+    return { $ref: `#/components/schemas/${id}` }
   }
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<style>
-body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem; max-width: 70rem }
-table { border-collapse: collapse } td { padding: .3rem .8rem; border-bottom: 1px solid #ddd; vertical-align: top }
-</style>
-</head>
-<body>
-<main id="offline-docs">
-<h1>${title} <small>${escapeHtml(doc.info?.version ?? '')}</small></h1>
-<p>${escapeHtml(doc.info?.description ?? '')}</p>
-<p>The OpenAPI document: <a href="${escapeHtml(specUrl)}">${escapeHtml(specUrl)}</a> (load it into any OpenAPI viewer or client generator).</p>
-<table>
-<thead><tr><th>method</th><th>path</th><th>what it does</th></tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody>
-</table>
-</main>
-<script id="api-reference" data-url="${escapeHtml(specUrl)}"></script>
-<script src="${SCALAR_CDN}" crossorigin onload="document.getElementById('offline-docs').hidden = true"></script>
-</body>
-</html>
-`
+  const { components: _, ...rest } = doc
+  const walked = walk(rest) as Record<string, unknown>
+  for (const [name, schema] of Object.entries(components)) {
+    // A stored schema may itself hold named ones (walk is idempotent on the rest).
+    const inner = walk(schema) as Record<string, unknown>
+    components[name] = inner.$ref === `#/components/schemas/${name}` ? schema : inner
+  }
+  return { ...walked, components: { ...doc.components, schemas: components } } as T
+}
+
+/** The OpenAPI document of `app`'s routes (hidden ones left out), with the shared error body. */
+export function openApiDocument(app: AnyElysia) {
+  const { paths, components } = toOpenAPISchema(
+    app,
+    undefined,
+    undefined,
+    undefined,
+    OPENAPI_VERSION,
+  )
+  return hoistSchemaIds({
+    openapi: OPENAPI_VERSION,
+    info: INFO,
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: { ...components.schemas },
+    },
+  })
+}
+
+/**
+ * `/docs`, `/docs/json` and `/docs/scalar.js` (all reachable without a token). `documented.app` is the
+ * finished admin app, whose routes the document describes; it is read on the first request.
+ */
+export const docsPlugin = (documented: { app?: AnyElysia }) => {
+  const page = docsHtml()
+  let doc: ReturnType<typeof openApiDocument> | undefined
+  return new Elysia({ name: 'telehook-admin/docs' })
+    .get(
+      '/docs/json',
+      () => {
+        if (!documented.app) throw new Error('the admin app is not built yet')
+        doc ??= openApiDocument(documented.app)
+        return doc
+      },
+      { detail: { hide: true } },
+    )
+    .get(
+      '/docs',
+      () =>
+        new Response(page, {
+          headers: {
+            'content-type': 'text/html; charset=utf-8',
+            'content-security-policy': DOCS_CSP,
+            'x-content-type-options': 'nosniff',
+            'referrer-policy': 'no-referrer',
+          },
+        }),
+      { detail: { hide: true } },
+    )
+    .get(SCALAR_SCRIPT_PATH, ({ request }) => scalarScript(request), { detail: { hide: true } })
 }

@@ -99,21 +99,81 @@ interface ValidationLike {
 
 /**
  * The `{error}` body of a failed validation, never echoing the rejected values (a body may hold an
- * API key); an enumeration names its allowed values.
+ * API key). A schema's own `error` text is the message (e.g. "limit must be an integer from 1 to
+ * 500"); an enumeration names its allowed values; one failing parameter is named in `param`.
  */
 export function validationBody(error: ValidationLike) {
-  const errors = error.all.map((e) => {
-    const x = e as { path?: unknown; message?: unknown; schema?: unknown }
-    return {
-      path: x.path ? String(x.path) : '',
-      message: literalChoices(x.schema) ?? (x.message ? String(x.message) : 'invalid'),
-    }
-  })
+  const seen = new Set<string>()
+  const errors: { path: string; message: string; own: boolean }[] = []
+  for (const e of error.all) {
+    const x = e as { path?: unknown; message?: unknown; schema?: { error?: unknown } }
+    const path = x.path ? String(x.path) : ''
+    const own = typeof x.schema?.error === 'string' ? x.schema.error : undefined
+    const name = path.slice(path.lastIndexOf('/') + 1)
+    // "limit must be …" stands alone; "must be …" is said of its parameter.
+    const ownText = own !== undefined && name && !own.startsWith(name) ? `${name} ${own}` : own
+    const message =
+      ownText ?? literalChoices(x.schema) ?? (x.message ? String(x.message) : 'invalid')
+    // A schema's own message stands for every check of that value: say it once.
+    if (own !== undefined && seen.has(`${path}\0${message}`)) continue
+    seen.add(`${path}\0${message}`)
+    errors.push({ path, message, own: own !== undefined })
+  }
+  const params = new Set(errors.map((e) => e.path))
+  const only = params.size === 1 ? [...params][0]?.replace(/^\//, '') : undefined
   return {
     error: {
       code: 'invalid_request',
-      message: `Invalid ${error.type}: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`,
-      errors,
+      message: `Invalid ${error.type}: ${errors.map((e) => (e.own ? e.message : `${e.path || '/'} ${e.message}`)).join('; ')}`,
+      ...(only && !only.includes('/') ? { param: only } : {}),
+      errors: errors.map(({ path, message }) => ({ path, message })),
     },
   }
+}
+
+/** The error answers a route declares, each with the shared {@link ErrorBody}. */
+export function errorResponses<const C extends readonly number[]>(
+  ...codes: C
+): { [K in C[number]]: typeof ErrorBody } {
+  return Object.fromEntries(codes.map((c) => [c, ErrorBody])) as {
+    [K in C[number]]: typeof ErrorBody
+  }
+}
+
+/** The SQLSTATE of a database error (Drizzle wraps the driver's error as its `cause`). */
+export function sqlState(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/** True for a database error (it would carry the SQL text and its parameters). */
+function isDatabaseError(error: unknown): boolean {
+  return (
+    sqlState(error) !== undefined ||
+    (error instanceof Error && error.message.startsWith('Failed query:'))
+  )
+}
+
+/**
+ * What the log may say about an unexpected error: for a database error its SQLSTATE only, never
+ * the SQL text, its parameters or the server's message (which quotes the rejected value).
+ */
+export function describeError(error: unknown): { error: string; sqlstate?: string } {
+  if (isDatabaseError(error)) {
+    const state = sqlState(error)
+    return { error: 'database query failed', ...(state ? { sqlstate: state } : {}) }
+  }
+  return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }
+}
+
+/**
+ * A database "data exception" (SQLSTATE class 22: a value the column type cannot hold, a NUL in
+ * text, a bad timestamp): the request's input was wrong, so it is a 400, not a 500.
+ */
+export function isDataException(error: unknown): boolean {
+  return sqlState(error)?.startsWith('22') === true
 }

@@ -1,5 +1,16 @@
 /** @module @telehook/admin — the admin API: projects, services, events, replay. */
+
+export {
+  readApiKey,
+  type StoredKeysReport,
+  verifyStoredApiKeys,
+} from './api-keys'
 export { type AdminApp, type AdminDeps, createAdminApp } from './app'
+export {
+  type AuthFailureLimit,
+  adminFetch,
+  DEFAULT_AUTH_FAILURE_LIMIT,
+} from './auth-limit'
 export {
   type AdminConfig,
   AdminConfigError,
@@ -9,11 +20,13 @@ export {
 } from './config'
 export type { AdminContext } from './context'
 export {
+  DecryptError,
   decryptSecret,
   encryptSecret,
   importMasterKey,
   loadMasterKey,
   MASTER_KEY_FILE,
+  masterKeyId,
 } from './crypto'
 export { ApiError } from './errors'
 export {

@@ -1,7 +1,9 @@
 /** @module Entry point: `bun run src/main.ts` serves the admin API on ADMIN_HOST:ADMIN_PORT. */
 import { openDb } from '@telehook/db'
 import { createEngine, createJsonLogger } from '@telehook/engine'
+import { verifyStoredApiKeys } from './api-keys'
 import { createAdminApp } from './app'
+import { adminFetch } from './auth-limit'
 import { AdminConfigError, loadAdminConfig } from './config'
 import { loadMasterKey } from './crypto'
 
@@ -20,6 +22,16 @@ try {
 const dataDir = process.env.TELEHOOK_DATA_DIR ?? '.telehook'
 const database = await openDb({})
 const masterKey = await loadMasterKey({ env: process.env, dataDir })
+// A master key that cannot decrypt what is stored is one line now, not a 500 later.
+const keys = await verifyStoredApiKeys(database, masterKey)
+if (keys.problem) {
+  console.error(keys.problem)
+  await database.close()
+  process.exit(1)
+}
+if (keys.migrated > 0) {
+  logger.info({ msg: 'stored API keys rewritten bound to their project', count: keys.migrated })
+}
 if (!config.adminToken) {
   logger.warn({
     msg: 'TELEHOOK_ADMIN_TOKEN is not set: only tokens made with `telehook token create` are accepted',
@@ -35,7 +47,14 @@ const app = createAdminApp({
   masterKey,
   logger,
 })
-const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
+const server = Bun.serve({
+  port: config.port,
+  hostname: config.host,
+  fetch: adminFetch(app),
+  // Production mode: never Bun's development error page (stack, paths, source lines).
+  development: false,
+  error: () => new Response('Internal error', { status: 500 }),
+})
 logger.info({
   msg: 'admin API listening',
   url: `http://${config.host}:${server.port}`,

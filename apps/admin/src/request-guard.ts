@@ -9,7 +9,12 @@
  */
 
 /** Paths reachable without a token: exact matches only, decided on the router's path. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/docs', '/docs/json', '/healthz'])
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  '/docs',
+  '/docs/json',
+  '/docs/scalar.js',
+  '/healthz',
+])
 
 /** The path Elysia's router matches for `url` (same rule as Elysia 1.4's `getPath`). */
 export function routerPath(url: string): string {

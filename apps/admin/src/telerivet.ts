@@ -1,8 +1,9 @@
 /** @module Telerivet clients for the admin API: with a given key, or with a project's stored key. */
 import type { projects } from '@telehook/db'
 import { createTelerivetClient, type TelerivetClient } from '@telehook/telerivet-api'
+import { readApiKey } from './api-keys'
 import type { AdminContext } from './context'
-import { decryptSecret } from './crypto'
+import { DecryptError } from './crypto'
 import { ApiError } from './errors'
 
 /** A client using `apiKey` and the app's Telerivet settings. */
@@ -27,12 +28,16 @@ export async function projectClient(
   }
   let apiKey: string
   try {
-    apiKey = await decryptSecret(ctx.deps.masterKey, p.apiKeyCiphertext)
-  } catch {
+    apiKey = await readApiKey(ctx.database, ctx.deps.masterKey, {
+      id: p.id,
+      apiKeyCiphertext: p.apiKeyCiphertext,
+    })
+  } catch (error) {
+    if (!(error instanceof DecryptError)) throw error
     throw new ApiError(
       500,
       'master_key_mismatch',
-      'The stored API key cannot be decrypted: TELEHOOK_MASTER_KEY (or the key file) changed',
+      `The stored API key cannot be decrypted (${error.message}): TELEHOOK_MASTER_KEY (or the key file) changed`,
     )
   }
   return telerivetClient(ctx, apiKey)

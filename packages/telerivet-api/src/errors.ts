@@ -45,3 +45,34 @@ export function isNotFound(error: unknown): error is TelerivetApiError {
 export function isUnauthorized(error: unknown): error is TelerivetApiError {
   return error instanceof TelerivetApiError && (error.status === 401 || error.status === 403)
 }
+
+/**
+ * Error codes of `fetch` (Bun's and Node's) for a connection that was never made: the request
+ * cannot have reached Telerivet.
+ */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ConnectionRefused',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'FailedToOpenSocket',
+])
+
+/**
+ * True when the request provably never reached Telerivet (connection refused, unknown host,
+ * unreachable network): whatever it asked for did not happen. A timeout or a connection lost after
+ * sending is not such a case: Telerivet may have acted.
+ * @example
+ * catch (err) { if (requestNotSent(err)) rollBack() else reconcileLater() }
+ */
+export function requestNotSent(error: unknown): boolean {
+  if (!(error instanceof TelerivetApiError) || error.code !== 'network_error') return false
+  for (let e = error.cause, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && NOT_CONNECTED.has(code)) return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
+}

@@ -22,6 +22,7 @@ export {
   isInvalidParam,
   isNotFound,
   isUnauthorized,
+  requestNotSent,
   TelerivetApiError,
 } from './errors'
 export * from './types'

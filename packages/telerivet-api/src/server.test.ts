@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { createTelerivetClient, isInvalidParam, TelerivetApiError } from './index'
+import { createTelerivetClient, isInvalidParam, requestNotSent, TelerivetApiError } from './index'
 
 // A tiny Telerivet stand-in on a real socket: checks auth, stores services, and misbehaves on cue.
 const services = new Map<string, Record<string, unknown>>()
@@ -121,5 +121,38 @@ describe('against a real HTTP server', () => {
       .getProject('PJ1')
       .catch((e) => e)
     expect(err).toMatchObject({ code: 'network_error', status: 0 })
+    // Refused: the request provably never reached the server.
+    expect(requestNotSent(err)).toBe(true)
+  })
+
+  test('a timeout after the request was sent is not "never sent"', async () => {
+    let arrived = 0
+    const dropping = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch: async (req) => {
+        await req.text()
+        arrived++
+        // The request arrived; the client never gets an answer.
+        return new Promise<Response>(() => {})
+      },
+    })
+    try {
+      const err = await createTelerivetClient({
+        apiKey: 'k',
+        baseUrl: `http://127.0.0.1:${dropping.port}/v1`,
+        timeoutMs: 300,
+      })
+        .createService('PJ1', {
+          service_type: 'incoming_message_webhook',
+          config: { url: 'https://example.com/hook', secret: 's' },
+        })
+        .catch((e) => e)
+      expect(err).toMatchObject({ code: 'timeout', status: 0 })
+      expect(arrived).toBe(1)
+      expect(requestNotSent(err)).toBe(false)
+    } finally {
+      dropping.stop(true)
+    }
   })
 })

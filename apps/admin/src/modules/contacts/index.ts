@@ -1,7 +1,8 @@
 /** @module Contact routes. */
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
-import { ContactRow } from './model'
+import { errorResponses } from '../../errors'
+import { ContactIdParams, ContactRow } from './model'
 import { getContact } from './service'
 
 export const contactsModule = (ctx: AdminContext) =>
@@ -9,7 +10,8 @@ export const contactsModule = (ctx: AdminContext) =>
     '/:id',
     ({ params }) => getContact(ctx, params.id),
     {
-      response: { 200: ContactRow },
+      params: ContactIdParams,
+      response: { 200: ContactRow, ...errorResponses(400, 401, 404, 429) },
       detail: { summary: 'Get a contact', tags: ['contacts'] },
     },
   )

@@ -2,19 +2,20 @@
 import { Type } from '@sinclair/typebox'
 import { events } from '@telehook/db'
 import { createSelectSchema } from 'drizzle-typebox'
+import { IdParam, LimitParam } from '../../paging'
 import { wireSchema } from '../../rows'
 
 export const EventRow = wireSchema(createSelectSchema(events), 'EventRow')
 
 export const EventsQuery = Type.Object({
-  project_id: Type.Optional(Type.String()),
-  endpoint_id: Type.Optional(Type.String()),
-  event: Type.Optional(Type.String()),
+  project_id: Type.Optional(IdParam),
+  endpoint_id: Type.Optional(IdParam),
+  event: Type.Optional(IdParam),
   valid: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   since: Type.Optional(Type.String({ description: 'ISO time, inclusive' })),
   until: Type.Optional(Type.String({ description: 'ISO time, exclusive' })),
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
-  cursor: Type.Optional(Type.String()),
+  limit: Type.Optional(LimitParam),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
 })
 
 export const EventPage = Type.Object({

@@ -4,7 +4,7 @@ import { EventNotFoundError, replayEvent as engineReplay } from '@telehook/engin
 import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { AdminContext } from '../../context'
 import { ApiError } from '../../errors'
-import { decodeCursor, encodeCursor, parseTime } from '../../paging'
+import { decodeCursor, encodeCursor, pageSize, parseTime } from '../../paging'
 import { toWire } from '../../rows'
 import type { EventPage, EventRow, EventsQuery } from './model'
 
@@ -13,7 +13,7 @@ export async function listEvents(
   ctx: AdminContext,
   query: typeof EventsQuery.static,
 ): Promise<typeof EventPage.static> {
-  const limit = Math.min(Math.max(Number(query.limit ?? 50), 1), 500)
+  const limit = pageSize(query.limit)
   const conds: SQL[] = []
   if (query.project_id) conds.push(eq(events.projectId, query.project_id))
   if (query.endpoint_id) conds.push(eq(events.endpointId, query.endpoint_id))

@@ -1,7 +1,8 @@
 /** @module Message routes. */
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
-import { MessageOut } from './model'
+import { errorResponses } from '../../errors'
+import { MessageIdParams, MessageOut } from './model'
 import { getMessage } from './service'
 
 export const messagesModule = (ctx: AdminContext) =>
@@ -9,7 +10,8 @@ export const messagesModule = (ctx: AdminContext) =>
     '/:id',
     ({ params }) => getMessage(ctx, params.id),
     {
-      response: { 200: MessageOut },
+      params: MessageIdParams,
+      response: { 200: MessageOut, ...errorResponses(400, 401, 404, 429) },
       detail: { summary: 'Get a message with its status history', tags: ['messages'] },
     },
   )

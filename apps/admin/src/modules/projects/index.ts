@@ -1,9 +1,11 @@
 /** @module Project routes: onboard, list, read, delete, and the project-level webhook. */
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
+import { errorResponses } from '../../errors'
 import {
   CreateProjectBody,
   ProjectDeleted,
+  ProjectIdParams,
   ProjectList,
   ProjectOut,
   ProjectWebhookOut,
@@ -27,7 +29,7 @@ export const projectsModule = (ctx: AdminContext) =>
       },
       {
         body: CreateProjectBody,
-        response: { 200: ProjectOut, 201: ProjectOut },
+        response: { 200: ProjectOut, 201: ProjectOut, ...errorResponses(400, 401, 415, 429, 502) },
         detail: {
           summary: 'Onboard a Telerivet project (checks the key; stores it encrypted)',
           tags: ['projects'],
@@ -35,15 +37,17 @@ export const projectsModule = (ctx: AdminContext) =>
       },
     )
     .get('', async () => ({ data: (await listProjects(ctx)).map(projectOut) }), {
-      response: { 200: ProjectList },
+      response: { 200: ProjectList, ...errorResponses(401, 429) },
       detail: { summary: 'List projects', tags: ['projects'] },
     })
     .get('/:id', async ({ params }) => projectOut(await getProject(ctx, params.id)), {
-      response: { 200: ProjectOut },
+      params: ProjectIdParams,
+      response: { 200: ProjectOut, ...errorResponses(400, 401, 404, 429) },
       detail: { summary: 'Get a project', tags: ['projects'] },
     })
     .delete('/:id', ({ params }) => deleteProject(ctx, params.id), {
-      response: { 200: ProjectDeleted },
+      params: ProjectIdParams,
+      response: { 200: ProjectDeleted, ...errorResponses(400, 401, 404, 409, 429, 502) },
       detail: {
         summary: 'Delete a project: its services on Telerivet, its endpoints here, its key',
         tags: ['projects'],
@@ -56,7 +60,12 @@ export const projectsModule = (ctx: AdminContext) =>
         return status(created ? 201 : 200, out)
       },
       {
-        response: { 200: ProjectWebhookOut, 201: ProjectWebhookOut },
+        params: ProjectIdParams,
+        response: {
+          200: ProjectWebhookOut,
+          201: ProjectWebhookOut,
+          ...errorResponses(400, 401, 404, 429),
+        },
         detail: {
           summary:
             'Endpoint for project-level notifications: paste URL and secret into Telerivet project settings',

@@ -1,5 +1,6 @@
 /** @module Schemas of the project routes. */
 import { Type } from '@sinclair/typebox'
+import { IdParam, NO_NUL } from '../../paging'
 
 const DateTime = Type.String({ format: 'date-time' })
 
@@ -7,10 +8,11 @@ export const CreateProjectBody = Type.Object({
   project_id: Type.String({
     minLength: 1,
     maxLength: 64,
+    pattern: NO_NUL,
     description: 'Telerivet project id (PJ…)',
   }),
   api_key: Type.String({ minLength: 1, maxLength: 256, description: 'Never returned or logged' }),
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
 })
 
 export const ProjectOut = Type.Object(
@@ -22,6 +24,8 @@ export const ProjectOut = Type.Object(
   },
   { $id: 'Project' },
 )
+
+export const ProjectIdParams = Type.Object({ id: IdParam })
 
 export const ProjectList = Type.Object({ data: Type.Array(ProjectOut) })
 

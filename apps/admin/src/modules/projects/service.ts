@@ -56,7 +56,7 @@ export async function saveProject(
     }
     throw e
   }
-  const apiKeyCiphertext = await encryptSecret(ctx.deps.masterKey, body.api_key)
+  const apiKeyCiphertext = await encryptSecret(ctx.deps.masterKey, body.api_key, body.project_id)
   const name = body.name ?? tp.name ?? body.project_id
   const [existing] = await ctx.db
     .select({ id: projects.id })

@@ -1,6 +1,7 @@
 /** @module Webhook-service routes of a project: create, list (with drift), delete, rotate the secret. */
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
+import { errorResponses } from '../../errors'
 import { withIdempotency } from '../../idempotency'
 import { getProject, requirePublicUrl } from '../projects/service'
 import {
@@ -9,6 +10,8 @@ import {
   RotateSecretBody,
   ServiceList,
   ServiceOut,
+  ServiceParams,
+  ServicesParams,
 } from './model'
 import { createService, deleteService, listServices, rotateServiceSecret } from './service'
 
@@ -31,9 +34,10 @@ export const servicesModule = (ctx: AdminContext) =>
         return answer.body as typeof ServiceOut.static
       },
       {
+        params: ServicesParams,
         body: CreateServiceBody,
         headers: IdempotencyHeaders,
-        response: { 201: ServiceOut },
+        response: { 201: ServiceOut, ...errorResponses(400, 401, 404, 409, 415, 422, 429, 502) },
         detail: {
           summary: 'Create an incoming_message_webhook service on Telerivet with a fresh secret',
           description:
@@ -43,7 +47,8 @@ export const servicesModule = (ctx: AdminContext) =>
       },
     )
     .get('', async ({ params }) => listServices(ctx, await getProject(ctx, params.id)), {
-      response: { 200: ServiceList },
+      params: ServicesParams,
+      response: { 200: ServiceList, ...errorResponses(400, 401, 404, 429) },
       detail: {
         summary: "List the project's services here beside Telerivet's state (drift)",
         tags: ['services'],
@@ -53,7 +58,8 @@ export const servicesModule = (ctx: AdminContext) =>
       '/:sid',
       async ({ params }) => deleteService(ctx, await getProject(ctx, params.id), params.sid),
       {
-        response: { 200: ServiceOut },
+        params: ServiceParams,
+        response: { 200: ServiceOut, ...errorResponses(400, 401, 404, 409, 429, 502) },
         detail: {
           summary: 'Delete the service on Telerivet and disable its endpoint',
           tags: ['services'],
@@ -68,8 +74,9 @@ export const servicesModule = (ctx: AdminContext) =>
         return rotateServiceSecret(ctx, p, params.sid, graceMs)
       },
       {
+        params: ServiceParams,
         body: RotateSecretBody,
-        response: { 200: ServiceOut },
+        response: { 200: ServiceOut, ...errorResponses(400, 401, 404, 409, 415, 429, 502) },
         detail: {
           summary: 'Rotate the webhook secret (the old one stays valid for the grace period)',
           tags: ['services'],

@@ -1,21 +1,28 @@
 /** @module Schemas of the webhook-service routes. */
 import { Type } from '@sinclair/typebox'
 import { ApplyMode, MessageTypeFilter, Service as TelerivetService } from '@telehook/telerivet-api'
+import { IdParam, NO_NUL } from '../../paging'
 
 const DateTime = Type.String({ format: 'date-time' })
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()])
 
 export const CreateServiceBody = Type.Object({
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
   priority: Type.Optional(Type.Integer()),
   active: Type.Optional(Type.Boolean()),
   message_types: Type.Optional(Type.Array(MessageTypeFilter)),
-  phone_ids: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
+  phone_ids: Type.Optional(Type.Union([Type.Array(Type.String({ pattern: NO_NUL })), Type.Null()])),
   apply_mode: Type.Optional(ApplyMode),
   vars: Type.Optional(
-    Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+    Type.Record(
+      Type.String(),
+      Type.Union([Type.String({ pattern: NO_NUL }), Type.Number(), Type.Boolean()]),
+    ),
   ),
 })
+
+export const ServicesParams = Type.Object({ id: IdParam })
+export const ServiceParams = Type.Object({ id: IdParam, sid: IdParam })
 
 export const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String()) })
 
@@ -64,6 +71,10 @@ export const ServiceList = Type.Object({
   /** Telerivet webhook services pointing at this Telehook whose endpoint is unknown here. */
   unmanaged: Type.Array(
     Type.Object({ telerivet_service_id: Type.String(), webhook_url: Nullable(Type.String()) }),
+  ),
+  /** Pending services Telerivet never created: their endpoints were removed here. */
+  removed_pending: Type.Array(
+    Type.Object({ id: Type.String(), name: Nullable(Type.String()), created_at: DateTime }),
   ),
   telerivet_error: Nullable(Type.String()),
 })

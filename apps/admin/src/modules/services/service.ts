@@ -5,8 +5,12 @@
 import { endpoints } from '@telehook/db'
 import { createEndpoint, rotateEndpointSecret } from '@telehook/engine'
 import { generateSecret } from '@telehook/protocol'
-import type { TelerivetClient, Service as TelerivetService } from '@telehook/telerivet-api'
-import { and, asc, eq, isNull, or, sql } from 'drizzle-orm'
+import {
+  requestNotSent,
+  type TelerivetClient,
+  type Service as TelerivetService,
+} from '@telehook/telerivet-api'
+import { and, asc, eq, isNotNull, isNull, or, sql } from 'drizzle-orm'
 import { type AdminContext, iso } from '../../context'
 import { ApiError, fromTelerivet, outcomeUnknown } from '../../errors'
 import { projectClient } from '../../telerivet'
@@ -96,6 +100,15 @@ export async function createService(
       config: { url, secret },
     })
   } catch (err) {
+    if (requestNotSent(err)) {
+      // Telerivet was never reached (connection refused, unknown host): nothing exists there.
+      await removeEndpoint(ctx, id)
+      throw new ApiError(
+        502,
+        'telerivet_unreachable',
+        `Telerivet could not be reached, so nothing was created (${err instanceof Error ? err.message : String(err)}); try again`,
+      )
+    }
     if (outcomeUnknown(err)) {
       // Telerivet may have created it before the answer was lost: look before giving up.
       const found = await findServiceByUrl(tr, p.id, url).catch(() => undefined)
@@ -104,7 +117,9 @@ export async function createService(
         throw new ApiError(
           502,
           'telerivet_outcome_unknown',
-          'Telerivet did not answer; the service is pending and is reconciled by GET …/services',
+          'Telerivet did not answer, so whether it created the service is unknown: it is pending. ' +
+            `Listing the project's services (GET /v1/projects/${p.id}/services) settles it once ` +
+            'Telerivet answers: kept when Telerivet has it, removed when it does not.',
         )
       }
       if (found === null) {
@@ -152,15 +167,78 @@ export async function createService(
   return serviceOut(ctx, ep)
 }
 
+/** A pending endpoint younger than this that Telerivet does not list may still be in creation. */
+export const PENDING_SETTLE_MS = 2 * 60_000
+
+type Settled =
+  | { kind: 'adopted'; ep: EndpointRow }
+  | { kind: 'removed' }
+  | { kind: 'waiting'; ep: EndpointRow }
+
+/**
+ * Settles a pending endpoint (its createService answer was lost) against Telerivet's list of the
+ * project's services: the service with its URL, or with its name when Telerivet does not show
+ * URLs, is adopted; when Telerivet has none and the endpoint is older than
+ * {@link PENDING_SETTLE_MS}, the creation never happened and the endpoint is removed.
+ */
+async function settlePending(
+  ctx: AdminContext,
+  ep: EndpointRow,
+  remote: TelerivetService[],
+  linked: ReadonlySet<string>,
+  now = Date.now(),
+): Promise<Settled> {
+  const url = ctx.hookUrl(ep.id)
+  let found = remote.find((s) => s.webhook_url === url)
+  if (!found && ep.name) {
+    const byName = remote.filter(
+      (s) =>
+        s.webhook_url === undefined &&
+        s.name === ep.name &&
+        !linked.has(s.id) &&
+        (s.service_type === undefined || s.service_type === 'incoming_message_webhook'),
+    )
+    if (byName.length === 1) found = byName[0]
+  }
+  if (found) {
+    const [updated] = await ctx.db
+      .update(endpoints)
+      .set({ telerivetServiceId: found.id })
+      .where(and(eq(endpoints.id, ep.id), isNull(endpoints.telerivetServiceId)))
+      .returning()
+    ctx.log.info({
+      msg: 'pending service reconciled',
+      endpoint_id: ep.id,
+      telerivet_service_id: found.id,
+    })
+    return { kind: 'adopted', ep: updated ?? { ...ep, telerivetServiceId: found.id } }
+  }
+  if (now - ep.createdAt.getTime() < PENDING_SETTLE_MS) return { kind: 'waiting', ep }
+  await ctx.db
+    .delete(endpoints)
+    .where(and(eq(endpoints.id, ep.id), isNull(endpoints.telerivetServiceId)))
+  ctx.invalidate(ep.id)
+  ctx.log.info({ msg: 'pending service never created on Telerivet: removed', endpoint_id: ep.id })
+  return { kind: 'removed' }
+}
+
+async function remoteServices(ctx: AdminContext, p: ProjectRow): Promise<TelerivetService[]> {
+  const tr = await projectClient(ctx, p)
+  const remote: TelerivetService[] = []
+  for await (const s of tr.queryServices(p.id, { page_size: 500 })) remote.push(s)
+  return remote
+}
+
 /**
  * The project's services here beside Telerivet's state: drift, services missing there, services
- * there pointing at this Telehook that it does not know. A pending endpoint Telerivet has is adopted.
+ * there pointing at this Telehook that it does not know. Pending endpoints are settled
+ * ({@link settlePending}); those Telerivet never created are listed in `removed_pending`.
  */
 export async function listServices(
   ctx: AdminContext,
   p: ProjectRow,
 ): Promise<typeof ServiceList.static> {
-  const { db, log, publicUrl } = ctx
+  const { db, publicUrl } = ctx
   const local = await db
     .select()
     .from(endpoints)
@@ -175,34 +253,25 @@ export async function listServices(
   let remote: TelerivetService[] | null = null
   let telerivetError: string | null = null
   try {
-    const tr = await projectClient(ctx, p)
-    remote = []
-    for await (const s of tr.queryServices(p.id, { page_size: 500 })) remote.push(s)
+    remote = await remoteServices(ctx, p)
   } catch (err) {
     remote = null
     telerivetError = err instanceof Error ? err.message : String(err)
   }
   const byId = new Map((remote ?? []).map((s) => [s.id, s]))
-  const byUrl = new Map((remote ?? []).map((s) => [s.webhook_url ?? '', s]))
+  const linked = new Set(local.flatMap((e) => (e.telerivetServiceId ? [e.telerivetServiceId] : [])))
   const claimed = new Set<string>()
   const data: (typeof ServiceList.static)['data'] = []
+  const removedPending: (typeof ServiceList.static)['removed_pending'] = []
   for (let ep of local) {
-    // A pending endpoint (answer lost or process died) is adopted when Telerivet has it.
     if (!ep.telerivetServiceId && remote) {
-      const found = byUrl.get(ctx.hookUrl(ep.id))
-      if (found) {
-        const [updated] = await db
-          .update(endpoints)
-          .set({ telerivetServiceId: found.id })
-          .where(eq(endpoints.id, ep.id))
-          .returning()
-        if (updated) ep = updated
-        log.info({
-          msg: 'pending service reconciled',
-          endpoint_id: ep.id,
-          telerivet_service_id: found.id,
-        })
+      const settled = await settlePending(ctx, ep, remote, linked)
+      if (settled.kind === 'removed') {
+        removedPending.push({ id: ep.id, name: ep.name, created_at: ep.createdAt.toISOString() })
+        continue
       }
+      ep = settled.ep
+      if (ep.telerivetServiceId) linked.add(ep.telerivetServiceId)
     }
     const { disabled_at: _, ...out } = serviceOut(ctx, ep)
     const s = ep.telerivetServiceId ? byId.get(ep.telerivetServiceId) : undefined
@@ -237,7 +306,12 @@ export async function listServices(
   const unmanaged = (remote ?? [])
     .filter((s) => !claimed.has(s.id) && prefix && s.webhook_url?.startsWith(prefix))
     .map((s) => ({ telerivet_service_id: s.id, webhook_url: s.webhook_url ?? null }))
-  return { data, unmanaged, telerivet_error: telerivetError }
+  return {
+    data,
+    unmanaged,
+    removed_pending: removedPending,
+    telerivet_error: telerivetError,
+  }
 }
 
 /** Deletes the service on Telerivet (already gone there is fine) and disables its endpoint. */
@@ -279,15 +353,48 @@ export async function rotateServiceSecret(
   const { db } = ctx
   const ep = await serviceEndpoint(ctx, p.id, sid)
   if (ep.disabledAt) throw new ApiError(409, 'disabled', 'This service was deleted')
-  if (!ep.telerivetServiceId) {
-    throw new ApiError(409, 'pending', 'This service is pending: list services to reconcile it')
+  let serviceId = ep.telerivetServiceId
+  if (!serviceId) {
+    // Pending: settle it with Telerivet first, as the service list does.
+    let remote: TelerivetService[]
+    try {
+      remote = await remoteServices(ctx, p)
+    } catch (err) {
+      if (err instanceof ApiError) throw err
+      throw new ApiError(
+        502,
+        'telerivet_unavailable',
+        `This service is pending (Telerivet's answer to its creation was lost) and Telerivet cannot be asked now (${err instanceof Error ? err.message : String(err)}): try again when it answers`,
+      )
+    }
+    const others = await ctx.db
+      .select({ sid: endpoints.telerivetServiceId })
+      .from(endpoints)
+      .where(and(eq(endpoints.projectId, p.id), isNotNull(endpoints.telerivetServiceId)))
+    const linked = new Set(others.flatMap((o) => (o.sid ? [o.sid] : [])))
+    const settled = await settlePending(ctx, ep, remote, linked)
+    if (settled.kind === 'removed') {
+      throw new ApiError(
+        409,
+        'never_created',
+        `Telerivet never created this service, so its endpoint was removed: create it again (POST /v1/projects/${p.id}/services)`,
+      )
+    }
+    if (!settled.ep.telerivetServiceId) {
+      throw new ApiError(
+        409,
+        'pending',
+        'Telerivet does not list this service yet (its creation may still be under way): try again in a few minutes',
+      )
+    }
+    serviceId = settled.ep.telerivetServiceId
   }
   const tr = await projectClient(ctx, p)
   const secret = generateSecret()
   await rotateEndpointSecret(ctx.database, ep.id, secret, graceMs)
   ctx.invalidate(ep.id)
   try {
-    await tr.setServiceConfig(p.id, ep.telerivetServiceId, { url: ctx.hookUrl(ep.id), secret })
+    await tr.setServiceConfig(p.id, serviceId, { url: ctx.hookUrl(ep.id), secret })
   } catch (err) {
     // Telerivet kept the old secret: make it the current one again.
     await db

@@ -1,14 +1,14 @@
 /** @module Admin-token routes: list the stored tokens (never their hashes), revoke one. */
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
-import { ApiError } from '../../errors'
+import { ApiError, errorResponses } from '../../errors'
 import { TokenIdParams, TokenList, TokenRevoked } from './model'
 import { listAdminTokens, revokeAdminToken } from './service'
 
 export const tokensModule = (ctx: AdminContext) =>
   new Elysia({ name: 'telehook-admin/tokens', prefix: '/v1/tokens' })
     .get('', async () => ({ data: await listAdminTokens(ctx.database) }), {
-      response: { 200: TokenList },
+      response: { 200: TokenList, ...errorResponses(401, 429) },
       detail: {
         summary: 'List the stored admin tokens (TELEHOOK_ADMIN_TOKEN is not stored, so not listed)',
         tags: ['tokens'],
@@ -25,7 +25,7 @@ export const tokensModule = (ctx: AdminContext) =>
       },
       {
         params: TokenIdParams,
-        response: { 200: TokenRevoked },
+        response: { 200: TokenRevoked, ...errorResponses(400, 401, 404, 429) },
         detail: { summary: 'Revoke a stored admin token', tags: ['tokens'] },
       },
     )

@@ -1,5 +1,6 @@
 /** @module Schemas of the admin-token routes. */
 import { Type } from '@sinclair/typebox'
+import { IdParam } from '../../paging'
 
 const DateTime = Type.String({ format: 'date-time' })
 
@@ -15,6 +16,6 @@ export const TokenOut = Type.Object(
 
 export const TokenList = Type.Object({ data: Type.Array(TokenOut) })
 
-export const TokenIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) })
+export const TokenIdParams = Type.Object({ id: IdParam })
 
 export const TokenRevoked = Type.Object({ id: Type.String(), revoked: Type.Literal(true) })

@@ -101,7 +101,8 @@ export function bearerToken(header: string | null | undefined): string | null {
 
 /**
  * Checks a presented token against the configured token (constant time) and the stored hashes.
- * Returns the token's name for logs, or null.
+ * Returns the token's name for logs, or null. A refused token costs one indexed read and no write;
+ * an accepted stored token updates its `last_used_at` at most once a minute.
  */
 export async function verifyAdminToken(
   database: Database,
@@ -116,10 +117,18 @@ export async function verifyAdminToken(
     if (timingSafeEqual(enc.encode(hash), want)) return 'TELEHOOK_ADMIN_TOKEN'
   }
   // Lookup by hash: the database never sees the token, and hashing first removes timing signal.
+  // A read only: a refused token writes nothing.
   const [row] = await database.db
-    .update(adminTokens)
-    .set({ lastUsedAt: new Date() })
+    .select({ id: adminTokens.id, name: adminTokens.name, lastUsedAt: adminTokens.lastUsedAt })
+    .from(adminTokens)
     .where(eq(adminTokens.tokenHash, hash))
-    .returning({ name: adminTokens.name })
-  return row ? row.name : null
+  if (!row) return null
+  const now = new Date()
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+    await database.db.update(adminTokens).set({ lastUsedAt: now }).where(eq(adminTokens.id, row.id))
+  }
+  return row.name
 }
+
+/** `last_used_at` is written at most once a minute per token, not on every request. */
+export const LAST_USED_RESOLUTION_MS = 60_000
