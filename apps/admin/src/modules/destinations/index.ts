@@ -17,6 +17,7 @@ import {
 } from '@telehook/engine/forward'
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
+import { errorResponses } from '../../errors'
 import {
   AttemptList,
   AttemptQuery,
@@ -56,7 +57,7 @@ export const destinationsModule = (ctx: AdminContext) =>
       },
       {
         body: CreateDestinationBody,
-        response: { 201: DestinationWithSecret },
+        response: { 201: DestinationWithSecret, ...errorResponses(400, 401, 404, 415, 429) },
         detail: {
           summary:
             "Add a destination for a project's (or an endpoint's) events; its signing secret is shown once",
@@ -76,7 +77,7 @@ export const destinationsModule = (ctx: AdminContext) =>
       }),
       {
         query: DestinationQuery,
-        response: { 200: DestinationList },
+        response: { 200: DestinationList, ...errorResponses(400, 401, 429) },
         detail: { summary: 'List destinations', tags: ['destinations'] },
       },
     )
@@ -91,7 +92,7 @@ export const destinationsModule = (ctx: AdminContext) =>
       },
       {
         params: DestinationIdParams,
-        response: { 200: DestinationDetail },
+        response: { 200: DestinationDetail, ...errorResponses(400, 401, 404, 429) },
         detail: {
           summary: 'Get a destination and how many of its jobs are in each state',
           tags: ['destinations'],
@@ -114,7 +115,7 @@ export const destinationsModule = (ctx: AdminContext) =>
       {
         params: DestinationIdParams,
         body: UpdateDestinationBody,
-        response: { 200: DestinationOut },
+        response: { 200: DestinationOut, ...errorResponses(400, 401, 404, 415, 429) },
         detail: {
           summary: 'Change a destination (URL, event types, enabled, bound)',
           tags: ['destinations'],
@@ -134,7 +135,7 @@ export const destinationsModule = (ctx: AdminContext) =>
       {
         params: DestinationIdParams,
         body: RotateBody,
-        response: { 200: DestinationWithSecret },
+        response: { 200: DestinationWithSecret, ...errorResponses(400, 401, 404, 415, 429) },
         detail: {
           summary:
             'New signing secret (shown once); requests carry both signatures until the grace ends',
@@ -151,7 +152,7 @@ export const destinationsModule = (ctx: AdminContext) =>
       },
       {
         params: DestinationIdParams,
-        response: { 200: DestinationDeleted },
+        response: { 200: DestinationDeleted, ...errorResponses(400, 401, 404, 429) },
         detail: {
           summary: 'Delete a destination with its jobs and attempts',
           tags: ['destinations'],
@@ -178,7 +179,7 @@ export const destinationsModule = (ctx: AdminContext) =>
       {
         params: DestinationIdParams,
         query: AttemptQuery,
-        response: { 200: AttemptList },
+        response: { 200: AttemptList, ...errorResponses(400, 401, 404, 429) },
         detail: {
           summary:
             'Attempts to this destination, newest first (time, status, latency, first bytes)',
@@ -195,7 +196,7 @@ export const destinationsModule = (ctx: AdminContext) =>
       },
       {
         params: DestinationIdParams,
-        response: { 200: RetryDeadOut },
+        response: { 200: RetryDeadOut, ...errorResponses(400, 401, 404, 429) },
         detail: {
           summary: "Put the destination's dead jobs back in the queue, with a fresh retry window",
           tags: ['destinations'],
@@ -211,7 +212,7 @@ export const destinationsModule = (ctx: AdminContext) =>
       {
         params: DestinationIdParams,
         body: ResendBody,
-        response: { 202: ResendOut },
+        response: { 202: ResendOut, ...errorResponses(400, 401, 404, 415, 429) },
         detail: {
           summary: 'Send one stored event to this destination again (same webhook-id)',
           tags: ['destinations'],
