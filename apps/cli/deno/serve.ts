@@ -7,7 +7,6 @@
  *   DATABASE_URL=postgres://… deno run --no-check --allow-net --allow-env --allow-read \
  *     --allow-write --allow-sys apps/cli/deno/serve.ts
  */
-import { AdminConfigError, createAdminApp, loadAdminConfig, loadMasterKey } from '@telehook/admin'
 import { openDb } from '@telehook/db'
 import { createJsonLogger, type Engine, type Logger } from '@telehook/engine'
 import {
@@ -19,7 +18,20 @@ import {
 } from '@telehook/webhook'
 import { parseRoles, type Role, UsageError } from '../src/args.ts'
 import { localOrigin, webhookBanner } from '../src/banner.ts'
-import { checkForwarderConfig, startWorkerRole } from '../src/roles.ts'
+import { checkForwarderConfig, loadForwardingKey, startWorkerRole } from '../src/roles.ts'
+
+/** The admin settings, read with the admin app's own loader; its errors become usage errors. */
+function loadAdminConfig(
+  admin: typeof import('@telehook/admin'),
+  env: Record<string, string | undefined>,
+) {
+  try {
+    return admin.loadAdminConfig(env)
+  } catch (error) {
+    if (error instanceof admin.AdminConfigError) throw new UsageError(error.problems.join('; '))
+    throw error
+  }
+}
 
 /** Telehook's roles listening on Deno. */
 export interface DenoServer {
@@ -43,7 +55,10 @@ export async function startOnDeno(
     ? parseRoles(env.TELEHOOK_ROLE, 'TELEHOOK_ROLE')
     : new Set<Role>(['webhook', 'worker'])
   const config = loadWebhookConfig(env)
-  const adminConfig = roles.has('admin') ? loadAdminConfig(env) : null
+  // Loaded only for the admin role: the admin app's docs page is Bun-only for now (a `file`
+  // import and Bun.file), so importing it would stop the other roles from running on Deno.
+  const adminModule = roles.has('admin') ? await import('@telehook/admin') : null
+  const adminConfig = adminModule ? loadAdminConfig(adminModule, env) : null
   if (roles.has('worker')) checkForwarderConfig(env)
   logger ??= createJsonLogger(undefined, { level: config.logLevel })
   // Same words as `telehook serve --handlers`: the bundled bot, no handlers, or a module path.
@@ -101,8 +116,8 @@ export async function startOnDeno(
     } else {
       lines.unshift(`Telehook on ${where} (roles: ${[...roles].join(', ')})`)
     }
-    if (adminConfig) {
-      const admin = createAdminApp({
+    if (adminModule && adminConfig) {
+      const admin = adminModule.createAdminApp({
         database,
         engine,
         handlers,
@@ -110,7 +125,7 @@ export async function startOnDeno(
         telerivetApiUrl: adminConfig.telerivetApiUrl,
         adminToken: adminConfig.adminToken,
         allowedHosts: adminConfig.allowedHosts,
-        masterKey: await loadMasterKey({ env, dataDir: config.dataDir }),
+        masterKey: await loadForwardingKey(env, config.dataDir),
         logger,
       })
       const server = Deno.serve(
@@ -166,8 +181,8 @@ if (import.meta.main) {
   } catch (error) {
     if (
       error instanceof ConfigError ||
-      error instanceof AdminConfigError ||
-      error instanceof UsageError
+      error instanceof UsageError ||
+      (error instanceof Error && error.name === 'AdminConfigError')
     ) {
       console.error(`telehook: ${error.message.replaceAll('\n', '; ')}`)
       Deno.exit(2)

@@ -2,8 +2,7 @@
  * @module The worker role of `telehook serve` (`--role worker`): async handlers and forwarding.
  * Which roles a process runs is parsed with the other flags (`parseRoles` in args.ts).
  */
-import { loadMasterKey } from '@telehook/admin'
-import type { Database } from '@telehook/db'
+import { type Database, readOrCreateKeyFile } from '@telehook/db'
 import { createWorker, type Logger } from '@telehook/engine'
 import { createForwarder, ForwardConfigError, loadForwarderConfig } from '@telehook/engine/forward'
 import type { Handlers } from '@telehook/protocol'
@@ -20,6 +19,38 @@ export function checkForwarderConfig(env: Record<string, string | undefined>): v
     if (error instanceof ForwardConfigError) throw new UsageError(error.problems.join('; '))
     throw error
   }
+}
+
+/**
+ * The master key that sealed the destinations' signing secrets, as `@telehook/admin`'s
+ * `loadMasterKey` finds it: `TELEHOOK_MASTER_KEY` (base64 of 32 bytes), else the data folder's
+ * `master.key`, made on first use. Read here rather than through `@telehook/admin` so that the
+ * worker role does not load the admin app, whose docs page is Bun-only (the Deno entry runs it).
+ */
+export async function loadForwardingKey(
+  env: Record<string, string | undefined>,
+  dataDir: string,
+): Promise<CryptoKey> {
+  const fromEnv = env.TELEHOOK_MASTER_KEY?.trim()
+  const value =
+    fromEnv ||
+    (
+      await readOrCreateKeyFile(dataDir, 'master.key', () =>
+        btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))),
+      )
+    ).value.trim()
+  let raw: Uint8Array<ArrayBuffer>
+  try {
+    raw = Uint8Array.from(atob(value), (c) => c.charCodeAt(0))
+  } catch {
+    raw = new Uint8Array(0)
+  }
+  if (raw.length !== 32) {
+    throw new UsageError(
+      `TELEHOOK_MASTER_KEY must be 32 bytes in base64 (\`openssl rand -base64 32\`)${fromEnv ? '' : `; the key file in ${dataDir} is not`}`,
+    )
+  }
+  return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt'])
 }
 
 export interface WorkerRole {
@@ -55,7 +86,7 @@ export async function startWorkerRole(opts: {
       stop: () => worker.stop(),
     }
   }
-  const masterKey = await loadMasterKey({ env, dataDir: opts.dataDir })
+  const masterKey = await loadForwardingKey(env, opts.dataDir)
   const forwarder = createForwarder({
     database,
     masterKey,
