@@ -104,3 +104,22 @@ test('on PostgreSQL without TELEHOOK_MASTER_KEY the worker runs without forwardi
     await database.drop()
   }
 })
+
+test("the worker reads the admin API's master key: the variable, else the same key file", async () => {
+  const { loadMasterKey } = await import('@telehook/admin')
+  const { openSecret, sealSecret } = await import('@telehook/engine/forward')
+  const { loadForwardingKey } = await import('../src/roles.ts')
+  const dataDir = await mkdtemp(join(tmpdir(), 'telehook-key-'))
+  dirs.push(dataDir)
+  const sealed = await sealSecret(await loadMasterKey({ env: {}, dataDir }), 'whsec_same')
+  expect(await openSecret(await loadForwardingKey({}, dataDir), sealed)).toBe('whsec_same')
+  const fromEnv = await sealSecret(
+    await loadMasterKey({ env: { TELEHOOK_MASTER_KEY: MASTER }, dataDir }),
+    'whsec_env',
+  )
+  const key = await loadForwardingKey({ TELEHOOK_MASTER_KEY: MASTER }, dataDir)
+  expect(await openSecret(key, fromEnv)).toBe('whsec_env')
+  await expect(loadForwardingKey({ TELEHOOK_MASTER_KEY: 'short' }, dataDir)).rejects.toThrow(
+    'TELEHOOK_MASTER_KEY must be 32 bytes in base64',
+  )
+})
