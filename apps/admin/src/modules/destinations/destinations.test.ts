@@ -235,7 +235,15 @@ describe.each(TEST_DRIVERS)('destinations API on %s', (driver) => {
     expect(missingEvent.json.error.param).toBe('event_id')
     const badId = await call('POST', `/v1/destinations/${id}/resend`, { event_id: 'x' })
     expect(badId.status).toBe(400)
-    expect((await call('GET', `/v1/destinations/${id}/attempts?limit=abc`)).status).toBe(400)
+    for (const limit of ['abc', '0', '501', '1e2']) {
+      const r = await call('GET', `/v1/destinations/${id}/attempts?limit=${limit}`)
+      expect({ limit, status: r.status }).toEqual({ limit, status: 400 })
+    }
+    const nul = await call('POST', '/v1/destinations', {
+      project_id: 'PJdest',
+      url: `${url}\u0000`,
+    })
+    expect(nul.status).toBe(400)
     const noToken = await app.handle(new Request('http://admin.local/v1/destinations'))
     expect(noToken.status).toBe(401)
     await call('DELETE', `/v1/destinations/${id}`)

@@ -18,6 +18,7 @@ import {
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
 import { errorResponses } from '../../errors'
+import { pageSize } from '../../paging'
 import {
   AttemptList,
   AttemptQuery,
@@ -162,7 +163,7 @@ export const destinationsModule = (ctx: AdminContext) =>
     .get(
       '/:id/attempts',
       async ({ params, query }) => {
-        const limit = Math.min(Math.max(Number(query.limit ?? 50), 1), 500)
+        const limit = pageSize(query.limit)
         const rows = await mapped(() =>
           listAttempts(ctx.database, params.id, {
             limit,

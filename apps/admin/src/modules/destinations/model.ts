@@ -1,5 +1,6 @@
 /** @module Schemas of the destination routes. */
 import { Type } from '@sinclair/typebox'
+import { IdParam, LimitParam, NO_NUL } from '../../paging'
 
 const DateTime = Type.String({ format: 'date-time' })
 
@@ -15,6 +16,7 @@ const EventTypes = Type.Union(
 const Url = Type.String({
   minLength: 1,
   maxLength: 2000,
+  pattern: NO_NUL,
   description: 'http: or https: URL the events are POSTed to',
 })
 const MaxInFlight = Type.Integer({
@@ -24,13 +26,10 @@ const MaxInFlight = Type.Integer({
 })
 
 export const CreateDestinationBody = Type.Object({
-  project_id: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 64, description: "Send this project's events" }),
-  ),
+  project_id: Type.Optional(Type.String({ ...IdParam, description: "Send this project's events" })),
   endpoint_id: Type.Optional(
     Type.String({
-      minLength: 1,
-      maxLength: 200,
+      ...IdParam,
       description: "Or: send this endpoint's events (`default` is the single-project endpoint)",
     }),
   ),
@@ -85,13 +84,11 @@ export const DestinationDetail = Type.Object({ destination: DestinationOut, jobs
 export const DestinationList = Type.Object({ data: Type.Array(DestinationOut) })
 
 export const DestinationQuery = Type.Object({
-  project_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-  endpoint_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  project_id: Type.Optional(IdParam),
+  endpoint_id: Type.Optional(IdParam),
 })
 
-export const DestinationIdParams = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 200 }),
-})
+export const DestinationIdParams = Type.Object({ id: IdParam })
 
 export const RotateBody = Type.Object({
   grace_seconds: Type.Optional(
@@ -128,9 +125,7 @@ export const AttemptOut = Type.Object(
 )
 
 export const AttemptQuery = Type.Object({
-  limit: Type.Optional(
-    Type.String({ pattern: '^[0-9]{1,3}$', description: 'at most this many (1–500, default 50)' }),
-  ),
+  limit: Type.Optional(LimitParam),
   before: Type.Optional(
     Type.String({ pattern: '^[0-9]{1,15}$', description: 'next_before of the previous page' }),
   ),
