@@ -23,7 +23,7 @@ import {
 } from './harness'
 
 const SIZES = {
-  ci: { kills: 5, concurrency: 8, minGapMs: 300, maxGapMs: 1500, drainMs: 60_000 },
+  ci: { kills: 5, concurrency: 8, minGapMs: 500, maxGapMs: 2500, drainMs: 60_000 },
   long: { kills: 20, concurrency: 32, minGapMs: 1000, maxGapMs: 8000, drainMs: 120_000 },
 } as const
 

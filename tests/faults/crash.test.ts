@@ -1,7 +1,9 @@
 /** Crash under load, at the `ci` size (`TELEHOOK_DRILLS=long` for the long one); see crash.drill.ts. */
-import { expect, test } from 'bun:test'
+import { afterAll, expect, test } from 'bun:test'
 import { run } from './crash.drill'
-import { drillDrivers, drillSize, formatReport } from './harness'
+import { drillDrivers, drillSize, formatReport, removeTemplate } from './harness'
+
+afterAll(() => removeTemplate())
 
 for (const driver of drillDrivers()) {
   test(`crash under load (${driver}): every acknowledged delivery survives SIGKILLs, stored once`, async () => {

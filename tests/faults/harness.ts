@@ -6,7 +6,8 @@
  * A drill is `tests/faults/<name>.drill.ts` exporting `run(opts): Promise<DrillReport>`;
  * `bun run drills` runs them all and its `<name>.test.ts` runs it at the `ci` size.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rmSync } from 'node:fs'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Database, openDb, queryRows } from '@telehook/db'
@@ -124,17 +125,49 @@ async function adminExec(statement: string): Promise<void> {
   }
 }
 
+let template: Promise<string> | undefined
+let templateRoot: string | undefined
+
+/**
+ * A PGlite data folder made (initdb, migrations) once per process and copied for each drill:
+ * initdb takes 5–30 s on a busy 2-core machine, and every PGlite drill starts from a new folder.
+ */
+function pgliteTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'telehook-drill-template-'))
+    templateRoot = dir
+    // bun test fires no 'exit' event: test files call removeTemplate() in afterAll.
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    const dataDir = join(dir, 'data')
+    const database = await openDb({ dataDir })
+    await database.close()
+    return dataDir
+  })()
+  return template
+}
+
+/** Removes the template data folder made by this process, if any (the next drill makes another). */
+export async function removeTemplate(): Promise<void> {
+  const dir = templateRoot
+  template = undefined
+  templateRoot = undefined
+  if (dir) await rm(dir, { recursive: true, force: true })
+}
+
 /**
  * Creates the database of one drill. PostgreSQL: `telehook_drill_<random>` on the test server
  * (`TEST_DATABASE_URL`), migrated by the server at its first start like a user's database.
- * PGlite: an empty data folder, initialised by the server's first start.
+ * PGlite: a copy of a new, migrated, never-served data folder (`initdb: true`: an empty folder,
+ * initialised by the server's first start).
  */
 export async function freshDatabase(
   driver: DrillDriver,
-  opts: { scratch?: string } = {},
+  opts: { scratch?: string; initdb?: boolean } = {},
 ): Promise<DrillDatabase> {
   const scratch = opts.scratch ?? (await mkdtemp(join(tmpdir(), 'telehook-drill-')))
   const dataDir = join(scratch, 'data')
+  if (driver === 'pglite' && !opts.initdb)
+    await cp(await pgliteTemplate(), dataDir, { recursive: true })
   let databaseUrl: string | null = null
   let dbName: string | null = null
   if (driver === 'postgres') {
@@ -225,6 +258,9 @@ const CHILD_ENV_DROP = /^(TELEHOOK_|DATABASE_URL$|PORT$|HOST$|ADMIN_)/
 
 /** Every process started, so that a drill that throws never leaves a server running. */
 const spawned = new Set<ReturnType<typeof Bun.spawn>>()
+process.once('exit', () => {
+  for (const proc of spawned) if (proc.exitCode === null) proc.kill('SIGKILL')
+})
 
 /** SIGKILLs every server still running (a drill's `finally`). */
 export async function killAll(): Promise<void> {

@@ -1,7 +1,9 @@
 /** Database outage (PostgreSQL), at the `ci` size (`TELEHOOK_DRILLS=long` for the long one); see outage.drill.ts. */
-import { expect, test } from 'bun:test'
-import { drillDrivers, drillSize, formatReport } from './harness'
+import { afterAll, expect, test } from 'bun:test'
+import { drillDrivers, drillSize, formatReport, removeTemplate } from './harness'
 import { run } from './outage.drill'
+
+afterAll(() => removeTemplate())
 
 test.skipIf(!drillDrivers().includes('postgres'))(
   'database outage (postgres): 503 + Retry-After within 10 s while cut, recovery alone, nothing acknowledged lost, LISTEN resumes',

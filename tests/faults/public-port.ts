@@ -1,173 +1,64 @@
 /**
- * @module What the public-port drills (hostile input, slow clients) share: the drill report type,
- * a webhook server run as its own process (so the drill sees its status, memory and survival as an
- * operator would), and a raw HTTP/1.1 client that can send anything, from any loopback address.
+ * @module What the public-port drills (hostile input, slow clients) add to the harness: a server
+ * handle with its memory, survival and stored-event count, and a raw HTTP/1.1 client that can send
+ * anything, from any loopback address (so the per-client limit of failed attempts stays out of a
+ * corpus sent from many addresses).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { openDb, queryRows } from '@telehook/db'
-import { TEST_DATABASE_URL } from '@telehook/db/testing'
-import { sql } from 'drizzle-orm'
+import { type DrillDriver, freshDatabase, killAll, rssKb, serve } from './harness'
 
-/** What every drill returns. */
-export interface DrillReport {
-  name: string
-  driver: 'postgres' | 'pglite'
-  ok: boolean
-  figures: Record<string, string | number>
-  problems: string[]
-}
+export { DRILL_SECRET, type DrillOptions, type DrillReport } from './harness'
 
-export interface DrillOptions {
-  size: 'ci' | 'long'
-  driver: 'postgres' | 'pglite'
-}
-
-/** The single-project secret of every drill server. */
-export const DRILL_SECRET = 'drill-secret-Hq4Vn8Zx2Lm6'
-
-const MAIN = resolve(import.meta.dir, '../../apps/webhook/src/main.ts')
-
-/** A webhook server in a child process. */
+/** `telehook serve` (webhook only) in a child process, as the harness starts it. */
 export interface ServerProcess {
   port: number
   pid: number
-  /** Resident memory of the server process, in MiB (from /proc). */
+  /** Resident memory of the server process, in MiB. */
   rssMiB(): Promise<number>
   alive(): boolean
-  /** Everything it wrote to stderr so far. */
-  stderr(): string
-  /** Every JSON log line it wrote to stdout so far. */
+  /** Every JSON log line it wrote so far. */
   logLines(): Record<string, unknown>[]
-  /** Rows in telehook.events, read through a connection of the drill's own. */
+  /** Rows in telehook.events (PostgreSQL; NaN on PGlite, whose folder the server holds). */
   countEvents(): Promise<number>
   stop(): Promise<void>
 }
 
-/**
- * Starts `apps/webhook/src/main.ts` on 127.0.0.1 on a fresh database of `driver` (a new PostgreSQL
- * database, dropped at stop, or a new PGlite folder, removed at stop).
- */
+/** Starts the server on a fresh database of `driver`, without handlers, with `env` laid over. */
 export async function startServerProcess(
-  driver: DrillOptions['driver'],
+  driver: DrillDriver,
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'telehook-drill-'))
-  let databaseUrl: string | undefined
-  let dbName: string | undefined
-  if (driver === 'postgres') {
-    dbName = `telehook_drill_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
-    const admin = await openDb({ databaseUrl: TEST_DATABASE_URL, migrate: false })
-    try {
-      await queryRows(admin.db, sql.raw(`create database ${dbName}`))
-    } finally {
-      await admin.close()
-    }
-    const url = new URL(TEST_DATABASE_URL)
-    url.pathname = `/${dbName}`
-    databaseUrl = url.toString()
+  const database = await freshDatabase(driver)
+  let served: Awaited<ReturnType<typeof serve>>
+  try {
+    served = await serve(database, { handlers: 'none', env })
+  } catch (error) {
+    await database.cleanup()
+    throw error
   }
-  const child = Bun.spawn([process.execPath, 'run', MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      TELEHOOK_SECRET: DRILL_SECRET,
-      TELEHOOK_DATA_DIR: join(dir, 'data'),
-      TELEHOOK_HANDLERS: 'none',
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      ...env,
-    },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  let err = ''
-  let out = ''
-  const pump = async (stream: ReadableStream<Uint8Array>, into: (s: string) => void) => {
-    const decoder = new TextDecoder()
-    const reader = stream.getReader()
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return
-      into(decoder.decode(value, { stream: true }))
-    }
-  }
-  void pump(child.stderr, (s) => {
-    err += s
-  })
-  void pump(child.stdout, (s) => {
-    out += s
-  })
-  let port = 0
-  for (let i = 0; i < 1200 && port === 0; i++) {
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(err)
-    if (m) port = Number(m[1])
-    else if (child.exitCode !== null) break
-    else await Bun.sleep(50)
-  }
-  let exited = false
-  void child.exited.then(() => {
-    exited = true
-  })
-  let reader: Awaited<ReturnType<typeof openDb>> | undefined
-  const cleanup = async () => {
-    await reader?.close().catch(() => {})
-    if (dbName) {
-      const admin = await openDb({ databaseUrl: TEST_DATABASE_URL, migrate: false })
-      try {
-        await queryRows(admin.db, sql.raw(`drop database if exists ${dbName} with (force)`))
-      } finally {
-        await admin.close()
-      }
-    }
-    await rm(dir, { recursive: true, force: true })
-  }
-  if (port === 0) {
-    child.kill('SIGKILL')
-    await child.exited
-    await cleanup()
-    throw new Error(`the webhook server did not start: ${err.slice(-2000)}`)
-  }
+  const { proc } = served
   return {
-    port,
-    pid: child.pid,
+    port: served.port,
+    pid: served.pid,
     async rssMiB() {
-      const status = await Bun.file(`/proc/${child.pid}/status`).text()
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-      return Math.round(kb / 102.4) / 10
+      return Math.round((await rssKb(served.pid)) / 102.4) / 10
     },
-    alive: () => !exited,
-    stderr: () => err,
-    logLines() {
-      const lines: Record<string, unknown>[] = []
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('{')) continue
-        try {
-          lines.push(JSON.parse(line))
-        } catch {}
-      }
-      return lines
-    },
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    logLines: () => served.logLines(),
     async countEvents() {
-      // PGlite allows one opener per folder: count from the server's own answer instead.
-      if (!databaseUrl) return Number.NaN
-      reader ??= await openDb({ databaseUrl, migrate: false })
-      const [row] = await queryRows<{ n: number }>(
-        reader.db,
-        sql`select count(*)::int as n from telehook.events`,
+      if (!database.databaseUrl) return Number.NaN
+      const [row] = await database.query<{ n: number }>(
+        'select count(*)::int as n from telehook.events',
       )
       return row?.n ?? 0
     },
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-        await child.exited
-        clearTimeout(timer)
+      try {
+        await served.stop()
+      } finally {
+        await killAll()
+        await database.cleanup()
       }
-      await cleanup()
     },
   }
 }

@@ -1,7 +1,9 @@
 /** Duplicate storm, at the `ci` size (`TELEHOOK_DRILLS=long` for the long one); see storm.drill.ts. */
-import { expect, test } from 'bun:test'
-import { drillDrivers, drillSize, formatReport } from './harness'
+import { afterAll, expect, test } from 'bun:test'
+import { drillDrivers, drillSize, formatReport, removeTemplate } from './harness'
 import { run } from './storm.drill'
+
+afterAll(() => removeTemplate())
 
 for (const driver of drillDrivers()) {
   test(`duplicate storm (${driver}): one row per event, every copy counted, one reply, same mirror`, async () => {

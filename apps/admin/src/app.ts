@@ -7,11 +7,15 @@ import { clientAddress, createAuthFailureLimiter } from './auth-limit'
 import { type AdminDeps, createContext } from './context'
 import { docsPlugin } from './docs'
 import { ApiError, describeError, ErrorBody, isDataException, validationBody } from './errors'
+import { broadcastsModule } from './modules/broadcasts'
+import { consoleGuard, consoleModule } from './modules/console'
 import { contactsModule } from './modules/contacts'
 import { destinationsModule } from './modules/destinations'
 import { eventsModule } from './modules/events'
+import { jobsModule } from './modules/jobs'
 import { messagesModule } from './modules/messages'
 import { monitoringModule } from './modules/monitoring'
+import { overviewModule } from './modules/overview'
 import { projectsModule } from './modules/projects'
 import { servicesModule } from './modules/services'
 import { tokensModule } from './modules/tokens'
@@ -35,6 +39,8 @@ export function createAdminApp(deps: AdminDeps) {
 
   // The document describes the finished app, known once it is built below.
   const documented: { app?: AnyElysia } = {}
+
+  const guardConsole = consoleGuard(database)
   const admin = new Elysia({ name: 'telehook-admin' })
     .use(docsPlugin(documented))
     // Before routing, parsing and validation: without a valid token nothing else is looked at,
@@ -71,6 +77,8 @@ export function createAdminApp(deps: AdminDeps) {
           { status: 429, headers: { 'retry-after': String(wait) } },
         )
       }
+      // Console pages and actions: a session cookie instead of a bearer token (CSRF checked there).
+      if (verdict.console) return guardConsole(request)
       const who = await verifyAdminToken(
         database,
         deps.adminToken,
@@ -160,7 +168,11 @@ export function createAdminApp(deps: AdminDeps) {
     .use(eventsModule(ctx))
     .use(messagesModule(ctx))
     .use(contactsModule(ctx))
+    .use(broadcastsModule(ctx))
     .use(tokensModule(ctx))
+    .use(jobsModule(ctx))
+    .use(overviewModule(ctx))
+    .use(consoleModule(ctx))
     .use(monitoringModule(ctx))
     .use(destinationsModule(ctx))
   documented.app = admin

@@ -41,6 +41,8 @@ export interface AdminDeps {
   authFailureLimit?: AuthFailureLimit
   /** Longest wait for `database.ping()` in `GET /healthz` (default 2000 ms). */
   healthTimeoutMs?: number
+  /** How often the console's live log looks for new events (default 1000 ms). */
+  consoleLivePollMs?: number
 }
 
 /** The dependencies as the modules use them (built once per admin app). */

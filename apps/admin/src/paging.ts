@@ -14,8 +14,15 @@ export function encodeCursor(at: string, id: string): string {
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[+-]\d{2}(?::\d{2})?)?$/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
+/** How a cursor's parts are checked: its id (default: a UUID) and whether its time may be empty. */
+export interface CursorRules {
+  id?: (id: string) => boolean
+  emptyTime?: boolean
+}
+
 /** The (time, id) pair of a cursor this API returned; anything else is a 400 `invalid_cursor`. */
-export function decodeCursor(cursor: string): [string, string] {
+export function decodeCursor(cursor: string, rules: CursorRules = {}): [string, string] {
+  const idOk = rules.id ?? ((id: string) => UUID.test(id))
   try {
     const json = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'))
     const v = JSON.parse(json) as unknown
@@ -25,9 +32,10 @@ export function decodeCursor(cursor: string): [string, string] {
       v.length === 2 &&
       typeof v[0] === 'string' &&
       typeof v[1] === 'string' &&
-      CURSOR_TIME.test(v[0]) &&
-      !Number.isNaN(Date.parse(v[0].replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'))) &&
-      UUID.test(v[1])
+      ((rules.emptyTime === true && v[0] === '') ||
+        (CURSOR_TIME.test(v[0]) &&
+          !Number.isNaN(Date.parse(v[0].replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'))))) &&
+      idOk(v[1])
     ) {
       return [v[0], v[1]]
     }

@@ -4,7 +4,7 @@ import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { createJsonLogger } from '@telehook/engine'
 import { createAdminApp } from './app'
 import { importMasterKey } from './crypto'
-import { defaultAllowedHosts, inspectRequest, routerPath } from './request-guard'
+import { defaultAllowedHosts, inspectRequest, isConsolePath, routerPath } from './request-guard'
 
 const TOKEN = 'guard-test-admin-token-0123456789'
 const MASTER = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
@@ -39,6 +39,26 @@ describe('routerPath matches what Elysia routes on', () => {
   test('a request whose router path and URL path differ is refused before auth', () => {
     const v = inspectRequest(new Request('http://a/xxx/v1/projects'), '*')
     expect(v).toMatchObject({ kind: 'refuse', status: 400, code: 'ambiguous_path' })
+  })
+
+  test('console paths: `/` and `/console/…` only; public ones are exact', () => {
+    for (const p of ['/', '/console/', '/console/jobs', '/console/events/stream']) {
+      expect({ p, console: isConsolePath(p) }).toEqual({ p, console: true })
+    }
+    for (const p of ['/v1/jobs', '/console', '/consolex', '//console/jobs', '/docs']) {
+      expect({ p, console: isConsolePath(p) }).toEqual({ p, console: false })
+    }
+    const at = (path: string) => inspectRequest(new Request(`http://localhost${path}`), '*')
+    expect(at('/console/sign-in')).toMatchObject({ kind: 'ok', public: true, console: false })
+    expect(at('/console/sign-in/x')).toMatchObject({ kind: 'ok', public: false, console: true })
+    expect(at('/console/jobs')).toMatchObject({ kind: 'ok', public: false, console: true })
+    expect(at('/v1/jobs')).toMatchObject({ kind: 'ok', public: false, console: false })
+    // A console path the URL reads differently is refused before any cookie is looked at.
+    expect(at('/console/../v1/projects')).toMatchObject({
+      kind: 'ok',
+      public: false,
+      console: false,
+    })
   })
 
   test('loopback binds answer loopback names only; other binds any well-formed Host', () => {
@@ -84,7 +104,11 @@ describe.each(TEST_DRIVERS)('admin request guard on %s', (driver) => {
       ['http://localhost/%2Fv1/projects', {}, 401],
       ['http://localhost/v1/projects', { host: '' }, 400],
       ['http://localhost/no/such/route', {}, 401],
-      ['http://localhost/', {}, 401],
+      // The console's home page: without a session, off to the sign-in form.
+      ['http://localhost/', {}, 303],
+      ['http://localhost/console/jobs', {}, 303],
+      ['http://localhost/console/', {}, 303],
+      ['http://localhost/consolex/v1/projects', {}, 401],
     ]
     for (const [url, headers, status] of cases) {
       const res = await app.handle(new Request(url, { headers }))

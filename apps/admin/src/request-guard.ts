@@ -14,7 +14,21 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
   '/docs/json',
   '/docs/scalar.js',
   '/healthz',
+  '/console/sign-in',
+  '/console/assets/console.css',
+  '/console/assets/console.js',
 ])
+
+/** Everything of the console but its home page (`/`) lives under this prefix. */
+export const CONSOLE_PREFIX = '/console/'
+
+/**
+ * Paths of the console (`/` and `/console/…`), where a session cookie takes the place of the bearer
+ * token. Every other path (the JSON API under `/v1`) accepts only the bearer token.
+ */
+export function isConsolePath(path: string): boolean {
+  return path === '/' || path.startsWith(CONSOLE_PREFIX)
+}
 
 /** The path Elysia's router matches for `url` (same rule as Elysia 1.4's `getPath`). */
 export function routerPath(url: string): string {
@@ -56,13 +70,13 @@ export function defaultAllowedHosts(bindHost: string): string[] | '*' {
 }
 
 export type GuardVerdict =
-  | { kind: 'ok'; path: string; public: boolean }
+  | { kind: 'ok'; path: string; public: boolean; console: boolean }
   | { kind: 'refuse'; status: 400 | 421; code: string; message: string; path: string }
 
 /**
  * Decides, before routing, what a request is: refused (no usable Host, a path the router and the URL
- * read differently), public (the allow-list), or in need of a token (everything else, including
- * paths no route serves: deny by default).
+ * read differently), public (the allow-list), a console path (needs a console session), or in need
+ * of a bearer token (everything else, including paths no route serves: deny by default).
  */
 export function inspectRequest(
   request: Request,
@@ -114,5 +128,6 @@ export function inspectRequest(
       path,
     }
   }
-  return { kind: 'ok', path, public: PUBLIC_PATHS.has(path) }
+  const pub = PUBLIC_PATHS.has(path)
+  return { kind: 'ok', path, public: pub, console: !pub && isConsolePath(path) }
 }

@@ -1,6 +1,7 @@
 /**
  * @module `bun run compile`: builds `dist/telehook` at the repository root, one executable with
- * PGlite's WebAssembly, its file bundle and the SQL migrations inside.
+ * PGlite's WebAssembly, its file bundle, an initialised data directory and the SQL migrations
+ * inside.
  *
  *   bun run compile                                   # bun-linux-x64 → dist/telehook
  *   bun run compile -- -- --target bun-linux-arm64    # → dist/telehook-bun-linux-arm64 (via turbo)
@@ -9,6 +10,7 @@
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { makePgdata, pgliteVersion, seedVersion } from './pgdata.ts'
 
 const DEFAULT_TARGET = 'bun-linux-x64'
 const here = import.meta.dir
@@ -25,6 +27,11 @@ export async function compile({
   const suffix = target === DEFAULT_TARGET ? '' : `-${target}`
   const exe = target.includes('windows') ? '.exe' : ''
   const out = resolve(outfile ?? join(root, 'dist', `telehook${suffix}${exe}`))
+  // The embedded data directory must come from the PGlite that is embedded.
+  if ((await seedVersion()) !== (await pgliteVersion())) {
+    console.log('assets/pgdata.tar.gz is missing or was made by another PGlite: making it again')
+    await makePgdata()
+  }
   const proc = Bun.spawn(
     [
       process.execPath,

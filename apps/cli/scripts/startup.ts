@@ -65,7 +65,7 @@ try {
         await Bun.spawn(['chmod', '755', join(dir, 'telehook')]).exited
       }
       let env: Record<string, string> = {
-        TELEHOOK_SECRET: 'startup-secret',
+        TELEHOOK_SECRET: 'startup-secret-of-16-or-more',
         TELEHOOK_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
       }
       const name = `telehook_startup_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`

@@ -4,6 +4,7 @@
  * validated by the webhook and admin apps' own loaders (see config.ts), so `telehook serve` and the
  * apps accept exactly the same values.
  */
+import { readFileSync } from 'node:fs'
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
 
 /** What `telehook serve` can run, alone or together. */
@@ -69,8 +70,9 @@ export type Command =
   | { kind: 'token-list'; db: DbConfig; json: boolean }
   | { kind: 'token-revoke'; db: DbConfig; id: string }
   | { kind: 'sim'; argv: string[] }
+  | { kind: 'backup'; dataDir: string; out: string | null }
 
-export type HelpTopic = 'main' | 'serve' | 'migrate' | 'token' | 'sim'
+export type HelpTopic = 'main' | 'serve' | 'migrate' | 'token' | 'sim' | 'backup'
 
 /** The `serve` flags and the variables they stand for. */
 export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string }>> = {
@@ -93,6 +95,44 @@ export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string 
   'wait-for-db': { env: 'TELEHOOK_WAIT_FOR_DB' },
   'log-level': { env: 'LOG_LEVEL' },
   role: { env: 'TELEHOOK_ROLE' },
+  'single-project': { env: 'TELEHOOK_SINGLE_PROJECT' },
+  'retention-days': { env: 'TELEHOOK_RETENTION_DAYS' },
+  'secret-file': { env: 'TELEHOOK_SECRET_FILE' },
+  'admin-token-file': { env: 'TELEHOOK_ADMIN_TOKEN_FILE' },
+  'master-key-file': { env: 'TELEHOOK_MASTER_KEY_FILE' },
+}
+
+/** Secrets that may also be read from a file (`X_FILE`), so their value never shows in `ps`. */
+const FROM_FILE = ['TELEHOOK_SECRET', 'TELEHOOK_ADMIN_TOKEN', 'TELEHOOK_MASTER_KEY'] as const
+
+/**
+ * Replaces each `X_FILE` in `env` by `X` read from that file (its content without the final
+ * newline). Both set, or a file that cannot be read, is a usage error naming the setting.
+ */
+function readSecretFiles(env: Env, flagOf: Record<string, string>): void {
+  const named = (name: string) => (flagOf[name] ? `${flagOf[name]} (${name})` : name)
+  for (const name of FROM_FILE) {
+    const fileVar = `${name}_FILE`
+    const path = nonEmpty(env[fileVar])
+    delete env[fileVar]
+    if (path === undefined) continue
+    if (nonEmpty(env[name]) !== undefined) {
+      throw new UsageError(`${named(fileVar)} and ${named(name)} are both set: give one`)
+    }
+    let value: string
+    try {
+      value = readFileSync(path, 'utf8').replace(/\r?\n$/, '')
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      const why =
+        code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code
+      throw new UsageError(`${named(fileVar)}: cannot read '${path}' (${why})`)
+    }
+    if (value.trim() === '') throw new UsageError(`${named(fileVar)}: '${path}' is empty`)
+    env[name] = value
+    // Errors about the value name the file it came from.
+    flagOf[name] = named(fileVar)
+  }
 }
 
 const DB_OPTIONS = {
@@ -207,6 +247,7 @@ function parseServe(argv: string[], env: Env): Command {
     merged[name] = value
     flagOf[name] = `--${flag}`
   }
+  readSecretFiles(merged, flagOf)
   const roles = parseRoles(
     merged.TELEHOOK_ROLE,
     flagOf.TELEHOOK_ROLE ? `${flagOf.TELEHOOK_ROLE} (TELEHOOK_ROLE)` : 'TELEHOOK_ROLE',
@@ -285,6 +326,21 @@ export function parseCommand(argv: string[], env: Env): Command {
           )
       }
     }
+    case 'backup': {
+      const { values, positionals } = parse('backup', rest, {
+        ...DB_OPTIONS,
+        out: { type: 'string', short: 'o' },
+      })
+      if (values.help) return { kind: 'help', topic: 'backup' }
+      noPositionals('backup', positionals)
+      const db = dbConfig(values, env)
+      if (db.databaseUrl !== null) {
+        throw new UsageError(
+          `backup: it copies the PGlite data folder; with ${db.urlSource} the data is in PostgreSQL: use pg_dump`,
+        )
+      }
+      return { kind: 'backup', dataDir: db.dataDir, out: nonEmpty(str(values, 'out')) ?? null }
+    }
     case 'sim':
       // The simulator parses its own flags (and prints its own help).
       return { kind: 'sim', argv: rest }
@@ -297,8 +353,8 @@ export function parseCommand(argv: string[], env: Env): Command {
   }
 }
 
+const TOPICS: readonly HelpTopic[] = ['serve', 'migrate', 'token', 'sim', 'backup']
+
 function helpTopic(word: string | undefined): HelpTopic {
-  return word === 'serve' || word === 'migrate' || word === 'token' || word === 'sim'
-    ? word
-    : 'main'
+  return TOPICS.find((t) => t === word) ?? 'main'
 }

@@ -12,3 +12,7 @@ declare module '@electric-sql/pglite/pglite.data' {
   const path: string
   export default path
 }
+declare module '*.tar.gz' {
+  const path: string
+  export default path
+}

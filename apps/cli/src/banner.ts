@@ -4,7 +4,7 @@
  * Generated secrets are printed only when stderr is a terminal: elsewhere (journald, docker logs,
  * turbo's pipe) the line says which file keeps them.
  */
-import { type SingleSecret, sampleCurl } from '@telehook/webhook'
+import { SINGLE_PROJECT_OFF, type SingleSecret, sampleCurl } from '@telehook/webhook'
 
 const ANY = new Set(['0.0.0.0', '::', '[::]'])
 
@@ -29,7 +29,8 @@ export interface BannerInput {
   port: number
   /** `PostgreSQL` or `PGlite in /abs/data`. */
   where: string
-  secret: SingleSecret
+  /** Null when the single-project endpoint is off. */
+  secret: SingleSecret | null
   /** Whether stderr is a terminal: only then are generated secrets printed. */
   terminal: boolean
 }
@@ -37,10 +38,12 @@ export interface BannerInput {
 /** The webhook part of the banner. */
 export function webhookBanner({ host, port, where, secret, terminal }: BannerInput): string[] {
   const local = localOrigin(host, port)
-  const lines = [
-    `Telehook webhook listening on ${listeningOn(host, port)}, ${where}`,
-    `Single-project endpoint: POST ${local}/webhook`,
-  ]
+  const lines = [`Telehook webhook listening on ${listeningOn(host, port)}, ${where}`]
+  if (secret === null) {
+    lines.push(SINGLE_PROJECT_OFF(local))
+    return lines
+  }
+  lines.push(`Single-project endpoint: POST ${local}/webhook`)
   let curlSecret = secret
   if (secret.source === 'generated') {
     if (terminal) {

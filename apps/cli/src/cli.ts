@@ -1,11 +1,14 @@
 /** @module The `telehook` command: dispatches a parsed command; exit statuses 0, 1 (failure), 2 (usage). */
-import { createAdminToken, revokeAdminToken } from '@telehook/admin'
+
+import { resolve } from 'node:path'
+import { createAdminToken, listAdminTokens, revokeAdminToken } from '@telehook/admin'
 import { StartupAbortedError } from '@telehook/db'
 import { type Env, parseCommand, UsageError } from './args.ts'
+import { backupDataDir } from './backup.ts'
 import { resolveServeConfig } from './config.ts'
 import { helpText } from './help.ts'
 import { type Io, openConfiguredDb, startServer } from './serve.ts'
-import { listTokens, tokenTable } from './tokens.ts'
+import { tokenTable } from './tokens.ts'
 import { VERSION } from './version.ts'
 
 /**
@@ -62,7 +65,7 @@ export async function runCli(
       case 'token-list': {
         const database = await openConfiguredDb(command.db, { signal, err: io.err })
         try {
-          const rows = await listTokens(database)
+          const rows = await listAdminTokens(database)
           if (command.json) for (const row of rows) io.out(JSON.stringify(row))
           else for (const line of tokenTable(rows)) io.out(line)
         } finally {
@@ -83,10 +86,20 @@ export async function runCli(
         io.err(`telehook: revoked ${command.id}; requests presenting it are refused from now on`)
         return 0
       }
+      case 'backup': {
+        const dataDir = resolve(io.cwd, command.dataDir)
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+        const out = resolve(io.cwd, command.out ?? `telehook-backup-${stamp}.tar.gz`)
+        const { path, bytes } = await backupDataDir(dataDir, out)
+        io.err(
+          `telehook: backup of ${dataDir} written to ${path} (${(bytes / 1048576).toFixed(1)} MiB)`,
+        )
+        return 0
+      }
       case 'sim': {
         // Loaded on demand: serving never pays for the simulator.
         const { runSimCli } = await import('@telehook/simulator/cli')
-        return await runSimCli(command.argv, { out: io.out, err: io.err })
+        return await runSimCli(command.argv, { out: io.out, err: io.err, prog: 'telehook sim' })
       }
       case 'serve': {
         const server = await startServer(resolveServeConfig(command.args), io, signal)

@@ -9,6 +9,7 @@ Usage:
   telehook token [create NAME | list | revoke ID]
                                   admin API tokens: made (printed once, stored hashed), listed, revoked
   telehook sim [options]          a local Telerivet (REST API + webhook delivery) for development
+  telehook backup [--out FILE]    copy the PGlite data folder into one .tar.gz (server stopped)
   telehook --version | --help     (each command also takes --help)
 
 Database: PGlite in the data folder (--data-dir, TELEHOOK_DATA_DIR, default ./.telehook)
@@ -50,8 +51,12 @@ Options (flag, environment variable, default):
   --db-connect-timeout S   TELEHOOK_DB_CONNECT_TIMEOUT 10    seconds one PostgreSQL connection attempt may take
   --wait-for-db S          TELEHOOK_WAIT_FOR_DB  0           keep retrying PostgreSQL at start for up to S seconds
   --log-level L            LOG_LEVEL             info        debug, info, warn or error (JSON lines on stdout)
+  --retention-days N       TELEHOOK_RETENTION_DAYS 0         delete stored events older than N days (0: keep)
+  --single-project 0|1     TELEHOOK_SINGLE_PROJECT 1         0 turns POST /webhook off (projects' /hooks/<id> only)
 
 Secrets that are not given are generated once and kept (mode 0600) in the data folder.
+--secret-file, --admin-token-file, --master-key-file PATH (TELEHOOK_SECRET_FILE, TELEHOOK_ADMIN_TOKEN_FILE,
+TELEHOOK_MASTER_KEY_FILE) read the value from a file instead, so it does not show in 'ps'.
 
 The worker forwards events to destinations (admin API: /v1/destinations), tuned by
 TELEHOOK_FORWARD_CONCURRENCY (16), TELEHOOK_FORWARD_TIMEOUT_MS (15000), TELEHOOK_FORWARD_MAX_AGE_MS
@@ -102,6 +107,21 @@ Examples:
   telehook token revoke tok_first
 `
 
+const BACKUP = `telehook backup — the PGlite data folder in one gzipped tarball (PGlite's dumpDataDir)
+
+Options: --data-dir DIR (TELEHOOK_DATA_DIR), --out FILE, -o FILE
+  (default: telehook-backup-<date and time>.tar.gz in the current folder; written with mode 0600)
+
+Run it while the server is stopped: one process at a time opens a data folder. The tarball holds
+the database and the files kept in the folder (webhook-secret, admin-token, master.key): keep it
+as safe as the folder. To restore: stop the server, move the folder aside, then
+  mkdir -m 700 /var/lib/telehook && tar -xzf backup.tar.gz -C /var/lib/telehook
+On PostgreSQL (DATABASE_URL) use pg_dump instead.
+
+Example:
+  telehook backup --data-dir /var/lib/telehook --out /backups/telehook.tar.gz
+`
+
 const SIM = `telehook sim — a local Telerivet; every argument is passed to the simulator
 
 Examples:
@@ -120,6 +140,8 @@ export function helpText(topic: HelpTopic): string {
       return TOKEN
     case 'sim':
       return SIM
+    case 'backup':
+      return BACKUP
     default:
       return MAIN
   }

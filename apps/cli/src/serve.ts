@@ -1,7 +1,13 @@
 /** @module `telehook serve`: the webhook app, the admin API and the job worker in one process. */
 import { chmod, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { createAdminApp, createFirstAdminToken, loadMasterKey } from '@telehook/admin'
+import {
+  adminFetch,
+  createAdminApp,
+  createFirstAdminToken,
+  loadMasterKey,
+  verifyStoredApiKeys,
+} from '@telehook/admin'
 import {
   type Database,
   DatabaseConnectError,
@@ -9,19 +15,21 @@ import {
   readOrCreateKeyFile,
   StartupAbortedError,
 } from '@telehook/db'
-import { createJsonLogger, type Engine } from '@telehook/engine'
+import { createJsonLogger, createRetention, type Engine } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import {
   assembleWebhook,
   handlersFor,
+  metricsHandler,
   type SingleSecret,
   startWebhookServer,
+  type WebhookMetrics,
 } from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
 import { listeningOn, localOrigin, webhookBanner } from './banner.ts'
 import type { ServeConfig } from './config.ts'
 import { loadHandlerModule } from './handlers.ts'
-import { pgliteAssets } from './pglite-embedded.ts'
+import { pgdataSeed, pgliteAssets } from './pglite-embedded.ts'
 import { startWorkerRole } from './roles.ts'
 
 /** Where output goes; tests pass their own to capture it. */
@@ -85,7 +93,13 @@ export async function openConfiguredDb(
       throw error
     }
   }
-  return openDb({ dataDir: db.dataDir, pglite: { ...(await pgliteAssets()) }, migrate, signal })
+  return openDb({
+    dataDir: db.dataDir,
+    pglite: { ...(await pgliteAssets()) },
+    pgliteSeed: pgdataSeed,
+    migrate,
+    signal,
+  })
 }
 
 /** The handlers `spec` names: `example`, `none`, or a module path relative to `cwd`. */
@@ -163,14 +177,26 @@ export async function startServer(
       })
       stops.push(() => workerRole.stop())
       workerBanner = workerRole.banner
+      if (wh.retentionDays > 0) {
+        // Beside the worker: every instance may run it, batches skip rows another one has locked.
+        const retention = createRetention({
+          database,
+          maxAgeMs: wh.retentionDays * 86_400_000,
+          logger,
+        })
+        retention.start()
+        stops.push(() => retention.stop())
+      }
     }
     aborted()
     let engine: Engine | undefined
-    let webhook: { port: number; secret: SingleSecret } | null = null
+    let metrics: WebhookMetrics | undefined
+    let webhook: { port: number; secret: SingleSecret | null } | null = null
     if (config.webhookRole) {
       const parts = await assembleWebhook(wh, database, { handlers, logger, worker: false })
       stops.push(parts.stop)
       engine = parts.engine
+      metrics = parts.metrics
       aborted()
       const server = startWebhookServer(parts.app, {
         port: wh.port,
@@ -218,6 +244,12 @@ export async function startServer(
           banner.push(`Generated an admin token, kept in ${file.path} (not printed into logs)`)
         } else banner.push(`Admin token: the one kept in ${file.path}`)
       }
+      // The webhook's counters, when this process receives webhooks.
+      const renderMetrics = metrics && engine ? metricsHandler({ metrics, engine }) : null
+      const masterKey = await loadMasterKey({ env: config.env, dataDir: wh.dataDir })
+      // A wrong master key is one line now, not a 500 on the first Telerivet call.
+      const keys = await verifyStoredApiKeys(database, masterKey)
+      if (keys.problem) throw new Error(keys.problem)
       const admin = createAdminApp({
         database,
         engine,
@@ -226,7 +258,9 @@ export async function startServer(
         telerivetApiUrl: adminConfig.telerivetApiUrl,
         adminToken,
         allowedHosts: adminConfig.allowedHosts,
-        masterKey: await loadMasterKey({ env: config.env, dataDir: wh.dataDir }),
+        masterKey,
+        // The webhook's counters, on the private port behind the admin token.
+        ...(renderMetrics ? { metrics: () => renderMetrics().text() } : {}),
         logger,
       })
       const adminServer = Bun.serve({
@@ -234,7 +268,8 @@ export async function startServer(
         port: adminConfig.port,
         // Production mode: an error never gets Bun's development page (stack, paths, source).
         development: false,
-        fetch: (request) => admin.fetch(request),
+        // adminFetch hands the app the client's address: failed tokens are limited per address.
+        fetch: adminFetch(admin),
         error: () => new Response('Internal error', { status: 500 }),
       })
       stops.push(() => adminServer.stop())
@@ -256,6 +291,11 @@ export async function startServer(
         })
       : [`Telehook on ${where} (roles: ${roleNames(config)})`]
     if (workerBanner) banner.push(workerBanner)
+    if (config.worker && wh.retentionDays > 0) {
+      banner.push(
+        `Retention: stored events older than ${wh.retentionDays} days are deleted (hourly; the mirror is kept)`,
+      )
+    }
     io.err([...lines, ...banner].join('\n'))
     logger.debug?.({
       msg: 'started',

@@ -1,4 +1,7 @@
 import { describe, expect, test } from 'bun:test'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseCommand, SERVE_FLAGS, UsageError } from '../src/args.ts'
 
 function usage(argv: string[], env: Record<string, string> = {}): string {
@@ -88,10 +91,40 @@ describe('parseCommand', () => {
 
   test('every serve flag stands for one variable', () => {
     for (const [flag, { env }] of Object.entries(SERVE_FLAGS)) {
+      if (flag.endsWith('-file')) continue // read at once: see the *_FILE test
       const value = flag === 'role' ? 'worker' : 'v'
       const command = parseCommand(['serve', `--${flag}`, value], {})
       if (command.kind !== 'serve') throw new Error(command.kind)
       expect(command.args.env).toEqual({ [env]: value })
+    }
+  })
+
+  test('*_FILE: a secret read from a file, so it does not show in ps', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'telehook-args-'))
+    try {
+      await writeFile(join(dir, 'secret'), 'from-a-file-secret\n')
+      await writeFile(join(dir, 'key'), 'a-master-key')
+      await writeFile(join(dir, 'empty'), '\n')
+      const command = parseCommand(['serve', '--secret-file', join(dir, 'secret')], {
+        TELEHOOK_MASTER_KEY_FILE: join(dir, 'key'),
+      })
+      if (command.kind !== 'serve') throw new Error(command.kind)
+      expect(command.args.env).toEqual({
+        TELEHOOK_SECRET: 'from-a-file-secret',
+        TELEHOOK_MASTER_KEY: 'a-master-key',
+      })
+      expect(command.args.flagOf.TELEHOOK_SECRET).toBe('--secret-file (TELEHOOK_SECRET_FILE)')
+      expect(usage(['serve', '--secret-file', join(dir, 'nope')])).toBe(
+        `--secret-file (TELEHOOK_SECRET_FILE): cannot read '${join(dir, 'nope')}' (no such file)`,
+      )
+      expect(usage(['serve'], { TELEHOOK_ADMIN_TOKEN_FILE: join(dir, 'empty') })).toBe(
+        `TELEHOOK_ADMIN_TOKEN_FILE: '${join(dir, 'empty')}' is empty`,
+      )
+      expect(
+        usage(['serve', '--secret', 'x'.repeat(9)], { TELEHOOK_SECRET_FILE: join(dir, 'secret') }),
+      ).toBe('TELEHOOK_SECRET_FILE and --secret (TELEHOOK_SECRET) are both set: give one')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 

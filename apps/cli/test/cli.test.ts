@@ -62,7 +62,7 @@ describe('runCli', () => {
 
 describe('help examples', () => {
   test('every example command line in the help texts is accepted as written', () => {
-    const texts = (['main', 'serve', 'migrate', 'token', 'sim'] as const).map(helpText)
+    const texts = (['main', 'serve', 'migrate', 'token', 'sim', 'backup'] as const).map(helpText)
     let checked = 0
     for (const line of texts.join('\n').split('\n')) {
       const m = /^\s+((?:[A-Z_]+=\S+\s+)*)telehook (.+?)(\s+#.*)?$/.exec(line)

@@ -1,6 +1,12 @@
 import { expect, test } from 'bun:test'
-import { openDb } from '@telehook/db'
-import { pgliteAssets } from '../src/pglite-embedded.ts'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { endpoints, openDb } from '@telehook/db'
+import { pgliteVersion, seedVersion } from '../scripts/pgdata.ts'
+import { pgdataSeed, pgliteAssets } from '../src/pglite-embedded.ts'
+
+const assetsForSeed = await pgliteAssets()
 
 test('PGlite opens and migrates with the assets given explicitly', async () => {
   const assets = await pgliteAssets()
@@ -21,3 +27,43 @@ test('PGlite opens and migrates with the assets given explicitly', async () => {
     await database.close()
   }
 })
+
+test('the embedded data directory was made by the PGlite in use (else: bun run pgdata)', async () => {
+  expect(await seedVersion()).toBe(await pgliteVersion())
+})
+
+test('a new data folder starts from the embedded data directory, not initdb, and works', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'telehook-seed-'))
+  try {
+    let seedRead = 0
+    const open = () =>
+      openDb({
+        dataDir: dir,
+        pglite: { ...assetsForSeed },
+        pgliteSeed: () => {
+          seedRead++
+          return pgdataSeed()
+        },
+      })
+    const database = await open()
+    try {
+      await database.db.insert(endpoints).values({ id: 'ep_seed', kind: 'single', secretHash: 'h' })
+    } finally {
+      await database.close()
+    }
+    expect(seedRead).toBe(1)
+    expect((await stat(join(dir, 'PG_VERSION'))).mode & 0o777).toBe(0o600)
+    expect((await stat(join(dir, 'base'))).mode & 0o777).toBe(0o700)
+    // A restart opens the folder as it is: the seed is not read again, the row is there.
+    const again = await open()
+    try {
+      const rows = await again.db.select().from(endpoints)
+      expect(rows.map((r) => r.id)).toEqual(['ep_seed'])
+    } finally {
+      await again.close()
+    }
+    expect(seedRead).toBe(1)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}, 60_000)

@@ -122,6 +122,14 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
       expect(data.map((e) => [e.telerivet_id, e.delivery_count])).toEqual([
         ['SMcliserve000000001', 2],
       ])
+      // The webhook's metrics are on the admin port, behind the token; not on the public port.
+      const metrics = await fetch(`${a.admin}/metrics`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
+      expect(metrics.status).toBe(200)
+      expect(await metrics.text()).toContain('telehook_webhook_deliveries_total')
+      expect((await fetch(`${a.admin}/metrics`)).status).toBe(401)
+      expect((await fetch(`${a.base}/metrics`)).status).toBe(404)
       // --no-admin: the second instance has no admin port.
       expect(b.lines.join('\n')).not.toContain('Admin API on')
       // The configured secret and token are never printed.
@@ -148,6 +156,34 @@ describe.skipIf(!enabled)('telehook serve in-process, PostgreSQL', () => {
     }
     expect(s.lines).toContain('telehook: stopped')
     await expect(fetch(`${s.base}/healthz`)).rejects.toThrow()
+  })
+
+  test('--retention-days deletes old stored events beside the worker', async () => {
+    const db = postgres(url.toString(), { max: 1, onnotice: () => {} })
+    try {
+      const quiet = { out: () => {}, err: () => {}, cwd: dataDir }
+      expect(await runCli(['migrate'], { DATABASE_URL: url.toString() }, quiet)).toBe(0)
+      await db`insert into telehook.events (endpoint_id, event, dedupe_key, payload, valid, received_at)
+               values ('default', 'incoming_message', 'retention-old', '{}'::jsonb, true,
+                       now() - interval '40 days')`
+      const s = await serve(['--retention-days', '30', '--no-admin'])
+      try {
+        expect(s.lines.join('\n')).toContain('Retention: stored events older than 30 days')
+        for (let i = 0; i < 600; i++) {
+          const [row] = await db`select count(*)::int as n from telehook.events
+                                 where dedupe_key = 'retention-old'`
+          if (row?.n === 0) break
+          await Bun.sleep(25)
+        }
+        const [row] = await db`select count(*)::int as n from telehook.events
+                               where dedupe_key = 'retention-old'`
+        expect(row?.n).toBe(0)
+      } finally {
+        expect(await s.stop()).toBe(0)
+      }
+    } finally {
+      await db.end()
+    }
   })
 
   test('without TELEHOOK_ADMIN_TOKEN, one token is made for the database, hashed, and every instance accepts it', async () => {

@@ -73,6 +73,8 @@ export interface WebhookAppDeps {
   trustedProxies?: readonly string[]
   /** The client address of a request (default: the peer recorded by {@link rememberClientAddress}). */
   clientAddress?: (request: Request) => string | null
+  /** Log lines of refused requests (4xx) written per second at most (default 20). */
+  refusalLogLinesPerSecond?: number
 }
 
 export { rememberClientAddress }
@@ -269,6 +271,27 @@ export function createWebhookApp(deps: WebhookAppDeps) {
   const clientAddress = deps.clientAddress ?? ((r: Request) => clientAddressOf(r, trusted))
   const deliveries = new WeakMap<Request, Delivery>()
   const clients = new WeakMap<Request, string>()
+  // Refusals (4xx) are logged up to a number per second, so that a flood of them cannot turn
+  // into a flood of log lines; the metrics count every one, and the gap is logged as a count.
+  const refusalLines = { second: 0, left: 0, suppressed: 0 }
+  const refusalLinesPerSecond = deps.refusalLogLinesPerSecond ?? 20
+  function logRefusal(line: Record<string, unknown>): void {
+    const second = Math.floor(Date.now() / 1000)
+    if (second !== refusalLines.second) {
+      if (refusalLines.suppressed > 0) {
+        logger.warn({ msg: 'refusals not logged', count: refusalLines.suppressed })
+      }
+      refusalLines.second = second
+      refusalLines.left = refusalLinesPerSecond
+      refusalLines.suppressed = 0
+    }
+    if (refusalLines.left > 0) {
+      refusalLines.left -= 1
+      logger.warn(line)
+    } else {
+      refusalLines.suppressed += 1
+    }
+  }
 
   /** Counts one failed attempt of the request's client; logs once when it reaches its limit. */
   function failed(request: Request): void {
@@ -306,7 +329,8 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       if (typeof value === 'string') line[key] = scrub(value, delivery.secret)
     }
     if (status >= 500) logger.error(line)
-    else if (status >= 400 || line.handler_error !== undefined) logger.warn(line)
+    else if (status >= 400) logRefusal(line)
+    else if (line.handler_error !== undefined) logger.warn(line)
     else logger.info(line)
   }
 
@@ -442,7 +466,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       if (verdict.kind === 'refuse') {
         metrics.refused(verdict.code)
         failed(request)
-        logger.warn({
+        logRefusal({
           msg: 'request refused',
           code: verdict.code,
           status: verdict.status,

@@ -35,7 +35,8 @@ export interface WebhookParts {
   engine: Engine
   app: WebhookApp
   metrics: WebhookMetrics
-  secret: SingleSecret
+  /** The single-project endpoint's secret; null when `TELEHOOK_SINGLE_PROJECT=0` turned it off. */
+  secret: SingleSecret | null
   /** Stops the async-job worker, if one was started (the caller closes the database). */
   stop(): Promise<void>
 }
@@ -52,10 +53,13 @@ export async function assembleWebhook(
   opts: { handlers: Handlers | undefined; logger: Logger; worker?: boolean },
 ): Promise<WebhookParts> {
   const { handlers, logger } = opts
-  const secret = await resolveSingleSecret(config)
-  await ensureSingleEndpoint(database, secret.secret)
+  const single = config.singleProject !== false
+  const secret = single ? await resolveSingleSecret(config) : null
+  if (secret) await ensureSingleEndpoint(database, secret.secret)
   const engine = createEngine({
     database,
+    // Off: a `default` endpoint left in the database by an earlier run is refused too.
+    singleEndpoint: single,
     handlers,
     handlerTimeoutMs: config.handlerTimeoutMs,
     logger,
@@ -68,7 +72,7 @@ export async function assembleWebhook(
     database,
     bodyLimit: config.bodyLimit,
     deadlineMs: config.deadlineMs,
-    singleProject: true,
+    singleProject: single,
     logger,
     metrics,
     publicMetrics: config.publicMetrics,

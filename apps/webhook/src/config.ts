@@ -22,6 +22,8 @@ export const WebhookEnv = Type.Object({
   }),
   TELEHOOK_HANDLERS: Type.Optional(Type.String({ minLength: 1 })),
   TELEHOOK_PUBLIC_METRICS: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  /** `0` turns the single-project endpoint `POST /webhook` off (projects' `/hooks/:id` only). */
+  TELEHOOK_SINGLE_PROJECT: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   TELEHOOK_TRUSTED_PROXIES: Type.Optional(
     Type.String({ pattern: '^[0-9A-Fa-f:.]+(\\s*,\\s*[0-9A-Fa-f:.]+)*$' }),
   ),
@@ -29,6 +31,8 @@ export const WebhookEnv = Type.Object({
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info' },
   ),
+  /** Days stored events are kept (0: for ever). */
+  TELEHOOK_RETENTION_DAYS: Type.Integer({ minimum: 0, maximum: 36500, default: 0 }),
   /** Seconds one attempt to reach PostgreSQL may take at start-up. */
   TELEHOOK_DB_CONNECT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
   /** Seconds to keep retrying PostgreSQL at start-up (0: fail on the first attempt). */
@@ -55,12 +59,20 @@ export interface WebhookConfig {
   handlerTimeoutMs: number
   /** Path of a handlers module; the bundled example handlers when unset. */
   handlersPath: string | undefined
+  /**
+   * The single-project endpoint `POST /webhook` (`TELEHOOK_SINGLE_PROJECT`, default on). Off, only
+   * the projects' endpoints `POST /hooks/:id` take deliveries and `default` is refused like an
+   * unknown endpoint.
+   */
+  singleProject?: boolean
   /** Serve `GET /metrics` on the public webhook port too (`TELEHOOK_PUBLIC_METRICS=1`). */
   publicMetrics?: boolean
   /** Reverse proxies whose `X-Forwarded-For` names the client (`TELEHOOK_TRUSTED_PROXIES`). */
   trustedProxies?: string[]
   /** The least severe log lines written (`LOG_LEVEL`: debug, info, warn, error). */
   logLevel: LogLevel
+  /** Stored events older than this many days are deleted by `telehook serve` (0: kept for ever). */
+  retentionDays: number
   /** PostgreSQL: bound of one connection attempt at start-up. */
   connectTimeoutMs: number
   /** PostgreSQL: how long start-up keeps retrying an unreachable database (0: no retry). */
@@ -88,6 +100,7 @@ const INTEGER_KEYS = new Set([
   'TELEHOOK_HANDLER_TIMEOUT_MS',
   'TELEHOOK_DB_CONNECT_TIMEOUT',
   'TELEHOOK_WAIT_FOR_DB',
+  'TELEHOOK_RETENTION_DAYS',
 ])
 /** Values never echoed back in an error line. */
 const SECRET_KEYS = new Set(['TELEHOOK_SECRET', 'DATABASE_URL'])
@@ -108,6 +121,10 @@ function expectation(variable: string, value: unknown): string {
   }
   const shown = ` (got ${JSON.stringify(value)})`
   if (variable === 'LOG_LEVEL') return `must be one of ${LOG_LEVELS.join(', ')}${shown}`
+  if (variable === 'TELEHOOK_PUBLIC_METRICS') return `must be 0 or 1${shown}`
+  if (variable === 'TELEHOOK_TRUSTED_PROXIES') {
+    return `must be IP addresses separated by commas, like 127.0.0.1,::1${shown}`
+  }
   if (schema.type === 'integer') {
     const zero = variable === 'PORT' ? ', 0 picks a free port' : ''
     return `must be a whole number from ${schema.minimum} to ${schema.maximum}${zero}${shown}`
@@ -158,13 +175,14 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         message: `must be below TELEHOOK_DEADLINE_MS (${e.TELEHOOK_DEADLINE_MS}) (got ${e.TELEHOOK_HANDLER_TIMEOUT_MS})`,
       })
     }
-    if (e.DATABASE_URL !== undefined && e.TELEHOOK_SECRET === undefined) {
+    const singleProject = e.TELEHOOK_SINGLE_PROJECT !== '0'
+    if (singleProject && e.DATABASE_URL !== undefined && e.TELEHOOK_SECRET === undefined) {
       // A secret generated per machine would replace the other instances' one in the shared
       // 'default' endpoint, and their deliveries would get 403.
       problems.push({
         variable: 'TELEHOOK_SECRET',
         message:
-          'is required when DATABASE_URL is set: every instance on one database must use the same secret (none is generated)',
+          'is required when DATABASE_URL is set: every instance on one database must use the same secret (none is generated); TELEHOOK_SINGLE_PROJECT=0 turns the single-project endpoint off instead',
       })
     }
     if (problems.length === 0) {
@@ -178,9 +196,11 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         bodyLimit: e.TELEHOOK_BODY_LIMIT,
         handlerTimeoutMs: e.TELEHOOK_HANDLER_TIMEOUT_MS,
         handlersPath: e.TELEHOOK_HANDLERS,
+        singleProject,
         publicMetrics: e.TELEHOOK_PUBLIC_METRICS === '1',
         trustedProxies: e.TELEHOOK_TRUSTED_PROXIES?.split(',').map((a) => a.trim()) ?? [],
         logLevel: e.LOG_LEVEL,
+        retentionDays: e.TELEHOOK_RETENTION_DAYS,
         connectTimeoutMs: e.TELEHOOK_DB_CONNECT_TIMEOUT * 1000,
         waitForDbMs: e.TELEHOOK_WAIT_FOR_DB * 1000,
       }

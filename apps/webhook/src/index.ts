@@ -26,6 +26,7 @@ export { createMetrics, type DeliveryOutcome, type WebhookMetrics } from './metr
 export {
   displayOrigin,
   resolveSingleSecret,
+  SINGLE_PROJECT_OFF,
   type SingleSecret,
   sampleCurl,
   startBanner,

@@ -71,16 +71,26 @@ export function displayOrigin(host: string, port: number): string {
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`
 }
 
+/** The banner line when `TELEHOOK_SINGLE_PROJECT=0` turned the single-project endpoint off. */
+export const SINGLE_PROJECT_OFF = (webhookUrl: string) =>
+  `Single-project endpoint: off (TELEHOOK_SINGLE_PROJECT=0); projects' endpoints: POST ${webhookUrl}/hooks/<id>`
+
 /**
  * The start-up banner of the single-project service: where it listens, the secret when it was
  * just generated (the only time it is printed), and the sample curl.
  * @param where the database, as shown in parentheses: `PostgreSQL`, `PGlite in /data`
  */
-export function startBanner(webhookUrl: string, where: string, secret: SingleSecret): string[] {
-  const lines = [
-    `Telehook webhook listening on ${webhookUrl} (${where})`,
-    `Single-project endpoint: POST ${webhookUrl}/webhook`,
-  ]
+export function startBanner(
+  webhookUrl: string,
+  where: string,
+  secret: SingleSecret | null,
+): string[] {
+  const lines = [`Telehook webhook listening on ${webhookUrl} (${where})`]
+  if (secret === null) {
+    lines.push(SINGLE_PROJECT_OFF(webhookUrl))
+    return lines
+  }
+  lines.push(`Single-project endpoint: POST ${webhookUrl}/webhook`)
   if (secret.source === 'generated') {
     lines.push(`Generated webhook secret (shown once, kept in ${secret.file}): ${secret.secret}`)
   }

@@ -74,7 +74,7 @@ export interface WebhookService {
   app: WebhookApp
   server: RunningServer
   metrics: WebhookMetrics
-  secret: SingleSecret
+  secret: SingleSecret | null
   /** Stop accepting, drain requests in flight, stop the worker, close the database. */
   stop(): Promise<void>
 }

@@ -23,9 +23,11 @@ describe('loadWebhookConfig', () => {
       bodyLimit: 262144,
       handlerTimeoutMs: 3000,
       handlersPath: undefined,
+      singleProject: true,
       publicMetrics: false,
       trustedProxies: [],
       logLevel: 'info',
+      retentionDays: 0,
       connectTimeoutMs: 10_000,
       waitForDbMs: 0,
     })

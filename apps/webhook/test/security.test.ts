@@ -399,6 +399,29 @@ describe('methods and bodies that never arrive', () => {
   })
 })
 
+describe('a flood of refusals is not a flood of log lines', () => {
+  test('refusal lines are capped per second; the metrics count every one', async () => {
+    const { engine } = countingEngine()
+    const logger = captureLogger()
+    const metrics = createMetrics()
+    const app = createWebhookApp({
+      engine,
+      database: fakeDatabase(),
+      singleProject: true,
+      logger,
+      metrics,
+      refusalLogLinesPerSecond: 5,
+    })
+    for (let i = 0; i < 60; i++) {
+      expect((await app.handle(post('/hooks/made-up-id', body()))).status).toBe(403)
+    }
+    const refusals = logger.lines.filter((l) => l.msg === 'delivery')
+    expect(refusals.length).toBeGreaterThanOrEqual(5)
+    expect(refusals.length).toBeLessThanOrEqual(15)
+    expect(metrics.render()).toMatch(/telehook_webhook_forbidden_total 60/)
+  })
+})
+
 describe('metrics are not on the public port by default', () => {
   test('GET /metrics is 404 unless publicMetrics; metricsHandler serves them elsewhere', async () => {
     const { engine } = countingEngine()

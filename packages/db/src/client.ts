@@ -14,6 +14,7 @@ import { lockDataDir, makeFilesPrivate } from './data-lock'
 import { migrate } from './migrate'
 import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
 import * as schema from './schema'
+import { seedDataDir } from './seed'
 
 /** The Drizzle database, the same type whichever driver is underneath. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -47,6 +48,12 @@ export interface OpenDbOptions extends ConnectOptions {
   memory?: boolean
   /** Extra PGlite options, e.g. `wasmModule`/`fsBundle` for the compiled binary. */
   pglite?: Record<string, unknown>
+  /**
+   * PGlite: the gzipped tarball of an initialised data directory (PGlite's `dumpDataDir`, made by
+   * the same PGlite version), written into a data folder that has none instead of running
+   * initdb. Called only then.
+   */
+  pgliteSeed?: () => Promise<Uint8Array>
   /** Extra postgres.js options. */
   postgres?: Record<string, unknown>
   /**
@@ -157,10 +164,14 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
   const release = dataDir === undefined ? async () => {} : await lockDataDir(dataDir)
   let client: PGlite
   try {
+    if (dataDir !== undefined && opts.pgliteSeed) await seedDataDir(dataDir, opts.pgliteSeed)
     client = dataDir === undefined ? new PGlite(extra) : new PGlite(dataDir, extra)
     await client.waitReady
     // PGlite's first start writes its initial files as 0666 whatever the umask.
     if (dataDir !== undefined) await makeFilesPrivate(dataDir)
+    // PGlite is one session and only the hot path names its statements (see native.ts): a generic
+    // plan made once instead of a custom plan per batch (the ingest statement: 4 ms, not 17 ms).
+    await client.exec('set plan_cache_mode = force_generic_plan')
   } catch (error) {
     await release()
     throw error

@@ -30,6 +30,7 @@ for (const driver of TEST_DRIVERS) {
         '__migrations',
         'admin_tokens',
         'broadcasts',
+        'console_sessions',
         'contacts',
         'destinations',
         'endpoints',

@@ -1,4 +1,4 @@
-import type { PGlite, Transaction } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import type { Sql } from 'postgres'
 import type { Db } from './client'
 
@@ -45,19 +45,131 @@ export function nativeClient(db: Db): NativeClient {
     }
   } else if (client && typeof (client as PGlite).transaction === 'function') {
     const pg = client as PGlite
-    const on =
-      (q: PGlite | Transaction): NativeQuery =>
-      async <T>(text: string, params: readonly unknown[]) =>
-        (await q.query<T>(text, params as unknown[])).rows
+    const run = preparedOnPglite(pg)
     native = {
       driver: 'pglite',
-      query: on(pg),
+      // Outside a transaction: wait for any transaction (as PGlite's own query does) and sync.
+      query: <T>(text: string, params: readonly unknown[]) =>
+        pglite(pg)._runExclusiveTransaction(() => run<T>(text, params, true)),
       transaction: <T>(fn: (query: NativeQuery) => Promise<T>) =>
-        pg.transaction((tx) => fn(on(tx))),
+        pg.transaction(() =>
+          fn(<R>(text: string, params: readonly unknown[]) => run<R>(text, params, false)),
+        ),
     }
   } else {
     throw new Error('nativeClient: not a database opened by openDb')
   }
   clients.set(db, native)
   return native
+}
+
+/** PGlite's own serialisation locks (public methods, absent from its type declarations). */
+interface PgliteLocks {
+  _runExclusiveQuery<T>(fn: () => Promise<T>): Promise<T>
+  _runExclusiveTransaction<T>(fn: () => Promise<T>): Promise<T>
+  parsers: Record<number, (value: string, typeId: number) => unknown>
+}
+const pglite = (pg: PGlite) => pg as unknown as PgliteLocks
+
+const utf8 = new TextEncoder()
+
+/** One frontend message of the PostgreSQL protocol: type byte, length, body. */
+function message(type: string, parts: (Uint8Array | number[])[]): Uint8Array {
+  const size = parts.reduce((n, p) => n + p.length, 0)
+  const out = new Uint8Array(5 + size)
+  const view = new DataView(out.buffer)
+  out[0] = type.charCodeAt(0)
+  view.setInt32(1, 4 + size)
+  let at = 5
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+const cstring = (s: string) => {
+  const b = utf8.encode(s)
+  const out = new Uint8Array(b.length + 1)
+  out.set(b)
+  return out
+}
+const int16 = (n: number) => [(n >> 8) & 0xff, n & 0xff]
+const int32 = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]
+
+function bind(statement: string, params: readonly unknown[]): Uint8Array {
+  const parts: (Uint8Array | number[])[] = [cstring(''), cstring(statement), int16(0)]
+  parts.push(int16(params.length))
+  for (const p of params) {
+    if (p === null || p === undefined) {
+      parts.push(int32(-1))
+      continue
+    }
+    const bytes = utf8.encode(typeof p === 'string' ? p : String(p))
+    parts.push(int32(bytes.length), bytes)
+  }
+  parts.push(int16(0))
+  return message('B', parts)
+}
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
+const DESCRIBE_PORTAL = message('D', [[0x50], cstring('')])
+const EXECUTE = message('E', [cstring(''), int32(0)])
+const SYNC = message('S', [])
+
+interface BackendMessage {
+  name: string
+  fields?: ({ name: string; dataTypeID: number } | string | null)[]
+}
+
+/**
+ * Named prepared statements on PGlite, which has no statement cache of its own: its `query`
+ * parses and plans every statement anew, which for the ingest statement cost about 15 ms a batch.
+ * A statement text is parsed once (Parse, named), then each run is Bind, Describe, Execute, Sync
+ * in one protocol call. Parameters are sent as text.
+ */
+function preparedOnPglite(pg: PGlite) {
+  const names = new Map<string, string>()
+  return <T>(text: string, params: readonly unknown[], sync: boolean): Promise<T[]> =>
+    pglite(pg)._runExclusiveQuery(async () => {
+      let name = names.get(text)
+      if (name === undefined) {
+        // Parsed alone first: a later Bind that fails must not leave a name we think is unused.
+        const next = `telehook_${names.size + 1}`
+        await pg.execProtocol(
+          concat([message('P', [cstring(next), cstring(text), int16(0)]), SYNC]),
+          { syncToFs: false },
+        )
+        names.set(text, next)
+        name = next
+      }
+      const buffer = concat([bind(name, params), DESCRIBE_PORTAL, EXECUTE, SYNC])
+      const { messages } = (await pg.execProtocol(buffer, { syncToFs: sync })) as unknown as {
+        messages: BackendMessage[]
+      }
+      const parsers = pglite(pg).parsers
+      let columns: { name: string; dataTypeID: number }[] = []
+      const rows: T[] = []
+      for (const m of messages) {
+        if (m.name === 'rowDescription') {
+          columns = m.fields as { name: string; dataTypeID: number }[]
+        } else if (m.name === 'dataRow') {
+          const row: Record<string, unknown> = {}
+          ;(m.fields as (string | null)[]).forEach((v, i) => {
+            const c = columns[i] as { name: string; dataTypeID: number }
+            const parse = parsers[c.dataTypeID]
+            row[c.name] = v === null ? null : parse ? parse(v, c.dataTypeID) : v
+          })
+          rows.push(row as T)
+        }
+      }
+      return rows
+    })
 }

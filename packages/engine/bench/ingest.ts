@@ -1,12 +1,16 @@
 /**
  * @module Engine-level ingestion benchmark: durable stores of distinct `incoming_message`
  * deliveries at a fixed concurrency, on PGlite and on PostgreSQL. Reported, never asserted.
+ * Modes: the reference path (what the batch statement replaced), the batch statement with one
+ * delivery per transaction, and with group commit (the default).
  * Usage: bun bench/ingest.ts [total=2000] [concurrency=50]
  */
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { defineHandlers, reply } from '@telehook/protocol'
 import { incomingMessage, SECRET } from '../src/fixtures'
-import { createEndpoint, createEngine } from '../src/index'
+import { createEndpoint, createEngine, type Engine, type IngestResult } from '../src/index'
+import { asyncHandlerTypes, prepare } from '../src/ingest'
+import { storeReference } from '../src/reference'
 
 const total = Number(process.argv[2] ?? 2000)
 const concurrency = Number(process.argv[3] ?? 50)
@@ -22,19 +26,45 @@ const handlers = defineHandlers({
 })
 
 const modes = [
+  { name: 'reference', batch: 'reference' },
   { name: 'per-request tx', batch: false },
   { name: 'group commit', batch: {} },
 ] as const
+
+/**
+ * The reference path as an engine: the code the batch statement replaced (one transaction per
+ * delivery, one Drizzle statement per table, sync handler after a stored check).
+ */
+function referenceEngine(database: Awaited<ReturnType<typeof openTestDb>>): Pick<Engine, 'ingest'> {
+  const types = asyncHandlerTypes(handlers)
+  return {
+    async ingest(endpoint, form): Promise<IngestResult> {
+      const p = await prepare(endpoint, form)
+      const r = p.decoded.ok
+        ? ((handlers.sync?.incoming_message?.(p.decoded.event as never, {
+            endpointId: endpoint.id,
+            projectId: p.projectId,
+            signal: new AbortController().signal,
+          }) ?? null) as never)
+        : null
+      const s = await storeReference(
+        database.db,
+        { endpoint, prepared: p, reply: r, handlerError: null },
+        types,
+      )
+      return { outcome: s.inserted ? 'stored' : 'duplicate' } as IngestResult
+    },
+  }
+}
 
 for (const driver of TEST_DRIVERS)
   for (const mode of modes) {
     const database = await openTestDb(driver)
     try {
-      const engine = createEngine({
-        database,
-        handlers,
-        batch: mode.batch,
-      })
+      const engine =
+        mode.batch === 'reference'
+          ? referenceEngine(database)
+          : createEngine({ database, handlers, batch: mode.batch })
       const endpoint = await createEndpoint(database, { kind: 'service', secret: SECRET })
       const forms = Array.from({ length: total + warmup }, (_, i) => incomingMessage(`BENCH${i}`))
       // Warm-up: JIT (PGlite's WebAssembly too) and the connection pool.

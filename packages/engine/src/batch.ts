@@ -403,9 +403,62 @@ export const LOCK_SQL = `select pg_advisory_xact_lock(${ROW_LOCK_SPACE}, h) from
   from jsonb_array_elements_text($1::text::jsonb) as a(k)
 )) h`
 
-/** Whether a delivery is already stored: then the stored reply answers, not the handler. */
-export const IS_STORED_SQL =
-  'select 1 as found from telehook.events where endpoint_id = $1 and dedupe_key = $2 limit 1'
+/**
+ * Which deliveries of `$1` (a JSON array of `{ o, e: endpoint id, d: dedupe key }`) are already
+ * stored: then the stored reply answers, not the handler. The LATERAL … LIMIT 1 keeps the plan a
+ * nested loop over the unique index whatever the table's size when the plan was cached (a plain
+ * join, planned on an empty table, kept a hash join over a sequential scan of `events`).
+ */
+export const STORED_SQL = `select k.o from jsonb_to_recordset($1::text::jsonb) as k(o int, e text, d text)
+  cross join lateral (
+    select 1 from telehook.events t where t.endpoint_id = k.e and t.dedupe_key = k.d limit 1
+  ) found`
+
+interface Lookup {
+  endpointId: string
+  key: string
+  resolve(stored: boolean): void
+  reject(error: unknown): void
+}
+
+/**
+ * The stored check of concurrent deliveries, batched like the writes: while a look-up is in
+ * flight, the next ones wait and go together in one statement (at most `maxSize`).
+ */
+export function createStoredCheck(
+  query: NativeQuery,
+  opts: { maxInflight: number; maxSize: number },
+): (endpointId: string, key: string) => Promise<boolean> {
+  const queue: Lookup[] = []
+  let inflight = 0
+  async function run(batch: Lookup[]): Promise<void> {
+    try {
+      const rows = await query<{ o: number }>(STORED_SQL, [
+        JSON.stringify(batch.map((l, o) => ({ o, e: l.endpointId, d: l.key }))),
+      ])
+      const found = new Set(rows.map((r) => Number(r.o)))
+      batch.forEach((l, o) => {
+        l.resolve(found.has(o))
+      })
+    } catch (error) {
+      for (const l of batch) l.reject(error)
+    }
+  }
+  function pump(): void {
+    while (inflight < opts.maxInflight && queue.length > 0) {
+      inflight++
+      void run(queue.splice(0, opts.maxSize)).finally(() => {
+        inflight--
+        pump()
+      })
+    }
+  }
+  return (endpointId, key) =>
+    new Promise<boolean>((resolve, reject) => {
+      queue.push({ endpointId, key, resolve, reject })
+      pump()
+    })
+}
 
 // ---------------------------------------------------------------------------------------------
 // Planning and writing.

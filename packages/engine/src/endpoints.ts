@@ -1,6 +1,6 @@
 import { type Database, endpoints } from '@telehook/db'
 import { generateSecret, hashSecret, verifySecret } from '@telehook/protocol'
-import { eq, sql } from 'drizzle-orm'
+import { eq, isNull, sql } from 'drizzle-orm'
 
 /** An endpoint a delivery was authenticated for. */
 export interface Endpoint {
@@ -130,6 +130,12 @@ export interface EndpointCacheLimits {
   maxHits?: number
   /** Most unknown ids remembered (default 10 000), kept apart so they never push out endpoints. */
   maxMisses?: number
+  /**
+   * Look-ups per second of ids in neither cache (default 20). Past it, only ids in the list of
+   * enabled endpoints (read at most once per `recheckMs`) are looked up: a flood of made-up ids
+   * costs this many look-ups and one read of the list per `recheckMs`, whatever their number.
+   */
+  coldLookupsPerSecond?: number
 }
 
 /** The endpoint cache and secret check built by {@link createEndpointAuthenticator}. */
@@ -164,6 +170,10 @@ function makeRoom(map: Map<string, unknown>, max: number): void {
  * - Known endpoints and unknown ids are cached in two separate bounded maps: a flood of made-up
  *   ids fills only the second, and cannot push the real endpoints out of the first.
  * - A wrong secret, or an unknown id, reaches the database at most once per `recheckMs` per id.
+ * - Ids in neither cache are looked up within a budget per second; past it, the ids of all
+ *   enabled endpoints are read (at most once per `recheckMs`) and only ids in that list are
+ *   looked up: a flood of distinct made-up ids cannot turn into one query each, nor keep valid
+ *   endpoints from being looked up.
  *
  * The cache is per process: an endpoint disabled, or a secret rotated, by another instance is
  * seen here within `ttlMs` (the process that made the change calls `invalidate` and sees it at
@@ -183,6 +193,38 @@ export function createEndpointAuthenticator(
   const misses = new Map<string, number>()
   const inflight = new Map<string, Promise<CachedEndpoint>>()
   let lookups = 0
+  const coldPerSecond = limits.coldLookupsPerSecond ?? 20
+  let cold = { tokens: coldPerSecond, at: Date.now() }
+  let known: { ids: Set<string>; at: number } | null = null
+  let reading: Promise<Set<string>> | null = null
+
+  /** The ids of every enabled endpoint, read again when older than `recheckMs`. */
+  function knownIds(now: number): { ids: Set<string> } | Promise<Set<string>> {
+    if (known && now - known.at < recheckMs) return { ids: known.ids }
+    reading ??= (async () => {
+      lookups += 1
+      const rows = await database.db
+        .select({ id: endpoints.id })
+        .from(endpoints)
+        .where(isNull(endpoints.disabledAt))
+      known = { ids: new Set(rows.map((r) => r.id)), at: Date.now() }
+      return known.ids
+    })().finally(() => {
+      reading = null
+    })
+    return reading
+  }
+
+  /** One look-up of an id in neither cache, if the budget allows. */
+  function takeCold(now: number): boolean {
+    cold = {
+      tokens: Math.min(coldPerSecond, cold.tokens + ((now - cold.at) / 1000) * coldPerSecond),
+      at: now,
+    }
+    if (cold.tokens < 1) return false
+    cold.tokens -= 1
+    return true
+  }
 
   async function query(id: string): Promise<CachedEndpoint> {
     lookups += 1
@@ -239,6 +281,13 @@ export function createEndpointAuthenticator(
     } else {
       const missedAt = misses.get(id)
       if (missedAt !== undefined && now - missedAt < Math.min(ttlMs, recheckMs)) return UNKNOWN
+      // A cold id is looked up within a budget per second; past it (a flood of made-up ids),
+      // only if it is in the list of endpoint ids, read at most once per `recheckMs`.
+      if (!hit && !inflight.has(id) && !takeCold(now)) {
+        const list = knownIds(now)
+        const ids = list instanceof Promise ? await list : list.ids
+        if (!ids.has(id)) return UNKNOWN
+      }
     }
     return check(await load(id), secret)
   }
@@ -251,6 +300,7 @@ export function createEndpointAuthenticator(
     invalidate(id: string) {
       hits.delete(id)
       misses.delete(id)
+      known = null
     },
     get lookups() {
       return lookups

@@ -41,6 +41,12 @@ export {
   type WorkerOptions,
 } from './queue'
 export {
+  createRetention,
+  pruneEventsBatch,
+  type Retention,
+  type RetentionOptions,
+} from './retention'
+export {
   type BatchOptions,
   type BatchStats,
   JOBS_CHANNEL,

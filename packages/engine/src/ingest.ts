@@ -8,7 +8,7 @@ import {
   type TelerivetEvent,
   type WebhookReply,
 } from '@telehook/protocol'
-import { IS_STORED_SQL, jobsOf } from './batch'
+import { createStoredCheck, jobsOf } from './batch'
 import { dedupeKey } from './dedupe'
 import { createEndpointAuthenticator, type Endpoint, type EndpointCheck } from './endpoints'
 import { errorMessage, type Logger, silentLogger } from './logger'
@@ -226,10 +226,10 @@ export function createEngine(opts: EngineOptions): Engine {
   let pending = 0
 
   /** Whether this delivery is already stored (then the stored reply answers, not the handler). */
-  async function isStored(endpointId: string, key: string): Promise<boolean> {
-    const rows = await native.query(IS_STORED_SQL, [endpointId, key])
-    return rows.length > 0
-  }
+  const isStored = createStoredCheck(native.query, {
+    maxInflight: postgres ? 2 : 1,
+    maxSize: 256,
+  })
 
   // With the single-project endpoint turned off, `default` is as unknown as a made-up id.
   const verifyEndpoint = async (id: string, secret: string | undefined): Promise<EndpointCheck> => {

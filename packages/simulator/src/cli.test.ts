@@ -112,7 +112,12 @@ describe('parseSimArgs', () => {
     expect(t.out).toEqual([])
     const h = io()
     expect(await runSimCli(['--help'], h.io)).toBe(0)
-    expect(h.out.join('\n')).toContain('sim chat --url')
+    expect(h.out.join('\n')).toContain('bun run sim -- chat --url')
+    // Run as `telehook sim`, the help says so; it lists the control API itself.
+    const named = io()
+    expect(await runSimCli(['--help'], { ...named.io, prog: 'telehook sim' })).toBe(0)
+    expect(named.out.join('\n')).toContain('  telehook sim chat --url')
+    expect(named.out.join('\n')).toContain('GET  /_sim/deliveries')
   })
 })
 
@@ -141,6 +146,17 @@ describe('runSimCli against real webhooks', () => {
     } finally {
       rx.stop()
     }
+  })
+
+  test('chat exits 1 when a message was not taken (refused connection), as send does', async () => {
+    const closed = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+    const url = `http://127.0.0.1:${closed.port}/hook`
+    closed.stop(true)
+    const t = io(['hello'])
+    expect(await runSimCli(['chat', '--url', url], t.io)).toBe(1)
+    expect(t.out.join('\n')).toContain('! webhook')
+    const s = io()
+    expect(await runSimCli(['send', '--url', url, 'hello'], s.io)).toBe(1)
   })
 
   test('chat keeps the contact and its state across turns', async () => {
@@ -189,8 +205,11 @@ describe('runSimCli against real webhooks', () => {
       for (let i = 0; i < 2000 && server.out.length < 3; i++) await Bun.sleep(5)
       const apiUrl = server.out.find((l) => l.includes('TELERIVET_API_URL='))?.split('=')[1] ?? ''
       expect(apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
-      expect(server.out).toContain('  TELERIVET_API_KEY=K1')
-      expect(server.out).toContain('  TELERIVET_PROJECT_ID=PJcli')
+      // Only what Telehook reads is given as a variable; the key and project go to its admin API.
+      expect(server.out.join('\n')).not.toContain('TELERIVET_API_KEY')
+      expect(server.out).toContain(
+        '  Onboard with:   {"project_id": "PJcli", "api_key": "K1"}  (POST /v1/projects on Telehook\'s admin API)',
+      )
       const base = apiUrl.replace(/\/v1$/, '')
       const none = io()
       expect(await runSimCli(['send', '--sim', base, 'ping'], none.io)).toBe(1)

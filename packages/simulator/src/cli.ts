@@ -46,18 +46,23 @@ export interface MessageArgs {
 /** What the command line asks for. */
 export type SimArgs = ServeArgs | MessageArgs | { command: 'help' }
 
-/** The help text. */
-export const USAGE = `telehook simulator: a local Telerivet (REST API + webhooks) for development and tests
+/**
+ * The help text; `prog` is how the user runs it (`bun run sim --` in the repository, `telehook
+ * sim` from the executable).
+ */
+export function usageText(prog = 'bun run sim --'): string {
+  return `telehook simulator: a local Telerivet (REST API + webhooks) for development and tests
 
 Usage:
-  sim [--port 8088] [--host 127.0.0.1] [--api-key KEY] [--project-id PJ...] [--time-scale N]
+  ${prog} [--port 8088] [--host 127.0.0.1] [--api-key KEY] [--project-id PJ...] [--time-scale N]
       [--any-port]
-      Start the simulator. Prints the API key, project id and the URL for TELERIVET_API_URL.
-  sim send --url <webhook url> [--secret S] [--from +16505550123] "text"
-  sim send --sim <simulator url> [--project-id PJ...] [--from +16505550123] "text"
+      Start the simulator. Prints the URL to give Telehook as TELERIVET_API_URL, and the
+      API key and project id to onboard with through Telehook's admin API.
+  ${prog} send --url <webhook url> [--secret S] [--from +16505550123] "text"
+  ${prog} send --sim <simulator url> [--project-id PJ...] [--from +16505550123] "text"
       Send one incoming message and print what the webhook answered.
-  sim chat --url <webhook url> [--secret S] [--from +16505550123]
-  sim chat --sim <simulator url> [--project-id PJ...] [--from +16505550123]
+  ${prog} chat --url <webhook url> [--secret S] [--from +16505550123]
+  ${prog} chat --sim <simulator url> [--project-id PJ...] [--from +16505550123]
       Chat with your webhook in the terminal: you are the phone user, replies print as SMS.
 
 Options:
@@ -73,7 +78,19 @@ Options:
   --from NUMBER     the phone user's number (default +16505550123)
   --to NUMBER       your phone's number (default: the project's default route)
   -h, --help        this help
+
+Control API of a running simulator (JSON; every route is documented in the simulator's README,
+packages/simulator/README.md in the Telehook repository):
+  POST /_sim/incoming {"from_number":"+16505550123","content":"hi"}   a phone user writes
+  POST /_sim/messages/:id/status {"status":"delivered"}               a status change
+  POST /_sim/contacts, /_sim/broadcast, /_sim/messages/:id/metadata   other events
+  GET  /_sim/deliveries                                              what was posted, with attempts
+  POST /_sim/advance {"ms":60000}, POST /_sim/settle                 move simulated time
 `
+}
+
+/** The help text, as `bun run sim` shows it. */
+export const USAGE = usageText()
 
 const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
   port: { value: true, commands: ['serve'] },
@@ -207,6 +224,8 @@ export interface CliIo {
   lines?: AsyncIterable<string>
   /** Stops `serve` (default: SIGINT/SIGTERM). */
   signal?: AbortSignal
+  /** How the user runs this command, for the help text (default `bun run sim --`). */
+  prog?: string
 }
 
 const defaultIo: CliIo = {
@@ -232,7 +251,7 @@ export async function runSimCli(argv: readonly string[], io: CliIo = defaultIo):
   }
   try {
     if (args.command === 'help') {
-      io.out(USAGE)
+      io.out(usageText(io.prog))
       return 0
     }
     if (args.command === 'serve') return await serve(args, io)
@@ -270,14 +289,16 @@ async function serve(args: ServeArgs, io: CliIo): Promise<number> {
   })
   io.out(`Telehook simulator listening on ${running.url}`)
   io.out('')
-  io.out(`  TELERIVET_API_URL=${running.apiUrl}`)
-  io.out(`  TELERIVET_API_KEY=${running.apiKey}`)
-  io.out(`  TELERIVET_PROJECT_ID=${running.projectId}`)
+  // What Telehook reads: the API URL. The key and project id go through its admin API.
+  io.out(`  Give Telehook:  TELERIVET_API_URL=${running.apiUrl}`)
+  io.out(
+    `  Onboard with:   {"project_id": "${running.projectId}", "api_key": "${running.apiKey}"}  (POST /v1/projects on Telehook's admin API)`,
+  )
   io.out('')
   io.out(
     `Control API: POST ${running.url}/_sim/incoming {"from_number":"+16505550123","content":"hi"}`,
   )
-  io.out(`             GET  ${running.url}/_sim/deliveries   (see packages/simulator/README.md)`)
+  io.out(`             GET  ${running.url}/_sim/deliveries   (every route: --help)`)
   const signal = io.signal ?? processSignal()
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve()
@@ -394,6 +415,8 @@ async function talk(args: MessageArgs, io: CliIo): Promise<number> {
       `Chatting as ${args.from} with ${args.url ?? args.sim}. Type a message; /quit or Ctrl-D ends.`,
     )
     const lines = io.lines ?? stdinLines()
+    // As with send: a message the webhook did not take (refused, 5xx, no service) fails the run.
+    let failed = false
     for await (const raw of lines) {
       const line = raw.trim()
       if (line === '') continue
@@ -401,11 +424,13 @@ async function talk(args: MessageArgs, io: CliIo): Promise<number> {
       try {
         const outcome = await send(line)
         for (const l of describeOutcome(outcome, args.from, false)) io.out(l)
+        if (outcome.deliveries.length === 0 || !outcome.deliveries.every((d) => d.ok)) failed = true
       } catch (e) {
+        failed = true
         io.err(`sim: ${e instanceof Error ? e.message : String(e)}`)
       }
     }
-    return 0
+    return failed ? 1 : 0
   } finally {
     close()
   }

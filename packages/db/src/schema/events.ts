@@ -36,5 +36,13 @@ export const events = telehook.table(
     index('events_project_received_idx').on(t.projectId, t.receivedAt),
     index('events_event_received_idx').on(t.event, t.receivedAt),
     index('events_telerivet_id_idx').on(t.telerivetId),
+    // The console's counts over time read only this index (an index-only scan by time).
+    index('events_received_idx').on(t.receivedAt, t.event, t.valid, t.deliveryCount),
+    // An endpoint's last delivery: one index probe per endpoint.
+    index('events_endpoint_received_idx').on(t.endpointId, t.receivedAt),
+    // Handler errors over time: few rows, so a partial index.
+    index('events_handler_error_received_idx')
+      .on(t.receivedAt)
+      .where(sql`handler_error is not null`),
   ],
 )

@@ -1,6 +1,7 @@
 /** @module Drizzle tables of Telehook, all in the PostgreSQL schema `telehook`. */
 export * from './admin'
 export * from './broadcasts'
+export * from './console'
 export * from './contacts'
 export * from './endpoints'
 export * from './events'

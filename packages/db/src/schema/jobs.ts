@@ -9,7 +9,7 @@ export const jobs = telehook.table(
     eventId: uuid().notNull(),
     /** The event type whose async handler runs. */
     handler: text().notNull(),
-    status: text({ enum: ['queued', 'running', 'done', 'dead'] })
+    status: text({ enum: ['queued', 'running', 'done', 'dead', 'cancelled'] })
       .notNull()
       .default('queued'),
     attempts: integer().notNull().default(0),

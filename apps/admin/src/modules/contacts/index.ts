@@ -2,16 +2,21 @@
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
 import { errorResponses } from '../../errors'
-import { ContactIdParams, ContactRow } from './model'
-import { getContact } from './service'
+import { ContactIdParams, ContactPage, ContactRow, ContactsQuery } from './model'
+import { getContact, listContacts } from './service'
 
 export const contactsModule = (ctx: AdminContext) =>
-  new Elysia({ name: 'telehook-admin/contacts', prefix: '/v1/contacts' }).get(
-    '/:id',
-    ({ params }) => getContact(ctx, params.id),
-    {
+  new Elysia({ name: 'telehook-admin/contacts', prefix: '/v1/contacts' })
+    .get('', ({ query }) => listContacts(ctx, query), {
+      query: ContactsQuery,
+      response: { 200: ContactPage, ...errorResponses(400, 401, 429) },
+      detail: {
+        summary: 'List contacts by project and id (phone digits, name; pass next_cursor as cursor)',
+        tags: ['contacts'],
+      },
+    })
+    .get('/:id', ({ params }) => getContact(ctx, params.id), {
       params: ContactIdParams,
       response: { 200: ContactRow, ...errorResponses(400, 401, 404, 429) },
       detail: { summary: 'Get a contact', tags: ['contacts'] },
-    },
-  )
+    })

@@ -1,0 +1,290 @@
+/**
+ * @module `bun run bench`: ingestion throughput of Telehook against baselines, on the same machine
+ * and database, alternating, two rounds. Receivers: the bare Bun.serve ceiling, naive Bun +
+ * postgres.js and Express + pg (bench/baselines), Telehook on PostgreSQL and on PGlite (the
+ * webhook app's own entry, with the example bot). Load: wrk (Debian's package, installed with
+ * apt-get when absent), 1 thread, 50 connections, distinct ~900-byte incoming_message bodies.
+ *
+ * Env: BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50), BENCH_ROUNDS (2),
+ * BENCH_RECEIVERS (all: "ceiling,naive,express,telehook-pg,telehook-pglite"),
+ * BENCH_DATABASE_URL (admin URL; default TEST_DATABASE_URL or postgres://root@127.0.0.1:5432/test).
+ * Every PostgreSQL receiver gets a fresh database, dropped afterwards.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+
+const root = join(import.meta.dir, '..')
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+const ADMIN_URL =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  'postgres://root@127.0.0.1:5432/test'
+const SECRET = 'bench-secret-0123456789abcdef'
+
+interface Receiver {
+  name: string
+  label: string
+  database: 'postgres' | 'pglite' | 'none'
+  command(env: Record<string, string>): string[]
+}
+
+const RECEIVERS: Receiver[] = [
+  {
+    name: 'ceiling',
+    label: 'bare Bun.serve answering 200 (HTTP ceiling)',
+    database: 'none',
+    command: () => ['bun', join(root, 'bench/baselines/bare-bun.ts')],
+  },
+  {
+    name: 'naive',
+    label: 'naive Bun + postgres.js, one INSERT per request',
+    database: 'postgres',
+    command: () => ['bun', join(root, 'bench/baselines/naive-bun.ts')],
+  },
+  {
+    name: 'express',
+    label: 'Express + body-parser + pg (Node), one INSERT per request',
+    database: 'postgres',
+    command: () => ['node', join(root, 'bench/baselines/express-pg.mjs')],
+  },
+  {
+    name: 'telehook-pg',
+    label: 'Telehook, PostgreSQL (all of its work)',
+    database: 'postgres',
+    command: () => ['bun', join(root, 'apps/webhook/src/main.ts')],
+  },
+  {
+    name: 'telehook-pglite',
+    label: 'Telehook, PGlite (all of its work)',
+    database: 'pglite',
+    command: () => ['bun', join(root, 'apps/webhook/src/main.ts')],
+  },
+]
+
+const wanted = (process.env.BENCH_RECEIVERS ?? RECEIVERS.map((r) => r.name).join(','))
+  .split(',')
+  .map((s) => s.trim())
+const receivers = RECEIVERS.filter((r) => wanted.includes(r.name))
+
+interface Sample {
+  receiver: string
+  round: number
+  rps: number
+  p50: number
+  p99: number
+  p999: number
+  errors: number
+  requests: number
+  rssMb: number
+  wrkCpuMs: number
+}
+
+function ensureWrk(): void {
+  if (Bun.which('wrk')) return
+  console.error('bench: wrk not found; installing it with apt-get (Debian package "wrk")')
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo']
+  for (const args of [
+    ['apt-get', 'update'],
+    ['apt-get', 'install', '-y', 'wrk'],
+  ]) {
+    const r = Bun.spawnSync([...sudo, ...args], { stdout: 'inherit', stderr: 'inherit' })
+    if (r.exitCode !== 0) throw new Error(`bench: ${args.join(' ')} failed`)
+  }
+}
+
+async function freeDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `telehook_bench_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  await admin.end()
+  const url = new URL(ADMIN_URL)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = postgres(ADMIN_URL, { max: 1, onnotice: () => {} })
+      await a.unsafe(`drop database if exists ${name} with (force)`)
+      await a.end()
+    },
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+  const port = s.port as number
+  s.stop(true)
+  return port
+}
+
+/** Peak resident set of a process (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : Number.NaN
+  } catch {
+    return Number.NaN
+  }
+}
+
+async function waitReady(port: number, proc: Bun.Subprocess): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`receiver exited with ${proc.exitCode}`)
+    try {
+      await fetch(`http://127.0.0.1:${port}/webhook`, { method: 'POST', body: '' })
+      return
+    } catch {
+      await Bun.sleep(100)
+    }
+  }
+  throw new Error('receiver did not start within 60 s')
+}
+
+async function wrk(
+  port: number,
+  seconds: number,
+  prefix: string,
+): Promise<{ stats: Record<string, number>; cpuMs: number }> {
+  const proc = Bun.spawn(
+    [
+      'wrk',
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${seconds}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      join(import.meta.dir, 'wrk.lua'),
+      `http://127.0.0.1:${port}/webhook`,
+      '--',
+      prefix,
+      SECRET,
+      '/webhook',
+    ],
+    { stdout: 'pipe', stderr: 'inherit' },
+  )
+  const out = await new Response(proc.stdout).text()
+  await proc.exited
+  const line = out.split('\n').find((l) => l.startsWith('BENCH '))
+  if (!line) throw new Error(`wrk gave no summary:\n${out}`)
+  const usage = proc.resourceUsage()
+  const cpuMs = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1000 : Number.NaN
+  return { stats: JSON.parse(line.slice(6)) as Record<string, number>, cpuMs }
+}
+
+async function measure(receiver: Receiver, round: number): Promise<Sample> {
+  const port = await freePort()
+  const db = receiver.database === 'postgres' ? await freeDatabase() : null
+  const dataDir =
+    receiver.database === 'pglite' ? mkdtempSync(join(tmpdir(), 'telehook-bench-')) : null
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SECRET,
+    TELEHOOK_SECRET: SECRET,
+    NODE_ENV: 'production',
+  }
+  delete env.DATABASE_URL
+  if (db) env.DATABASE_URL = db.url
+  if (dataDir) env.TELEHOOK_DATA_DIR = dataDir
+  // The receiver's output goes to a file (a pipe nobody reads would stall it when full).
+  const logPath = join(tmpdir(), `telehook-bench-${receiver.name}-${round}.log`)
+  const proc = Bun.spawn(receiver.command(env), {
+    env,
+    cwd: root,
+    stdout: 'ignore',
+    stderr: Bun.file(logPath),
+  })
+  try {
+    await waitReady(port, proc)
+    const prefix = `${receiver.name.replaceAll('-', '')}r${round}`
+    if (WARMUP > 0) await wrk(port, WARMUP, `${prefix}w`)
+    const { stats, cpuMs } = await wrk(port, SECONDS, prefix)
+    const seconds = (stats.duration_us as number) / 1e6
+    const errors =
+      (stats.connect as number) +
+      (stats.read as number) +
+      (stats.write as number) +
+      (stats.status as number) +
+      (stats.timeout as number)
+    return {
+      receiver: receiver.name,
+      round,
+      rps: (stats.requests as number) / seconds,
+      p50: (stats.p50 as number) / 1000,
+      p99: (stats.p99 as number) / 1000,
+      p999: (stats.p999 as number) / 1000,
+      errors,
+      requests: stats.requests as number,
+      rssMb: peakRssMb(proc.pid),
+      wrkCpuMs: cpuMs,
+    }
+  } finally {
+    proc.kill('SIGTERM')
+    const killer = setTimeout(() => proc.kill('SIGKILL'), 5000)
+    await proc.exited
+    clearTimeout(killer)
+    await db?.drop().catch(() => {})
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–')
+
+async function main(): Promise<void> {
+  ensureWrk()
+  const started = new Date()
+  const samples: Sample[] = []
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Alternate the order: a receiver is not always measured first (or last) on a warming machine.
+    const order = round % 2 === 1 ? receivers : [...receivers].reverse()
+    for (const r of order) {
+      const s = await measure(r, round)
+      samples.push(s)
+      console.error(
+        `round ${round} ${r.name}: ${fmt(s.rps, 0)} req/s, p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, errors ${s.errors}`,
+      )
+    }
+  }
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b)
+    const m = Math.floor(s.length / 2)
+    return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+  }
+  const per = new Map<string, Sample[]>()
+  for (const s of samples) per.set(s.receiver, [...(per.get(s.receiver) ?? []), s])
+  const rpsOf = (name: string) => median((per.get(name) ?? []).map((s) => s.rps))
+  const lines = [
+    `Ingestion benchmark, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: wrk 1 thread, ${CONNECTIONS} connections, ${SECONDS} s per receiver after ${WARMUP} s of warm-up, ${ROUNDS} alternating rounds; load average at the end ${load}.`,
+    'req/s is the median of the rounds (each round in brackets); latencies are the worst round; ratios are of the medians.',
+    '',
+    '| receiver | req/s (rounds) | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB | ÷ naive | ÷ Express | ÷ ceiling |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ]
+  for (const r of receivers) {
+    const ss = per.get(r.name) ?? []
+    const rps = rpsOf(r.name)
+    const ratio = (base: string) =>
+      per.has(base) && r.name !== base ? `${fmt(rps / rpsOf(base), 2)}×` : ''
+    lines.push(
+      `| ${r.label} | ${fmt(rps, 0)} (${ss.map((s) => fmt(s.rps, 0)).join(', ')}) | ${fmt(Math.max(...ss.map((s) => s.p50)))} | ${fmt(Math.max(...ss.map((s) => s.p99)))} | ${fmt(Math.max(...ss.map((s) => s.p999)))} | ${ss.reduce((n, s) => n + s.errors, 0)} | ${fmt(Math.max(...ss.map((s) => s.rssMb)), 0)} | ${ratio('naive')} | ${ratio('express')} | ${ratio('ceiling')} |`,
+    )
+  }
+  // The generator's own cost: wrk's CPU per request at the ceiling, where it works hardest.
+  const gen = per.get('ceiling') ?? samples
+  const cpuPerReq = median(gen.map((s) => s.wrkCpuMs / Math.max(1, s.requests)))
+  lines.push(
+    '',
+    `wrk used ${fmt(cpuPerReq * 1000, 1)} µs of CPU per request${per.has('ceiling') ? ' at the ceiling' : ''}: at the fastest Telehook rate that is ${fmt((cpuPerReq * Math.max(rpsOf('telehook-pg') || 0, rpsOf('telehook-pglite') || 0)) / 10, 1)} % of one core, so the generator is not what limits the receivers.`,
+  )
+  console.log(lines.join('\n'))
+}
+
+await main()
