@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { broadcasts, contacts, messages } from '@telehook/db'
+import { broadcasts, contacts, messageStatusHistory, messages } from '@telehook/db'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { createAdminApp } from './app'
 import { importMasterKey } from './crypto'
@@ -145,5 +145,34 @@ describe.each(TEST_DRIVERS)('list routes of the mirror on %s', (driver) => {
     expect((await list('/v1/broadcasts?status=complete')).ids).toEqual(['BC3', 'BC1'])
     expect((await list('/v1/broadcasts?project_id=PJa')).ids).toEqual(['BC2', 'BC1'])
     expect((await list(`/v1/broadcasts?since=${at(15).toISOString()}`)).ids).toEqual(['BC3', 'BC2'])
+  })
+
+  test('one message or contact by id: 409 when the id is in several projects, project_id picks one', async () => {
+    const eventId = '00000000-0000-4000-8000-000000000001'
+    await database.db.insert(messageStatusHistory).values([
+      { projectId: 'PJa', messageId: 'SM3', status: 'failed', eventId },
+      { projectId: 'PJb', messageId: 'SM3', status: 'sent', eventId },
+    ])
+    const get = async (path: string) => {
+      const res = await app.handle(
+        new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${TOKEN}` } }),
+      )
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+    }
+    const both = await get('/v1/messages/SM3')
+    expect(both.status).toBe(409)
+    expect(both.body).toMatchObject({ error: { code: 'ambiguous_id', param: 'project_id' } })
+    const a = await get('/v1/messages/SM3?project_id=PJa')
+    expect(a.status).toBe(200)
+    expect(a.body).toMatchObject({ project_id: 'PJa', content: 'Your code' })
+    // the history of PJa's SM3 only, never PJb's
+    expect((a.body.status_history as { status: string }[]).map((h) => h.status)).toEqual(['failed'])
+    const b = await get('/v1/messages/SM3?project_id=PJb')
+    expect((b.body.status_history as { status: string }[]).map((h) => h.status)).toEqual(['sent'])
+    expect((await get('/v1/messages/SM1')).status).toBe(200)
+    expect((await get('/v1/messages/SM1?project_id=PJb')).status).toBe(404)
+    await database.db.insert(contacts).values({ projectId: 'PJb', id: 'CT1', name: 'Other' })
+    expect((await get('/v1/contacts/CT1')).status).toBe(409)
+    expect((await get('/v1/contacts/CT1?project_id=PJb')).body).toMatchObject({ name: 'Other' })
   })
 })

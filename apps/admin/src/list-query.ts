@@ -26,3 +26,23 @@ export function decodeKeyedCursor(cursor: string): { at: string; projectId: stri
 }
 
 export { pageSize } from './paging'
+
+/**
+ * The one mirror row an id names: 404 when none, 409 when the id is in several projects (Telerivet
+ * ids are unique per project only) and no `project_id` narrowed it.
+ */
+export function onlyRow<T>(rows: T[], what: 'message' | 'contact'): T {
+  const [row] = rows
+  if (row === undefined) throw new ApiError(404, 'not_found', `No such ${what}`)
+  if (rows.length > 1) {
+    throw new ApiError(
+      409,
+      'ambiguous_id',
+      `This ${what} id is in several projects: pass project_id`,
+      {
+        param: 'project_id',
+      },
+    )
+  }
+  return row
+}

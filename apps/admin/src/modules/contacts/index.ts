@@ -2,7 +2,13 @@
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
 import { errorResponses } from '../../errors'
-import { ContactIdParams, ContactPage, ContactRow, ContactsQuery } from './model'
+import {
+  ContactIdParams,
+  ContactPage,
+  ContactProjectQuery,
+  ContactRow,
+  ContactsQuery,
+} from './model'
 import { getContact, listContacts } from './service'
 
 export const contactsModule = (ctx: AdminContext) =>
@@ -15,8 +21,12 @@ export const contactsModule = (ctx: AdminContext) =>
         tags: ['contacts'],
       },
     })
-    .get('/:id', ({ params }) => getContact(ctx, params.id), {
+    .get('/:id', ({ params, query }) => getContact(ctx, params.id, query.project_id), {
       params: ContactIdParams,
-      response: { 200: ContactRow, ...errorResponses(400, 401, 404, 429) },
-      detail: { summary: 'Get a contact', tags: ['contacts'] },
+      query: ContactProjectQuery,
+      response: { 200: ContactRow, ...errorResponses(400, 401, 404, 409, 429) },
+      detail: {
+        summary: 'Get a contact (project_id when the id is in several projects)',
+        tags: ['contacts'],
+      },
     })

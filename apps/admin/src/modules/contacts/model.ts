@@ -7,6 +7,9 @@ import { wireSchema } from '../../rows'
 
 export const ContactIdParams = Type.Object({ id: IdParam })
 
+/** Mirror rows are keyed by (project, id): `project_id` picks one when an id is in several. */
+export const ContactProjectQuery = Type.Object({ project_id: Type.Optional(IdParam) })
+
 export const ContactRow = wireSchema(createSelectSchema(contacts), 'ContactRow')
 
 export const ContactsQuery = Type.Object({

@@ -2,16 +2,32 @@
 import { contacts } from '@telehook/db'
 import { and, asc, eq, ilike, type SQL, sql } from 'drizzle-orm'
 import type { AdminContext } from '../../context'
-import { ApiError } from '../../errors'
-import { decodeKeyedCursor, encodeKeyedCursor, likeContains, pageSize } from '../../list-query'
+import {
+  decodeKeyedCursor,
+  encodeKeyedCursor,
+  likeContains,
+  onlyRow,
+  pageSize,
+} from '../../list-query'
 import { toWire } from '../../rows'
 import type { ContactPage, ContactRow, ContactsQuery } from './model'
 
 /** One contact; 404 when unknown. */
-export async function getContact(ctx: AdminContext, id: string): Promise<typeof ContactRow.static> {
-  const [c] = await ctx.db.select().from(contacts).where(eq(contacts.id, id))
-  if (!c) throw new ApiError(404, 'not_found', 'No such contact')
-  return toWire<typeof ContactRow.static>(c)
+export async function getContact(
+  ctx: AdminContext,
+  id: string,
+  projectId?: string,
+): Promise<typeof ContactRow.static> {
+  const rows = await ctx.db
+    .select()
+    .from(contacts)
+    .where(
+      projectId === undefined
+        ? eq(contacts.id, id)
+        : and(eq(contacts.id, id), eq(contacts.projectId, projectId)),
+    )
+    .limit(2)
+  return toWire<typeof ContactRow.static>(onlyRow(rows, 'contact'))
 }
 
 /** Contacts by (project, id), filtered by phone digits or name; `next_cursor` for the next page. */

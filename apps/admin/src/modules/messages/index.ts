@@ -2,7 +2,13 @@
 import { Elysia } from 'elysia'
 import type { AdminContext } from '../../context'
 import { errorResponses } from '../../errors'
-import { MessageIdParams, MessageOut, MessagePage, MessagesQuery } from './model'
+import {
+  MessageIdParams,
+  MessageOut,
+  MessagePage,
+  MessageProjectQuery,
+  MessagesQuery,
+} from './model'
 import { getMessage, listMessages } from './service'
 
 export const messagesModule = (ctx: AdminContext) =>
@@ -17,8 +23,13 @@ export const messagesModule = (ctx: AdminContext) =>
         tags: ['messages'],
       },
     })
-    .get('/:id', ({ params }) => getMessage(ctx, params.id), {
+    .get('/:id', ({ params, query }) => getMessage(ctx, params.id, query.project_id), {
       params: MessageIdParams,
-      response: { 200: MessageOut, ...errorResponses(400, 401, 404, 429) },
-      detail: { summary: 'Get a message with its status history', tags: ['messages'] },
+      query: MessageProjectQuery,
+      response: { 200: MessageOut, ...errorResponses(400, 401, 404, 409, 429) },
+      detail: {
+        summary:
+          'Get a message with its status history (project_id when the id is in several projects)',
+        tags: ['messages'],
+      },
     })

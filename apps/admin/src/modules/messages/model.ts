@@ -10,6 +10,9 @@ export const StatusHistoryRow = wireSchema(createSelectSchema(messageStatusHisto
 
 export const MessageIdParams = Type.Object({ id: IdParam })
 
+/** Mirror rows are keyed by (project, id): `project_id` picks one when an id is in several. */
+export const MessageProjectQuery = Type.Object({ project_id: Type.Optional(IdParam) })
+
 export const MessageOut = Type.Composite([
   MessageRow,
   Type.Object({ status_history: Type.Array(StatusHistoryRow) }),

@@ -2,8 +2,13 @@
 import { messageStatusHistory, messages } from '@telehook/db'
 import { and, asc, desc, eq, ilike, type SQL, sql } from 'drizzle-orm'
 import type { AdminContext } from '../../context'
-import { ApiError } from '../../errors'
-import { decodeKeyedCursor, encodeKeyedCursor, likeContains, pageSize } from '../../list-query'
+import {
+  decodeKeyedCursor,
+  encodeKeyedCursor,
+  likeContains,
+  onlyRow,
+  pageSize,
+} from '../../list-query'
 import { parseTime } from '../../paging'
 import { toWire } from '../../rows'
 import type { MessageOut, MessagePage, MessageRow, MessagesQuery } from './model'
@@ -11,13 +16,26 @@ import type { MessageOut, MessagePage, MessageRow, MessagesQuery } from './model
 type Out = typeof MessageOut.static
 
 /** The message's latest state and its status history; 404 when unknown. */
-export async function getMessage(ctx: AdminContext, id: string): Promise<Out> {
-  const [m] = await ctx.db.select().from(messages).where(eq(messages.id, id))
-  if (!m) throw new ApiError(404, 'not_found', 'No such message')
+export async function getMessage(ctx: AdminContext, id: string, projectId?: string): Promise<Out> {
+  const rows = await ctx.db
+    .select()
+    .from(messages)
+    .where(
+      projectId === undefined
+        ? eq(messages.id, id)
+        : and(eq(messages.id, id), eq(messages.projectId, projectId)),
+    )
+    .limit(2)
+  const m = onlyRow(rows, 'message')
   const history = await ctx.db
     .select()
     .from(messageStatusHistory)
-    .where(eq(messageStatusHistory.messageId, m.id))
+    .where(
+      and(
+        eq(messageStatusHistory.projectId, m.projectId),
+        eq(messageStatusHistory.messageId, m.id),
+      ),
+    )
     .orderBy(asc(messageStatusHistory.id))
   return {
     ...toWire<Out>(m),
