@@ -10,6 +10,7 @@ import { ApiError, describeError, ErrorBody, isDataException, validationBody } f
 import { broadcastsModule } from './modules/broadcasts'
 import { consoleGuard, consoleModule } from './modules/console'
 import { contactsModule } from './modules/contacts'
+import { destinationsModule } from './modules/destinations'
 import { eventsModule } from './modules/events'
 import { jobsModule } from './modules/jobs'
 import { messagesModule } from './modules/messages'
@@ -173,6 +174,7 @@ export function createAdminApp(deps: AdminDeps) {
     .use(overviewModule(ctx))
     .use(consoleModule(ctx))
     .use(monitoringModule(ctx))
+    .use(destinationsModule(ctx))
   documented.app = admin
   return admin
 }

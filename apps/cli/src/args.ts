@@ -7,6 +7,30 @@
 import { readFileSync } from 'node:fs'
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
 
+/** What `telehook serve` can run, alone or together. */
+export const ROLES = ['webhook', 'admin', 'worker'] as const
+export type Role = (typeof ROLES)[number]
+
+/**
+ * Reads a `--role` / `TELEHOOK_ROLE` value: a comma-separated subset of `webhook`, `admin`,
+ * `worker` (all three when unset). `name` names the setting in the error.
+ * @example parseRoles('webhook,worker', '--role') // Set { 'webhook', 'worker' }
+ */
+export function parseRoles(value: string | undefined, name: string): Set<Role> {
+  if (value === undefined || value.trim() === '') return new Set(ROLES)
+  const roles = new Set<Role>()
+  for (const part of value.split(',')) {
+    const role = part.trim()
+    if (!(ROLES as readonly string[]).includes(role)) {
+      throw new UsageError(
+        `${name} must be a comma-separated list of ${ROLES.join(', ')} (got ${JSON.stringify(role)})`,
+      )
+    }
+    roles.add(role as Role)
+  }
+  return roles
+}
+
 /** A wrong flag or environment value: printed as one line, exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError'
@@ -31,6 +55,8 @@ export interface ServeArgs {
   env: Env
   /** Environment variable → the flag that set it, to name the flag in error messages. */
   flagOf: Record<string, string>
+  /** The roles this process runs (`--role`, `TELEHOOK_ROLE`; all three when unset). */
+  webhook: boolean
   admin: boolean
   worker: boolean
 }
@@ -68,6 +94,7 @@ export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string 
   'db-connect-timeout': { env: 'TELEHOOK_DB_CONNECT_TIMEOUT' },
   'wait-for-db': { env: 'TELEHOOK_WAIT_FOR_DB' },
   'log-level': { env: 'LOG_LEVEL' },
+  role: { env: 'TELEHOOK_ROLE' },
   'single-project': { env: 'TELEHOOK_SINGLE_PROJECT' },
   'retention-days': { env: 'TELEHOOK_RETENTION_DAYS' },
   'secret-file': { env: 'TELEHOOK_SECRET_FILE' },
@@ -221,14 +248,18 @@ function parseServe(argv: string[], env: Env): Command {
     flagOf[name] = `--${flag}`
   }
   readSecretFiles(merged, flagOf)
+  const roles = parseRoles(
+    merged.TELEHOOK_ROLE,
+    flagOf.TELEHOOK_ROLE ? `${flagOf.TELEHOOK_ROLE} (TELEHOOK_ROLE)` : 'TELEHOOK_ROLE',
+  )
+  const admin = roles.has('admin') && values['no-admin'] !== true
+  const worker = roles.has('worker') && values['no-worker'] !== true
+  if (!roles.has('webhook') && !admin && !worker) {
+    throw new UsageError('serve: nothing to run (--no-admin and --no-worker leave no role)')
+  }
   return {
     kind: 'serve',
-    args: {
-      env: merged,
-      flagOf,
-      admin: values['no-admin'] !== true,
-      worker: values['no-worker'] !== true,
-    },
+    args: { env: merged, flagOf, webhook: roles.has('webhook'), admin, worker },
   }
 }
 

@@ -2,6 +2,7 @@
 import { type AdminConfig, AdminConfigError, loadAdminConfig } from '@telehook/admin'
 import { ConfigError, loadWebhookConfig, type WebhookConfig } from '@telehook/webhook'
 import { type DbConfig, type ServeArgs, UsageError } from './args.ts'
+import { checkForwarderConfig } from './roles.ts'
 
 /** Everything `telehook serve` runs with. */
 export interface ServeConfig {
@@ -13,6 +14,9 @@ export interface ServeConfig {
   handlers: string
   /** What set `handlers`, for error messages: `--handlers` or `TELEHOOK_HANDLERS`. */
   handlersSetting: string
+  /** Runs the public webhook receiver (the webhook role). */
+  webhookRole: boolean
+  /** Runs the worker role: async handlers and forwarding. */
   worker: boolean
   /** The merged environment, for pieces that read it themselves (the master key). */
   env: Record<string, string | undefined>
@@ -64,7 +68,15 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
       ),
     )
   }
-  if (webhook && admin && sharesPort(webhook, admin)) {
+  if (args.worker) {
+    try {
+      checkForwarderConfig(args.env)
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error
+      problems.push(error.message)
+    }
+  }
+  if (args.webhook && webhook && admin && sharesPort(webhook, admin)) {
     // Caught here rather than as EADDRINUSE after the database was opened and migrated.
     problems.push(
       `${rename('ADMIN_PORT')} must differ from ${rename('PORT')} (both ${admin.port}): the webhook and the admin API each listen on their own port`,
@@ -83,6 +95,7 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
     },
     handlers: webhook.handlersPath ?? 'example',
     handlersSetting: args.flagOf.TELEHOOK_HANDLERS ?? 'TELEHOOK_HANDLERS',
+    webhookRole: args.webhook,
     worker: args.worker,
     env: args.env,
   }

@@ -28,18 +28,20 @@ Examples:
 const SERVE = `telehook serve — the webhook receiver, the admin API and the job worker in one process
 
 Options (flag, environment variable, default):
+  --role R[,R…]            TELEHOOK_ROLE         all three   webhook, admin, worker: the roles this process runs
   --port, -p N             PORT                  8000        public webhook port
   --host H                 HOST                  0.0.0.0
   --admin-port N           ADMIN_PORT            8081        admin API port
   --admin-host H           ADMIN_HOST            127.0.0.1   keep it private
   --no-admin                                                 do not serve the admin API
-  --no-worker                                                do not run async handlers here
+  --no-worker                                                do not run async handlers and forwarding here
   --data-dir DIR           TELEHOOK_DATA_DIR     ./.telehook PGlite data, key files
   --database-url URL       DATABASE_URL                      use PostgreSQL instead of PGlite
   --public-url URL         TELEHOOK_PUBLIC_URL   own URL     base of the URLs given to Telerivet
   --secret S               TELEHOOK_SECRET       generated   secret of POST /webhook (required with PostgreSQL)
   --admin-token T          TELEHOOK_ADMIN_TOKEN  generated   bearer token of the admin API
-  --master-key K           TELEHOOK_MASTER_KEY   key file    encrypts stored API keys (required with PostgreSQL)
+  --master-key K           TELEHOOK_MASTER_KEY   key file    encrypts stored API keys and signing secrets
+                                                             (with PostgreSQL: required by admin, needed to forward)
   --telerivet-api-url URL  TELERIVET_API_URL     Telerivet   e.g. the simulator's URL
   --handlers PATH          TELEHOOK_HANDLERS     example     handler module; 'example' = the bundled
                                                              two-step bot; 'none' = store, never reply
@@ -56,6 +58,10 @@ Secrets that are not given are generated once and kept (mode 0600) in the data f
 --secret-file, --admin-token-file, --master-key-file PATH (TELEHOOK_SECRET_FILE, TELEHOOK_ADMIN_TOKEN_FILE,
 TELEHOOK_MASTER_KEY_FILE) read the value from a file instead, so it does not show in 'ps'.
 
+The worker forwards events to destinations (admin API: /v1/destinations), tuned by
+TELEHOOK_FORWARD_CONCURRENCY (16), TELEHOOK_FORWARD_TIMEOUT_MS (15000), TELEHOOK_FORWARD_MAX_AGE_MS
+(86400000), TELEHOOK_FORWARD_RETRY_BASE_MS (2000) and TELEHOOK_FORWARD_LEASE_MS (timeout + 60000).
+
 A handler module exports its handlers as the default export (or as 'handlers'):
   import { defineHandlers, reply } from '@telehook/protocol'
   export default defineHandlers({
@@ -67,6 +73,8 @@ Examples:
   telehook serve --port 8000 --handlers ./bot.ts
   TELEHOOK_SECRET=a-long-random-secret telehook serve --data-dir /var/lib/telehook
   DATABASE_URL=postgres://app@127.0.0.1/telehook TELEHOOK_SECRET=a-long-random-secret telehook serve --no-admin
+  telehook serve --role webhook          # receivers behind a load balancer; workers apart:
+  telehook serve --role worker           # (all on one DATABASE_URL, same TELEHOOK_SECRET and MASTER_KEY)
 `
 
 const MIGRATE = `telehook migrate — apply the database migrations (idempotent; safe beside running instances)

@@ -15,14 +15,22 @@ import {
   readOrCreateKeyFile,
   StartupAbortedError,
 } from '@telehook/db'
-import { createJsonLogger, createRetention } from '@telehook/engine'
+import { createJsonLogger, createRetention, type Engine } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
-import { assembleWebhook, handlersFor, metricsHandler, startWebhookServer } from '@telehook/webhook'
+import {
+  assembleWebhook,
+  handlersFor,
+  metricsHandler,
+  type SingleSecret,
+  startWebhookServer,
+  type WebhookMetrics,
+} from '@telehook/webhook'
 import type { DbConfig } from './args.ts'
 import { listeningOn, localOrigin, webhookBanner } from './banner.ts'
 import type { ServeConfig } from './config.ts'
 import { loadHandlerModule } from './handlers.ts'
 import { pgdataSeed, pgliteAssets } from './pglite-embedded.ts'
+import { startWorkerRole } from './roles.ts'
 
 /** Where output goes; tests pass their own to capture it. */
 export interface Io {
@@ -42,7 +50,8 @@ export interface Io {
 
 /** A running `telehook serve`. */
 export interface RunningServer {
-  webhookUrl: string
+  /** Null when this process does not run the webhook role. */
+  webhookUrl: string | null
   adminUrl: string | null
   database: Database
   stop(): Promise<void>
@@ -111,8 +120,19 @@ async function handOver(dir: string, name: string, value: string): Promise<strin
   return path
 }
 
+/** `webhook, admin, worker` as configured. */
+function roleNames(config: ServeConfig): string {
+  const names = [
+    config.webhookRole && 'webhook',
+    config.admin && 'admin',
+    config.worker && 'worker',
+  ]
+  return names.filter(Boolean).join(', ')
+}
+
 /**
- * Starts everything `config` asks for and returns once both ports listen. On PGlite, a webhook
+ * Starts the roles `config` asks for (webhook receiver, admin API, worker) and returns once their
+ * ports listen. On PGlite, a webhook
  * secret or an admin token that is not configured is generated once and kept (mode 0600) in the
  * data folder. On PostgreSQL the secret and the master key must be configured (checked before),
  * and an unconfigured admin token is made once for the database, stored hashed in `admin_tokens`.
@@ -145,30 +165,48 @@ export async function startServer(
       if (signal?.aborted) throw new StartupAbortedError(signal.reason)
     }
     aborted()
-    const { engine, app, secret, stop, metrics } = await assembleWebhook(wh, database, {
-      handlers,
-      logger,
-      worker: config.worker,
-    })
-    stops.push(stop)
-    if (config.worker && wh.retentionDays > 0) {
-      // Beside the worker: every instance may run it, batches skip rows another one has locked.
-      const retention = createRetention({
+    let workerBanner: string | null = null
+    // The worker first, so that it stops last: servers stop taking work before it drains.
+    if (config.worker) {
+      const workerRole = await startWorkerRole({
         database,
-        maxAgeMs: wh.retentionDays * 86_400_000,
+        handlers,
         logger,
+        env: config.env,
+        dataDir: wh.dataDir,
       })
-      retention.start()
-      stops.push(() => retention.stop())
+      stops.push(() => workerRole.stop())
+      workerBanner = workerRole.banner
+      if (wh.retentionDays > 0) {
+        // Beside the worker: every instance may run it, batches skip rows another one has locked.
+        const retention = createRetention({
+          database,
+          maxAgeMs: wh.retentionDays * 86_400_000,
+          logger,
+        })
+        retention.start()
+        stops.push(() => retention.stop())
+      }
     }
     aborted()
-    const server = startWebhookServer(app, {
-      port: wh.port,
-      hostname: wh.host,
-      bodyLimit: wh.bodyLimit,
-    })
-    stops.push(() => server.stop())
-    const webhookUrl = localOrigin(wh.host, server.port)
+    let engine: Engine | undefined
+    let metrics: WebhookMetrics | undefined
+    let webhook: { port: number; secret: SingleSecret | null } | null = null
+    if (config.webhookRole) {
+      const parts = await assembleWebhook(wh, database, { handlers, logger, worker: false })
+      stops.push(parts.stop)
+      engine = parts.engine
+      metrics = parts.metrics
+      aborted()
+      const server = startWebhookServer(parts.app, {
+        port: wh.port,
+        hostname: wh.host,
+        bodyLimit: wh.bodyLimit,
+      })
+      stops.push(() => server.stop())
+      webhook = { port: server.port, secret: parts.secret }
+    }
+    const webhookUrl = webhook ? localOrigin(wh.host, webhook.port) : null
 
     let adminUrl: string | null = null
     const banner: string[] = []
@@ -206,7 +244,8 @@ export async function startServer(
           banner.push(`Generated an admin token, kept in ${file.path} (not printed into logs)`)
         } else banner.push(`Admin token: the one kept in ${file.path}`)
       }
-      const renderMetrics = metricsHandler({ metrics, engine })
+      // The webhook's counters, when this process receives webhooks.
+      const renderMetrics = metrics && engine ? metricsHandler({ metrics, engine }) : null
       const masterKey = await loadMasterKey({ env: config.env, dataDir: wh.dataDir })
       // A wrong master key is one line now, not a 500 on the first Telerivet call.
       const keys = await verifyStoredApiKeys(database, masterKey)
@@ -215,13 +254,13 @@ export async function startServer(
         database,
         engine,
         handlers,
-        publicUrl: adminConfig.publicUrl ?? localOrigin(wh.host, server.port),
+        publicUrl: adminConfig.publicUrl ?? localOrigin(wh.host, webhook?.port ?? wh.port),
         telerivetApiUrl: adminConfig.telerivetApiUrl,
         adminToken,
         allowedHosts: adminConfig.allowedHosts,
         masterKey,
         // The webhook's counters, on the private port behind the admin token.
-        metrics: () => renderMetrics().text(),
+        ...(renderMetrics ? { metrics: () => renderMetrics().text() } : {}),
         logger,
       })
       const adminServer = Bun.serve({
@@ -242,13 +281,16 @@ export async function startServer(
     }
 
     const where = config.db.databaseUrl ? 'PostgreSQL' : `PGlite in ${dataDir}`
-    const lines = webhookBanner({
-      host: wh.host,
-      port: server.port,
-      where,
-      secret,
-      terminal: io.terminal === true,
-    })
+    const lines = webhook
+      ? webhookBanner({
+          host: wh.host,
+          port: webhook.port,
+          where,
+          secret: webhook.secret,
+          terminal: io.terminal === true,
+        })
+      : [`Telehook on ${where} (roles: ${roleNames(config)})`]
+    if (workerBanner) banner.push(workerBanner)
     if (config.worker && wh.retentionDays > 0) {
       banner.push(
         `Retention: stored events older than ${wh.retentionDays} days are deleted (hourly; the mirror is kept)`,
@@ -257,7 +299,7 @@ export async function startServer(
     io.err([...lines, ...banner].join('\n'))
     logger.debug?.({
       msg: 'started',
-      webhook: listeningOn(wh.host, server.port),
+      webhook: webhook ? listeningOn(wh.host, webhook.port) : null,
       admin: adminUrl,
       driver: database.driver,
       worker: config.worker,

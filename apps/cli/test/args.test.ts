@@ -51,6 +51,7 @@ describe('parseCommand', () => {
           TELEHOOK_HANDLERS: '--handlers',
           TELEHOOK_DATA_DIR: '--data-dir',
         },
+        webhook: true,
         admin: true,
         worker: false,
       },
@@ -58,12 +59,43 @@ describe('parseCommand', () => {
     expect(env.PORT).toBe('9000') // the caller's environment is not changed
   })
 
+  test('--role (TELEHOOK_ROLE) picks the roles; --no-admin and --no-worker take one away', () => {
+    const roles = (argv: string[], env = {}) => {
+      const command = parseCommand(['serve', ...argv], env)
+      if (command.kind !== 'serve') throw new Error(command.kind)
+      const { webhook, admin, worker } = command.args
+      return { webhook, admin, worker }
+    }
+    expect(roles([])).toEqual({ webhook: true, admin: true, worker: true })
+    expect(roles(['--role', 'webhook,worker'])).toEqual({
+      webhook: true,
+      admin: false,
+      worker: true,
+    })
+    expect(roles([], { TELEHOOK_ROLE: 'worker' })).toEqual({
+      webhook: false,
+      admin: false,
+      worker: true,
+    })
+    expect(roles(['--role', 'admin,worker', '--no-worker'])).toEqual({
+      webhook: false,
+      admin: true,
+      worker: false,
+    })
+    expect(() => roles(['--role', 'admin', '--no-admin'])).toThrow('serve: nothing to run')
+    expect(() => roles(['--role', 'webhook,db'])).toThrow(
+      '--role (TELEHOOK_ROLE) must be a comma-separated list of webhook, admin, worker (got "db")',
+    )
+    expect(() => roles([], { TELEHOOK_ROLE: 'all' })).toThrow(/^TELEHOOK_ROLE must be/)
+  })
+
   test('every serve flag stands for one variable', () => {
     for (const [flag, { env }] of Object.entries(SERVE_FLAGS)) {
       if (flag.endsWith('-file')) continue // read at once: see the *_FILE test
-      const command = parseCommand(['serve', `--${flag}`, 'v'], {})
+      const value = flag === 'role' ? 'worker' : 'v'
+      const command = parseCommand(['serve', `--${flag}`, value], {})
       if (command.kind !== 'serve') throw new Error(command.kind)
-      expect(command.args.env).toEqual({ [env]: 'v' })
+      expect(command.args.env).toEqual({ [env]: value })
     }
   })
 

@@ -5,6 +5,7 @@
  */
 import type { NativeQuery } from '@telehook/db'
 import type { TelerivetEvent } from '@telehook/protocol'
+import { DESTINATION_MATCHES, FORWARD_CHANNEL } from './forward/enqueue'
 import {
   arr,
   bool,
@@ -272,7 +273,9 @@ const EVENT_COLS = `endpoint_id text, project_id text, event text, telerivet_id 
 /**
  * One batch wave in one statement. The events are upserted from `$1` and RETURN what the database
  * decided; every mirror upsert and the jobs join the newly inserted events only (`new_ev`), so a
- * duplicate applies nothing. Nothing reads a table: no plan can go bad as the tables grow (a
+ * duplicate applies nothing; each new event that reaches the mirror also gets one forward job per
+ * matching enabled destination (`fwd`; the one table read is destinations, a few rows).
+ * Otherwise nothing reads a table: no plan can go bad as the tables grow (a
  * cached plan made on empty tables kept a sequential scan of `events` in an earlier attempt).
  * Rows of each table are written in key order, the order every writer locks in.
  */
@@ -377,8 +380,19 @@ export const BATCH_SQL = `with input as (
   returning event_id
 ), woke as (
   select count(pg_notify('${JOBS_CHANNEL}', event_id::text)) as n from job
+), fwd as (
+  insert into telehook.forward_jobs (event_id, destination_id)
+  select n.id, d.id from new_ev n
+  join input e on e.o = n.o and e.valid and e.flag is null
+  join telehook.destinations d on ${DESTINATION_MATCHES}
+  order by n.id, d.id
+  on conflict (event_id, destination_id) do nothing
+  returning 1
+), fwoke as (
+  select count(pg_notify('${FORWARD_CHANNEL}', '')) as n from (select 1 from fwd limit 1) x
 )
-select o, id, reply, inserted, (select n from woke) as woke from res`
+select o, id, reply, inserted, (select n from woke) as woke, (select n from fwoke) as fwoke
+from res`
 
 /**
  * Takes transaction-scoped advisory locks on the keys of `$1` (a JSON array of strings), in

@@ -6,6 +6,7 @@ import {
   type TelerivetEvent,
 } from '@telehook/protocol'
 import { eq, sql } from 'drizzle-orm'
+import { enqueueForwards } from './forward/enqueue'
 import { asyncHandlerTypes } from './ingest'
 import { errorMessage, type Logger, silentLogger } from './logger'
 import { applyProjections, projectionKeys } from './projections'
@@ -359,6 +360,11 @@ export async function replayEvent(
     await applyProjections(tx, event, eventId, row.projectId, { history: history.length === 0 })
     const types = handlers ? asyncHandlerTypes(handlers) : new Set([event.event])
     const jobs = await enqueueJobs(tx, eventId, event, types)
+    // Destinations that never got the event (it failed to decode until now, or they are new)
+    // get it; those that did are not sent it again.
+    await enqueueForwards(tx, [
+      { id: eventId, endpointId: row.endpointId, projectId: row.projectId, event: event.event },
+    ])
     return { jobs, applied: true }
   })
 }

@@ -6,6 +6,7 @@
 import { type Db, events } from '@telehook/db'
 import type { WebhookReply } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
+import { enqueueForwards } from './forward/enqueue'
 import { applyProjections } from './projections'
 import { enqueueJobs, type Stored, type StoreItem } from './store'
 
@@ -56,6 +57,9 @@ export async function storeInTx(
   if (row.inserted && p.decoded.ok && p.flag === null) {
     await applyProjections(tx, p.decoded.event, row.id, p.projectId)
     await enqueueJobs(tx, row.id, p.decoded.event, asyncHandlers)
+    await enqueueForwards(tx, [
+      { id: row.id, endpointId: endpoint.id, projectId: p.projectId, event: p.decoded.event.event },
+    ])
   }
   return { id: row.id, reply: (row.reply as WebhookReply | null) ?? null, inserted: row.inserted }
 }
