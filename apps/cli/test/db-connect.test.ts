@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
 import { freePorts } from '@telehook/webhook/testing'
+import postgres from 'postgres'
 import { runCli } from '../src/cli.ts'
 
 // Start-up against a database that cannot be used: one line naming DATABASE_URL (password
@@ -168,8 +169,13 @@ describe.skipIf(!TEST_DRIVERS.includes('postgres'))('--wait-for-db', () => {
     // PostgreSQL "comes up" on a port that refused at first: a TCP relay to the test server.
     const [port] = await freePorts(1)
     const target = new URL(TEST_DATABASE_URL)
+    // A database of its own: migrating the shared one would mix this run's schema with others'.
+    const name = `telehook_waitdb_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
+    await admin.unsafe(`create database ${name}`)
     const url = new URL(TEST_DATABASE_URL)
     url.port = String(port)
+    url.pathname = `/${name}`
     const lines: string[] = []
     let relay: { stop(closeActive?: boolean): void } | undefined
     const done = runCli(
@@ -190,6 +196,8 @@ describe.skipIf(!TEST_DRIVERS.includes('postgres'))('--wait-for-db', () => {
       expect(lines.at(-1)).toBe('telehook: migrations applied (postgres)')
     } finally {
       relay?.stop(true)
+      await admin.unsafe(`drop database if exists ${name} with (force)`)
+      await admin.end()
     }
   })
 })
