@@ -4,12 +4,8 @@
  * worker under Deno (in process on PGlite and PostgreSQL, and the Deno entry with all three roles):
  * create a destination through the admin API, post a webhook, read the event back through the
  * admin API, and receive the forwarded delivery, which standardwebhooks' verifier accepts.
- *
- * Not in `bun run test` yet: the admin app's docs page (apps/admin/src/docs.ts) imports Scalar's
- * bundle `with { type: 'file' }` and serves it with Bun.file, which Deno refuses to load. These
- * passed before that change; run them by hand once it is runtime-neutral:
- *   node_modules/.bin/deno test --no-prompt --no-check --allow-net=127.0.0.1 --allow-env \
- *     --allow-run --allow-read tests/deno/admin.deno.ts
+ * (The docs viewer's script is loaded on Bun only, apps/admin/src/scalar-bun.ts; on Deno
+ * `/docs/json` works and `/docs/scalar.js` answers 501.)
  */
 import { createAdminApp, importMasterKey } from '@telehook/admin'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'

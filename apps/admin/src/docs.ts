@@ -8,10 +8,6 @@
 import { toOpenAPISchema } from '@elysiajs/openapi'
 import { ScalarRender } from '@elysiajs/openapi/scalar'
 import { type AnyElysia, Elysia } from 'elysia'
-// @ts-expect-error the browser bundle has no type declarations: a `file` import gives its path
-import scalarBundle from '../node_modules/@scalar/api-reference/dist/browser/standalone.js' with {
-  type: 'file',
-}
 
 /** Where the viewer's script is served (in the admin guard's allow-list, like `/docs`). */
 export const SCALAR_SCRIPT_PATH = '/docs/scalar.js'
@@ -68,20 +64,17 @@ export function docsHtml(): string {
   )
 }
 
-let gzipped: Uint8Array<ArrayBuffer> | undefined
-
-/** The Scalar bundle (4 MB; 1 MB gzipped, compressed once on first request). */
+/**
+ * The Scalar bundle, served by `scalar-bun.ts`: its `file` import (which the compiled executable
+ * embeds) is Bun's, so it is loaded only on Bun, and the rest of the admin app also loads on Deno,
+ * where `/docs/json` works and the viewer's script is a 501 saying so.
+ */
 async function scalarScript(request: Request): Promise<Response> {
-  const headers: Record<string, string> = {
-    'content-type': 'text/javascript; charset=utf-8',
-    'cache-control': 'public, max-age=86400',
-    vary: 'accept-encoding',
+  if (typeof Bun === 'undefined') {
+    return new Response('The docs viewer is served on Bun; read /docs/json', { status: 501 })
   }
-  if (/\bgzip\b/.test(request.headers.get('accept-encoding') ?? '')) {
-    gzipped ??= Bun.gzipSync(new Uint8Array(await Bun.file(scalarBundle as string).arrayBuffer()))
-    return new Response(gzipped, { headers: { ...headers, 'content-encoding': 'gzip' } })
-  }
-  return new Response(Bun.file(scalarBundle as string), { headers })
+  const { serveScalarBundle } = await import('./scalar-bun')
+  return serveScalarBundle(request)
 }
 
 /**
