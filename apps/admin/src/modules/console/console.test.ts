@@ -53,8 +53,24 @@ describe.each(TEST_DRIVERS)('console over app.handle on %s', (driver) => {
       publicUrl: 'http://127.0.0.1:8000',
       adminToken: TOKEN,
       masterKey: await importMasterKey(MASTER),
+      metrics: () =>
+        [
+          'telehook_webhook_deliveries_total{event="incoming_message",outcome="stored"} 7',
+          'telehook_webhook_deliveries_total{event="incoming_message",outcome="forbidden"} 5',
+          'telehook_webhook_deliveries_total{event="none",outcome="unavailable"} 2',
+        ].join('\n'),
     })
   }, 60_000)
+
+  test('the overview shows the webhook answers by status class from the metrics', async () => {
+    const { cookie } = await session()
+    const page = await (await h('/', { headers: { cookie } })).text()
+    const cards = [...page.matchAll(/<div class="label">([^<]+)<\/div><div class="value">(\d+)</g)]
+    const byLabel = Object.fromEntries(cards.map((m) => [m[1], Number(m[2])]))
+    expect(byLabel['2xx (stored or duplicate)']).toBe(7)
+    expect(byLabel['4xx (refused)']).toBe(5)
+    expect(byLabel['5xx (not stored, Telerivet retries)']).toBe(2)
+  })
 
   afterAll(async () => {
     await database?.drop()

@@ -3,6 +3,7 @@
  * conversations and jobs and act on them. Signing in exchanges an admin token for a session
  * cookie; every form that changes something carries the session's CSRF token.
  */
+
 import { Type } from '@sinclair/typebox'
 import type { Database } from '@telehook/db'
 import { EventNotFoundError, replayEvent } from '@telehook/engine'
@@ -22,6 +23,7 @@ import { overview } from '../overview/service'
 import { getProject, listProjects, projectWebhook, saveProject } from '../projects/service'
 import { createService, listServices, rotateServiceSecret } from '../services/service'
 import { verifyAdminToken } from '../tokens/service'
+import { answerClasses } from './answers'
 import { CSS, SCRIPT } from './assets'
 import { createEventFeed, eventStream } from './feed'
 import { flashOf, type PageOptions } from './layout'
@@ -272,7 +274,11 @@ export function consoleModule(ctx: AdminContext) {
         '/',
         async ({ request, query }) =>
           htmlResponse(
-            overviewPage(pageOpts(request, query), await overview(database, query.range ?? 'hour')),
+            overviewPage(
+              pageOpts(request, query),
+              await overview(database, query.range ?? 'hour'),
+              deps.metrics ? answerClasses(await deps.metrics()) : null,
+            ),
           ),
         {
           query: Type.Object({

@@ -3,6 +3,7 @@ import { encodeForm } from '@telehook/protocol'
 import type { JobOut } from '../jobs/model'
 import type { OverviewOut } from '../overview/model'
 import type { ServiceList } from '../services/model'
+import type { AnswerClasses } from './answers'
 import { colourOf, eventsChart } from './chart'
 import { type Html, html, type Part, time } from './html'
 import { csrfField, type PageOptions, page, table } from './layout'
@@ -59,7 +60,12 @@ generated one printed by <code>telehook serve</code>, or one made with <code>tel
 
 // ---------- overview ----------
 
-export function overviewPage(opts: PageOptions, o: OverviewOut, now = Date.now()): string {
+export function overviewPage(
+  opts: PageOptions,
+  o: OverviewOut,
+  answers: AnswerClasses | null = null,
+  now = Date.now(),
+): string {
   const t = o.totals
   const card = (label: string, value: Part, href?: string) =>
     html`<div class="card">${href ? html`<a href="${href}">` : ''}<div class="label">${label}</div><div class="value">${value}</div>${href ? html`</a>` : ''}</div>`
@@ -95,8 +101,18 @@ ${table(
   ),
 )}
 </details>
-<p class="muted">Every stored delivery was answered 2xx (invalid ones too, flagged). Rejected deliveries
-(403 wrong secret, 413, 415, 503) are not stored: the webhook app counts them by outcome at <code>/metrics</code>.</p>
+${
+  answers
+    ? html`<h2>Webhook answers since this process started</h2>
+<div class="cards">
+${card('2xx (stored or duplicate)', answers['2xx'])}
+${card('4xx (refused)', answers['4xx'])}
+${card('5xx (not stored, Telerivet retries)', answers['5xx'])}
+</div>
+<p class="muted">Counted by this process (rejected deliveries are never stored); every instance's counts are at <code>/metrics</code>.</p>`
+    : html`<p class="muted">Every stored delivery was answered 2xx (invalid ones too, flagged). Rejected deliveries
+(403 wrong secret, 413, 415, 503) are not stored: the webhook app counts them by outcome at <code>/metrics</code>.</p>`
+}
 <h2>Endpoints: last delivery</h2>
 <p class="muted">A service that stops receiving is the first sign that Telerivet stopped delivering.</p>
 ${table(
