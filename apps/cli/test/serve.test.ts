@@ -73,7 +73,12 @@ async function serve(
     stopped,
   )
   const base = `http://127.0.0.1:${port}`
-  await waitUntilHealthy(base, { timeoutMs: 15_000, context: () => lines.join('\n') })
+  // The webhook answers before the admin API is set up and the banner is written: wait for both.
+  await waitUntilHealthy(base, {
+    timeoutMs: 15_000,
+    until: () => lines.some((l) => l.includes('Telehook webhook listening')),
+    context: () => lines.join('\n'),
+  })
   return {
     base,
     admin: `http://127.0.0.1:${adminPort}`,
