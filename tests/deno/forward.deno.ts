@@ -12,16 +12,30 @@ import { createEngine, createWorker, ensureSingleEndpoint, silentLogger } from '
 import { createDestination, createForwarder } from '@telehook/engine/forward'
 import { createWebhookApp } from '@telehook/webhook'
 import { eq } from 'drizzle-orm'
-import { Webhook } from 'standardwebhooks'
-
-function assertEquals(actual: unknown, expected: unknown, what: string): void {
-  const a = JSON.stringify(actual)
-  const e = JSON.stringify(expected)
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`)
-}
+import {
+  assertEquals,
+  firstDelivery,
+  freePort,
+  killEntry,
+  postIncoming,
+  scratchDatabase,
+  spawnEntry,
+  startDestination,
+  stopEntry,
+  waitFor200,
+} from './forwarding-helpers.ts'
 
 const MASTER = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
 const SECRET = 'deno-forward-secret'
+
+const importKey = () =>
+  crypto.subtle.importKey(
+    'raw',
+    Uint8Array.from(atob(MASTER), (c) => c.charCodeAt(0)),
+    'AES-GCM',
+    false,
+    ['encrypt', 'decrypt'],
+  )
 
 for (const driver of TEST_DRIVERS) {
   Deno.test({
@@ -32,29 +46,11 @@ for (const driver of TEST_DRIVERS) {
     async fn() {
       const database = await openTestDb(driver)
       const ac = new AbortController()
-      const masterKey = await crypto.subtle.importKey(
-        'raw',
-        Uint8Array.from(atob(MASTER), (c) => c.charCodeAt(0)),
-        'AES-GCM',
-        false,
-        ['encrypt', 'decrypt'],
-      )
+      const masterKey = await importKey()
       const forwarder = createForwarder({ database, masterKey, logger: silentLogger })
       const worker = createWorker({ database, logger: silentLogger })
       try {
-        const received: { headers: Record<string, string>; body: string }[] = []
-        let arrived: () => void = () => {}
-        const delivered = new Promise<void>((r) => {
-          arrived = r
-        })
-        const destination = Deno.serve(
-          { port: 0, hostname: '127.0.0.1', signal: ac.signal, onListen() {} },
-          async (req) => {
-            received.push({ headers: Object.fromEntries(req.headers), body: await req.text() })
-            arrived()
-            return new Response('ok')
-          },
-        )
+        const destination = startDestination(ac.signal)
         await ensureSingleEndpoint(database, SECRET)
         const engine = createEngine({ database, logger: silentLogger })
         const webhook = Deno.serve(
@@ -65,24 +61,17 @@ for (const driver of TEST_DRIVERS) {
         worker.start()
         const { secret } = await createDestination(database, masterKey, {
           endpointId: 'default',
-          url: `http://127.0.0.1:${destination.addr.port}/hook`,
+          url: destination.url,
         })
 
-        const posted = await fetch(`http://127.0.0.1:${webhook.addr.port}/webhook`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            event: 'incoming_message',
-            id: `SMdenoforward${driver}`,
-            content: 'Hello from Deno',
-            from_number: '+16505550123',
-            to_number: '+16505550001',
-            time_created: '1700000000',
-            secret: SECRET,
-          }).toString(),
+        await postIncoming(`http://127.0.0.1:${webhook.addr.port}/webhook`, {
+          id: `SMdenoforward${driver}`,
+          content: 'Hello from Deno',
+          from_number: '+16505550123',
+          to_number: '+16505550001',
+          time_created: '1700000000',
+          secret: SECRET,
         })
-        assertEquals(posted.status, 200, 'webhook stored')
-        await posted.body?.cancel()
 
         const [event] = await database.db
           .select({ id: events.id })
@@ -90,13 +79,7 @@ for (const driver of TEST_DRIVERS) {
           .where(eq(events.telerivetId, `SMdenoforward${driver}`))
         if (!event) throw new Error('event not stored')
 
-        const timeout = setTimeout(() => arrived(), 30_000)
-        await delivered
-        clearTimeout(timeout)
-        assertEquals(received.length, 1, 'one delivery')
-        const got = received[0] as { headers: Record<string, string>; body: string }
-        assertEquals(got.headers['webhook-id'], event.id, 'webhook-id is the event id')
-        const body = new Webhook(secret).verify(got.body, got.headers) as Record<string, unknown>
+        const body = await firstDelivery(destination, event.id, secret)
         assertEquals(
           [body.event, body.content, body.time_created, body.event_id],
           ['incoming_message', 'Hello from Deno', 1700000000, event.id],
@@ -119,114 +102,45 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const { openDb } = await import('@telehook/db')
-    const { TEST_DATABASE_URL } = await import('@telehook/db/testing')
-    const { sql } = await import('drizzle-orm')
-    const name = `telehook_test_deno_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
-    const pg = await openDb({ databaseUrl: TEST_DATABASE_URL, migrate: false })
-    await pg.db.execute(sql.raw(`create database ${name}`))
-    const url = new URL(TEST_DATABASE_URL)
-    url.pathname = `/${name}`
-    const free = () => {
-      const l = Deno.listen({ hostname: '127.0.0.1', port: 0 })
-      const p = (l.addr as Deno.NetAddr).port
-      l.close()
-      return p
-    }
-    const port = free()
+    const scratch = await scratchDatabase()
+    const port = freePort()
     const ac = new AbortController()
-    const received: { headers: Record<string, string>; body: string }[] = []
-    const destination = Deno.serve(
-      { port: 0, hostname: '127.0.0.1', signal: ac.signal, onListen() {} },
-      async (req) => {
-        received.push({ headers: Object.fromEntries(req.headers), body: await req.text() })
-        return new Response('ok')
-      },
-    )
-    const entry = new URL('../../apps/cli/deno/serve.ts', import.meta.url).pathname
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        'run',
-        '--no-check',
-        '--allow-net',
-        '--allow-env',
-        '--allow-read',
-        '--allow-sys',
-        entry,
-      ],
-      env: {
-        DATABASE_URL: url.toString(),
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        TELEHOOK_ROLE: 'webhook,worker',
-        TELEHOOK_SECRET: SECRET,
-        TELEHOOK_MASTER_KEY: MASTER,
-      },
-      stdout: 'null',
-      stderr: 'null',
-    }).spawn()
+    const destination = startDestination(ac.signal)
+    const child = spawnEntry({
+      DATABASE_URL: scratch.url.toString(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TELEHOOK_ROLE: 'webhook,worker',
+      TELEHOOK_SECRET: SECRET,
+      TELEHOOK_MASTER_KEY: MASTER,
+    })
     try {
       const base = `http://127.0.0.1:${port}`
       const deadline = Date.now() + 90_000
-      for (;;) {
-        const ok = await fetch(`${base}/healthz`)
-          .then(async (r) => {
-            await r.body?.cancel()
-            return r.status === 200
-          })
-          .catch(() => false)
-        if (ok) break
-        if (Date.now() > deadline) throw new Error('the Deno entry did not start')
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      const database = await openDb({ databaseUrl: url.toString(), migrate: false })
-      const masterKey = await crypto.subtle.importKey(
-        'raw',
-        Uint8Array.from(atob(MASTER), (c) => c.charCodeAt(0)),
-        'AES-GCM',
-        false,
-        ['encrypt', 'decrypt'],
-      )
-      const { secret } = await createDestination(database, masterKey, {
+      await waitFor200(`${base}/healthz`, {}, deadline)
+      const database = await openDb({ databaseUrl: scratch.url.toString(), migrate: false })
+      const { secret } = await createDestination(database, await importKey(), {
         endpointId: 'default',
-        url: `http://127.0.0.1:${destination.addr.port}/hook`,
+        url: destination.url,
       })
-      const posted = await fetch(`${base}/webhook`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          event: 'incoming_message',
-          id: 'SMdenoentry0001',
-          content: 'Hello from the Deno entry',
-          secret: SECRET,
-        }).toString(),
+      await postIncoming(`${base}/webhook`, {
+        id: 'SMdenoentry0001',
+        content: 'Hello from the Deno entry',
+        secret: SECRET,
       })
-      assertEquals(posted.status, 200, 'webhook stored')
-      await posted.body?.cancel()
       const [event] = await database.db
         .select({ id: events.id })
         .from(events)
         .where(eq(events.telerivetId, 'SMdenoentry0001'))
       await database.close()
       if (!event) throw new Error('event not stored')
-      while (received.length === 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50))
-      }
-      assertEquals(received.length, 1, 'one delivery')
-      const got = received[0] as { headers: Record<string, string>; body: string }
-      assertEquals(got.headers['webhook-id'], event.id, 'webhook-id is the event id')
-      const body = new Webhook(secret).verify(got.body, got.headers) as Record<string, unknown>
+      const body = await firstDelivery(destination, event.id, secret, deadline - Date.now())
       assertEquals(body.content, 'Hello from the Deno entry', 'forwarded body')
-      child.kill('SIGTERM')
-      assertEquals((await child.status).code, 0, 'exit code after SIGTERM')
+      await stopEntry(child)
     } finally {
-      try {
-        child.kill('SIGKILL')
-      } catch {
-        // already exited
-      }
+      killEntry(child)
       ac.abort()
-      await pg.db.execute(sql.raw(`drop database if exists ${name} with (force)`))
-      await pg.close()
+      await scratch.drop()
     }
   },
 })
