@@ -9,6 +9,7 @@ import { DESTINATION_MATCHES, FORWARD_CHANNEL } from './forward/enqueue'
 import {
   arr,
   bool,
+  CONTACT_UPDATE_SET,
   date,
   int,
   mirrorProject,
@@ -340,22 +341,7 @@ export const BATCH_SQL = `with input as (
   select ${from(CONTACT_UPDATE_COLS)}, n.id from ${recordset(5, CONTACT_UPDATE_COLS)}
   join new_ev n on n.o = r.o order by r.project_id, r.id
   on conflict (project_id, id) do update set
-    ${[
-      'name',
-      'phone_number',
-      'send_blocked',
-      'deleted',
-      'group_ids',
-      'vars',
-      'conversation_status',
-      'message_count',
-      'time_updated',
-      'last_message_time',
-      'last_update_type',
-      'last_event_id',
-    ]
-      .map((col) => `${col} = excluded.${col}`)
-      .join(',\n    ')},
+    ${CONTACT_UPDATE_SET.map((col) => `${col} = excluded.${col}`).join(',\n    ')},
     time_created = coalesce(excluded.time_created, c.time_created),
     updated_at = now()
   where ${CONTACT_NOT_OLDER}

@@ -14,6 +14,23 @@ import { type SQL, sql } from 'drizzle-orm'
  * - a status missing here (one Telerivet may add) ranks 0: it is kept in the history but never
  *   replaces a status whose place we know.
  */
+
+/** The contact columns a newer `contact_update` overwrites (the batch statement uses them too). */
+export const CONTACT_UPDATE_SET = [
+  'name',
+  'phone_number',
+  'send_blocked',
+  'deleted',
+  'group_ids',
+  'vars',
+  'conversation_status',
+  'message_count',
+  'time_updated',
+  'last_message_time',
+  'last_update_type',
+  'last_event_id',
+] as const
+
 export const STATUS_RANK: Readonly<Record<string, number>> = {
   queued: 10,
   failed_queued: 20,
@@ -267,20 +284,7 @@ async function upsertContactUpdate(
     lastEventId: eventId,
   }
   const set: Record<string, SQL> = {}
-  for (const col of [
-    'name',
-    'phone_number',
-    'send_blocked',
-    'deleted',
-    'group_ids',
-    'vars',
-    'conversation_status',
-    'message_count',
-    'time_updated',
-    'last_message_time',
-    'last_update_type',
-    'last_event_id',
-  ]) {
+  for (const col of CONTACT_UPDATE_SET) {
     set[camel(col)] = sql.raw(`excluded."${col}"`)
   }
   set.timeCreated = keep('contacts', 'time_created')
