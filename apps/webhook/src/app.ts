@@ -219,7 +219,7 @@ const MIN_SCRUBBED_SECRET = 6
 
 /** Removes the secret from text that may echo the request (error messages of user code). */
 function scrub(text: string, secret: string | null): string {
-  return secret && secret.length >= MIN_SCRUBBED_SECRET
+  return secret && secret.length >= MIN_SCRUBBED_SECRET && text.includes(secret)
     ? text.split(secret).join('[redacted]')
     : text
 }

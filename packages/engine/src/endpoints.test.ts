@@ -5,7 +5,12 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Database } from '@telehook/db'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
-import { createEndpoint, createEndpointAuthenticator, isEndpointId } from './endpoints'
+import {
+  createEndpoint,
+  createEndpointAuthenticator,
+  isEndpointId,
+  rotateEndpointSecret,
+} from './endpoints'
 import { createEngine } from './ingest'
 
 setDefaultTimeout(30_000)
@@ -81,6 +86,33 @@ for (const driver of TEST_DRIVERS) {
       )
       expect(answers.every((a) => a?.id === ep.id)).toBe(true)
       expect(c.selects()).toBe(1)
+    })
+
+    test('a remembered secret matches only itself, and not after its hash expires', async () => {
+      const ep = await createEndpoint(database, { kind: 'service', secret: 'old-secret-000001' })
+      const auth = createEndpointAuthenticator(database, 60_000, 60_000)
+      const ok = async (secret: string | undefined) => (await auth.verify(ep.id, secret)).endpoint
+      expect((await ok('old-secret-000001'))?.id).toBe(ep.id)
+      // Now remembered: near misses, prefixes, extensions and nothing are still refused.
+      for (const wrong of [
+        'old-secret-000002',
+        'old-secret-00000',
+        'old-secret-0000011',
+        '',
+        undefined,
+      ]) {
+        expect(await ok(wrong)).toBeNull()
+      }
+      expect((await ok('old-secret-000001'))?.id).toBe(ep.id)
+      await rotateEndpointSecret(database, ep.id, 'new-secret-000001', 400)
+      auth.invalidate(ep.id)
+      // During the grace period both work; the old one is remembered until its hash expires.
+      expect((await ok('old-secret-000001'))?.id).toBe(ep.id)
+      expect((await ok('new-secret-000001'))?.id).toBe(ep.id)
+      expect((await ok('old-secret-000001'))?.id).toBe(ep.id)
+      await Bun.sleep(500)
+      expect(await ok('old-secret-000001')).toBeNull()
+      expect((await ok('new-secret-000001'))?.id).toBe(ep.id)
     })
 
     test('a flood of distinct made-up ids costs the id list and a small budget, and evicts nothing', async () => {

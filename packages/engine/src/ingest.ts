@@ -107,13 +107,29 @@ export const PROJECT_MISMATCH = 'project_mismatch'
  * and Telerivet would retry it for a day. It becomes U+FFFD, the replacement character.
  */
 export function withoutNul<T>(value: T): T {
+  // Nearly every form has none: look first, copy only when there is one.
+  return hasNul(value) ? replaceNul(value) : value
+}
+
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000')
+  if (Array.isArray(value)) return value.some(hasNul)
+  if (typeof value === 'object' && value !== null) {
+    for (const k in value) {
+      if (k.includes('\u0000') || hasNul((value as Record<string, unknown>)[k])) return true
+    }
+  }
+  return false
+}
+
+function replaceNul<T>(value: T): T {
   if (typeof value === 'string') {
     return (value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value) as T
   }
-  if (Array.isArray(value)) return value.map(withoutNul) as T
+  if (Array.isArray(value)) return value.map(replaceNul) as T
   if (typeof value === 'object' && value !== null) {
     const out = Object.create(null) as Record<string, unknown>
-    for (const [k, v] of Object.entries(value)) out[withoutNul(k)] = withoutNul(v)
+    for (const [k, v] of Object.entries(value)) out[replaceNul(k)] = replaceNul(v)
     return out as T
   }
   return value

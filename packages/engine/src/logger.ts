@@ -29,7 +29,9 @@ export function createJsonLogger(
   const emit = (level: string, obj: Record<string, unknown>) => {
     let line: string
     try {
-      line = JSON.stringify({ time: new Date().toISOString(), level, ...obj }, errorReplacer)
+      const record = { time: new Date().toISOString(), level, ...obj }
+      // A replacer takes JSON.stringify off its fast path: only lines that need it use one.
+      line = needsReplacer(obj) ? JSON.stringify(record, errorReplacer) : JSON.stringify(record)
     } catch {
       line = JSON.stringify({
         time: new Date().toISOString(),
@@ -40,6 +42,15 @@ export function createJsonLogger(
     write(line)
   }
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+}
+
+/** Whether a line holds a value only `errorReplacer` writes right (an Error, a bigint, nested). */
+function needsReplacer(obj: Record<string, unknown>): boolean {
+  for (const key in obj) {
+    const value = obj[key]
+    if (typeof value === 'bigint' || (typeof value === 'object' && value !== null)) return true
+  }
+  return false
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

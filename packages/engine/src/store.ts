@@ -1,7 +1,15 @@
 import { type Db, jobs, nativeClient } from '@telehook/db'
 import type { TelerivetEvent, WebhookReply } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
-import { JOBS_CHANNEL, ROW_LOCK_SPACE, writeBatch } from './batch'
+import type { ResultRow } from './batch'
+import {
+  BATCH_SQL,
+  batchResults,
+  JOBS_CHANNEL,
+  planBatch,
+  ROW_LOCK_SPACE,
+  writeWaves,
+} from './batch'
 import type { Endpoint } from './endpoints'
 import type { Prepared } from './ingest'
 
@@ -88,17 +96,25 @@ export function storeAlone(
 }
 
 /**
- * Stores deliveries in one transaction, all or none, with the hot path's prepared statement
- * (`writeBatch`): `lock` (PostgreSQL) first takes the rows' locks in the one order every writer
- * uses. Copies of one delivery in the batch share one event row and one answer.
+ * Stores deliveries all or none, with the hot path's prepared statement (`BATCH_SQL`): with
+ * `lock` (PostgreSQL) it first takes the rows' locks in the one order every writer uses. The
+ * usual batch (no message or contact written twice) is one statement sent alone, its own
+ * transaction: one round trip, no BEGIN or COMMIT. A batch of several waves runs them in one
+ * transaction. Copies of one delivery in the batch share one event row and one answer.
  */
-export function storeBatch(
+export async function storeBatch(
   db: Db,
   items: readonly StoreItem[],
   asyncHandlers: ReadonlySet<string>,
   lock = false,
 ): Promise<Stored[]> {
-  return nativeClient(db).transaction((query) => writeBatch(query, items, asyncHandlers, lock))
+  const native = nativeClient(db)
+  const plan = planBatch(items, asyncHandlers, lock)
+  const rows =
+    plan.params.length === 1
+      ? await native.query<ResultRow>(BATCH_SQL, plan.params[0] as string[])
+      : await native.transaction((query) => writeWaves(query, plan))
+  return batchResults(plan, items, rows)
 }
 
 export interface BatchOptions {

@@ -6,9 +6,11 @@
 
 const encoder = new TextEncoder()
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+
 function toHex(bytes: Uint8Array): string {
   let s = ''
-  for (const b of bytes) s += b.toString(16).padStart(2, '0')
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] as number]
   return s
 }
 
