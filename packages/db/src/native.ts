@@ -2,11 +2,23 @@ import type { PGlite } from '@electric-sql/pglite'
 import type { Sql } from 'postgres'
 import type { Db } from './client'
 
-/** Runs one statement, as text with `$n` parameters, and returns its rows. */
+/**
+ * Runs one statement, as text with `$n` parameters, and returns its rows. By default the statement
+ * is prepared once per connection and its plan cached; `prepare: false` plans it anew on every run
+ * with the tables as they are then, for a statement that reads a table whose cached plan could go
+ * bad (PostgreSQL caches a generic plan after five runs; one made while the table was empty keeps
+ * a sequential scan of it until the next ANALYZE).
+ */
 export type NativeQuery = <T = Record<string, unknown>>(
   text: string,
   params: readonly unknown[],
+  options?: QueryOptions,
 ) => Promise<T[]>
+
+export interface QueryOptions {
+  /** Prepare and cache the statement's plan (default true). */
+  prepare?: boolean
+}
 
 /**
  * The driver underneath a {@link Db}, for hot paths that cannot afford a query builder: statements
@@ -35,8 +47,10 @@ export function nativeClient(db: Db): NativeClient {
     const sql = client as Sql
     const on =
       (q: Sql): NativeQuery =>
-      <T>(text: string, params: readonly unknown[]) =>
-        q.unsafe(text, params as never[], { prepare: true }) as unknown as Promise<T[]>
+      <T>(text: string, params: readonly unknown[], options?: QueryOptions) =>
+        q.unsafe(text, params as never[], {
+          prepare: options?.prepare ?? true,
+        }) as unknown as Promise<T[]>
     native = {
       driver: 'postgres',
       query: on(sql),
@@ -49,11 +63,15 @@ export function nativeClient(db: Db): NativeClient {
     native = {
       driver: 'pglite',
       // Outside a transaction: wait for any transaction (as PGlite's own query does) and sync.
-      query: <T>(text: string, params: readonly unknown[]) =>
-        pglite(pg)._runExclusiveTransaction(() => run<T>(text, params, true)),
+      query: <T>(text: string, params: readonly unknown[], options?: QueryOptions) =>
+        pglite(pg)._runExclusiveTransaction(() =>
+          run<T>(text, params, true, options?.prepare ?? true),
+        ),
       transaction: <T>(fn: (query: NativeQuery) => Promise<T>) =>
         pg.transaction(() =>
-          fn(<R>(text: string, params: readonly unknown[]) => run<R>(text, params, false)),
+          fn(<R>(text: string, params: readonly unknown[], options?: QueryOptions) =>
+            run<R>(text, params, false, options?.prepare ?? true),
+          ),
         ),
     }
   } else {
@@ -137,9 +155,16 @@ interface BackendMessage {
  */
 function preparedOnPglite(pg: PGlite) {
   const names = new Map<string, string>()
-  return <T>(text: string, params: readonly unknown[], sync: boolean): Promise<T[]> =>
+  return <T>(
+    text: string,
+    params: readonly unknown[],
+    sync: boolean,
+    prepare: boolean,
+  ): Promise<T[]> =>
     pglite(pg)._runExclusiveQuery(async () => {
-      let name = names.get(text)
+      let name = prepare ? names.get(text) : ''
+      // Not prepared: the unnamed statement, parsed and planned in the same call as its run.
+      const parse = prepare ? [] : [message('P', [cstring(''), cstring(text), int16(0)])]
       if (name === undefined) {
         // Parsed alone first: a later Bind that fails must not leave a name we think is unused.
         const next = `telehook_${names.size + 1}`
@@ -150,7 +175,7 @@ function preparedOnPglite(pg: PGlite) {
         names.set(text, next)
         name = next
       }
-      const buffer = concat([bind(name, params), DESCRIBE_PORTAL, EXECUTE, SYNC])
+      const buffer = concat([...parse, bind(name, params), DESCRIBE_PORTAL, EXECUTE, SYNC])
       const { messages } = (await pg.execProtocol(buffer, { syncToFs: sync })) as unknown as {
         messages: BackendMessage[]
       }
