@@ -302,6 +302,7 @@ export function createEngine(opts: EngineOptions): Engine {
     // The jobs of a new event, as rows: its type's async handler (more kinds append rows).
     item.jobs = jobsOf(item, asyncTypes)
     const stored = await store(item)
+    if (stored.inserted) isStored.grew(1)
     return {
       outcome: stored.inserted ? 'stored' : 'duplicate',
       eventId: stored.id,
