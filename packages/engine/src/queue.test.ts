@@ -122,6 +122,65 @@ for (const driver of TEST_DRIVERS) {
       expect(job?.attempts).toBe(2)
     })
 
+    test('an outcome the database could not take is written again, not left to the lease', async () => {
+      const r = await engine.ingest(endpoint, incomingMessage('Q3b'))
+      // The database refuses the worker's first two updates (an outage), then takes them.
+      let refusals = 2
+      const flaky = new Proxy(database.db, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver)
+          if (key !== 'update' || typeof value !== 'function') return value
+          return (...args: unknown[]) => {
+            if (refusals > 0) {
+              refusals--
+              throw new Error('connection lost')
+            }
+            return value.apply(target, args)
+          }
+        },
+      })
+      const lines: string[] = []
+      const worker = createWorker({
+        database: { ...database, db: flaky },
+        handlers,
+        logger: createJsonLogger((l) => lines.push(l)),
+        settleRetryMs: 20,
+      })
+      const before = seen.length
+      expect(await worker.runOnce()).toBe(1)
+      // The handler ran once; the job is still running (its outcome not yet written)…
+      expect(seen.length).toBe(before + 1)
+      expect((await jobsOf(r.eventId))[0]?.status).toBe('running')
+      // …and is settled as done by the retries, without running again.
+      for (let i = 0; i < 100 && (await jobsOf(r.eventId))[0]?.status !== 'done'; i++) {
+        await Bun.sleep(20)
+      }
+      const [job] = await jobsOf(r.eventId)
+      expect(job?.status).toBe('done')
+      expect(job?.attempts).toBe(1)
+      expect(seen.length).toBe(before + 1)
+      expect(lines.some((l) => l.includes('recorded job done after retrying'))).toBe(true)
+      await worker.stop()
+    })
+
+    test("an outcome is written only over the worker's own claim", async () => {
+      const r = await engine.ingest(endpoint, incomingMessage('Q3c'))
+      // While the handler runs, another worker takes the job over (its lease was over): a later
+      // attempt. This worker's late outcome must not overwrite it.
+      const takenOver = defineHandlers({
+        async: {
+          incoming_message: async () => {
+            await database.db.update(jobs).set({ attempts: 7 }).where(eq(jobs.eventId, r.eventId))
+          },
+        },
+      })
+      const worker = createWorker({ database, handlers: takenOver, logger })
+      expect(await worker.runOnce()).toBe(1)
+      const [job] = await jobsOf(r.eventId)
+      expect(job?.status).toBe('running')
+      expect(job?.attempts).toBe(7)
+    })
+
     test('stop() interrupts a job that outlasts its grace and requeues it, uncounted', async () => {
       let started: () => void = () => {}
       const running = new Promise<void>((resolve) => {

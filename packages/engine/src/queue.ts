@@ -5,7 +5,8 @@ import {
   type Handlers,
   type TelerivetEvent,
 } from '@telehook/protocol'
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core'
 import { enqueueForwards } from './forward/enqueue'
 import { asyncHandlerTypes } from './ingest'
 import { errorMessage, type Logger, silentLogger } from './logger'
@@ -32,6 +33,11 @@ export interface WorkerOptions {
    * back to the queue, due at once and without counting the attempt, for this or another worker.
    */
   stopGraceMs?: number
+  /**
+   * First delay before writing a job's outcome again when the database could not take it (an
+   * outage); doubles up to 30 s, and stops when the job's lease is over (default 1000 ms).
+   */
+  settleRetryMs?: number
 }
 
 export interface Worker {
@@ -82,6 +88,9 @@ export function createWorker(opts: WorkerOptions): Worker {
   const leaseMs = opts.leaseMs ?? 300_000
   const backoff = opts.backoffMs ?? defaultBackoffMs
   const stopGraceMs = opts.stopGraceMs ?? 10_000
+  const settleRetryMs = Math.max(1, opts.settleRetryMs ?? 1000)
+  /** Outcomes being written again after a failure (cleared by stop()). */
+  const settling = new Set<ReturnType<typeof setTimeout>>()
   const types = [...asyncHandlerTypes(opts.handlers)]
   /** The signals of the jobs running now, to interrupt them when a stop outlasts its grace. */
   const inFlight = new Set<AbortController>()
@@ -120,7 +129,58 @@ export function createWorker(opts: WorkerOptions): Worker {
     )
   }
 
+  /**
+   * Writes a job's outcome, only over this worker's own claim (still `running`, same attempt).
+   * When the database cannot take it (an outage), it is written again in the background, 1 s
+   * doubling up to 30 s, until it is or the lease is over: a job that ran during a short outage
+   * is settled when the database is back instead of waiting out its lease (5 min) to run again.
+   */
+  async function settle(
+    job: ClaimedJob,
+    claimedAt: number,
+    what: string,
+    set: PgUpdateSetSource<typeof jobs>,
+  ): Promise<void> {
+    const write = () =>
+      database.db
+        .update(jobs)
+        .set(set)
+        .where(
+          and(eq(jobs.id, job.id), eq(jobs.status, 'running'), eq(jobs.attempts, job.attempts)),
+        )
+    try {
+      await write()
+      return
+    } catch (error) {
+      logger.error({
+        msg: `could not record ${what}; retrying until the lease is over`,
+        job: job.id,
+        error: errorMessage(error),
+      })
+    }
+    const leaseOver = claimedAt + leaseMs
+    const retry = (delay: number) => {
+      if (Date.now() + delay >= leaseOver) {
+        logger.warn({ msg: `gave up recording ${what}; the lease hands it on`, job: job.id })
+        return
+      }
+      const timer = setTimeout(async () => {
+        settling.delete(timer)
+        try {
+          await write()
+          logger.info({ msg: `recorded ${what} after retrying`, job: job.id })
+        } catch {
+          retry(Math.min(delay * 2, 30_000))
+        }
+      }, delay)
+      ;(timer as { unref?: () => void }).unref?.()
+      settling.add(timer)
+    }
+    retry(settleRetryMs)
+  }
+
   async function runJob(job: ClaimedJob): Promise<void> {
+    const claimedAt = Date.now()
     const fn = opts.handlers?.async?.[job.handler as TelerivetEvent['event']] as
       | ((e: TelerivetEvent, ctx: unknown) => unknown)
       | undefined
@@ -151,60 +211,56 @@ export function createWorker(opts: WorkerOptions): Worker {
         Promise.resolve().then(() => fn(row.payload as unknown as TelerivetEvent, ctx)),
         aborted,
       ])
-      await database.db
-        .update(jobs)
-        .set({ status: 'done', lockedUntil: null, lastError: null })
-        .where(eq(jobs.id, job.id))
-      logger.info({
-        msg: 'job done',
-        job: job.id,
-        handler: job.handler,
-        event_id: job.event_id,
-        attempt: job.attempts,
-        duration_ms: Math.round(performance.now() - started),
-      })
     } catch (error) {
-      if (error instanceof WorkerStopping) {
-        await database.db
-          .update(jobs)
-          .set({
-            status: 'queued',
-            attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
-            runAt: new Date(),
-            lockedUntil: null,
-          })
-          .where(eq(jobs.id, job.id))
-          // Not requeued: the lease still hands it to another worker when it expires.
-          .catch((e) => logger.error({ msg: 'could not requeue job', job: job.id, error: e }))
-        logger.warn({ msg: 'job interrupted by stop, requeued', job: job.id, handler: job.handler })
-        return
-      }
-      const message = errorMessage(error)
-      const dead = job.attempts >= job.max_attempts
-      const runAt = new Date(Date.now() + (dead ? 0 : backoff(job.attempts)))
-      await database.db
-        .update(jobs)
-        .set({
-          status: dead ? 'dead' : 'queued',
-          runAt,
-          lockedUntil: null,
-          lastError: message.slice(0, 4000),
-        })
-        .where(eq(jobs.id, job.id))
-        .catch((e) => logger.error({ msg: 'could not record job failure', job: job.id, error: e }))
-      ;(dead ? logger.error : logger.warn)({
-        msg: dead ? 'job dead' : 'job failed, will retry',
-        job: job.id,
-        handler: job.handler,
-        event_id: job.event_id,
-        attempt: job.attempts,
-        error: message,
-        ...(dead ? {} : { retry_at: runAt.toISOString() }),
-      })
+      await failed(job, claimedAt, error)
+      return
     } finally {
       clearTimeout(timer)
       inFlight.delete(controller)
     }
+    // The handler ran: its outcome is written (again, if need be), never the job run twice for a
+    // database that failed after it.
+    await settle(job, claimedAt, 'job done', { status: 'done', lockedUntil: null, lastError: null })
+    logger.info({
+      msg: 'job done',
+      job: job.id,
+      handler: job.handler,
+      event_id: job.event_id,
+      attempt: job.attempts,
+      duration_ms: Math.round(performance.now() - started),
+    })
+  }
+
+  /** Records a job that failed (or was interrupted by stop()), retrying the write if need be. */
+  async function failed(job: ClaimedJob, claimedAt: number, error: unknown): Promise<void> {
+    if (error instanceof WorkerStopping) {
+      await settle(job, claimedAt, 'job requeue', {
+        status: 'queued',
+        attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+        runAt: new Date(),
+        lockedUntil: null,
+      })
+      logger.warn({ msg: 'job interrupted by stop, requeued', job: job.id, handler: job.handler })
+      return
+    }
+    const message = errorMessage(error)
+    const dead = job.attempts >= job.max_attempts
+    const runAt = new Date(Date.now() + (dead ? 0 : backoff(job.attempts)))
+    await settle(job, claimedAt, 'job failure', {
+      status: dead ? 'dead' : 'queued',
+      runAt,
+      lockedUntil: null,
+      lastError: message.slice(0, 4000),
+    })
+    ;(dead ? logger.error : logger.warn)({
+      msg: dead ? 'job dead' : 'job failed, will retry',
+      job: job.id,
+      handler: job.handler,
+      event_id: job.event_id,
+      attempt: job.attempts,
+      error: message,
+      ...(dead ? {} : { retry_at: runAt.toISOString() }),
+    })
   }
 
   async function runOnce(): Promise<number> {
@@ -277,6 +333,8 @@ export function createWorker(opts: WorkerOptions): Worker {
       if (outlasted) for (const c of inFlight) c.abort(new WorkerStopping('the worker is stopping'))
       await done
       loop = null
+      for (const t of settling) clearTimeout(t)
+      settling.clear()
       const u = unlisten
       unlisten = null
       await u?.().catch(() => {})
