@@ -23,6 +23,15 @@ export interface NativeClient {
 const clients = new WeakMap<object, NativeClient>()
 
 /**
+ * Resolves on a later turn of the event loop, once the I/O already waiting has been handled.
+ * PGlite runs a statement synchronously, inside the promise chain of whoever called it: without
+ * this, a request's whole ingest (stored check, batch, commit) ran before the server even read
+ * the next request, so group commit never grouped (1.3 deliveries per batch under 50
+ * connections, 220 req/s; with the turn, 15–25 per batch and 4× the rate; packages/db/README.md).
+ */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
  * The native client of a Drizzle database opened by `openDb` (either driver).
  * @example const rows = await nativeClient(database.db).query('select $1::int as n', [1])
  */
@@ -49,12 +58,16 @@ export function nativeClient(db: Db): NativeClient {
     native = {
       driver: 'pglite',
       // Outside a transaction: wait for any transaction (as PGlite's own query does) and sync.
-      query: <T>(text: string, params: readonly unknown[]) =>
-        pglite(pg)._runExclusiveTransaction(() => run<T>(text, params, true)),
-      transaction: <T>(fn: (query: NativeQuery) => Promise<T>) =>
-        pg.transaction(() =>
+      query: async <T>(text: string, params: readonly unknown[]) => {
+        await turn()
+        return pglite(pg)._runExclusiveTransaction(() => run<T>(text, params, true))
+      },
+      transaction: async <T>(fn: (query: NativeQuery) => Promise<T>) => {
+        await turn()
+        return pg.transaction(() =>
           fn(<R>(text: string, params: readonly unknown[]) => run<R>(text, params, false)),
-        ),
+        )
+      },
     }
   } else {
     throw new Error('nativeClient: not a database opened by openDb')
