@@ -12,6 +12,7 @@ import {
 } from './connect'
 import { lockDataDir, makeFilesPrivate } from './data-lock'
 import { migrate } from './migrate'
+import { type AutovacuumOptions, startAutovacuum } from './pglite-maintenance'
 import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
 import * as schema from './schema'
 import { seedDataDir } from './seed'
@@ -54,6 +55,12 @@ export interface OpenDbOptions extends ConnectOptions {
    * initdb. Called only then.
    */
   pgliteSeed?: () => Promise<Uint8Array>
+  /**
+   * PGlite: what autovacuum would do, which PGlite lacks (single-user mode): ANALYZE and VACUUM of
+   * the tables past autovacuum's thresholds, looked at every `intervalMs` (default 1000). `false`
+   * turns it off. See pglite-maintenance.ts.
+   */
+  autovacuum?: false | AutovacuumOptions
   /** Extra postgres.js options. */
   postgres?: Record<string, unknown>
   /**
@@ -181,6 +188,18 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
     schema,
     casing: 'snake_case',
   }) as unknown as Db
+  const autovacuum =
+    opts.autovacuum === false
+      ? null
+      : startAutovacuum(
+          {
+            rows: async <T>(q: string) => (await client.query<T>(q)).rows,
+            exec: async (q) => {
+              await client.exec(q)
+            },
+          },
+          opts.autovacuum,
+        )
   return {
     db,
     driver: 'pglite',
@@ -189,6 +208,7 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
     },
     async close() {
       try {
+        await autovacuum?.stop()
         if (!client.closed) await client.close()
       } finally {
         await release()
