@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite'
 import type { Sql } from 'postgres'
 import type { Db } from './client'
+import { currentInstance } from './pglite-parsers'
 
 /** Runs one statement, as text with `$n` parameters, and returns its rows. */
 export type NativeQuery = <T = Record<string, unknown>>(
@@ -53,19 +54,21 @@ export function nativeClient(db: Db): NativeClient {
         sql.begin((tx) => fn(on(tx as unknown as Sql))) as Promise<T>,
     }
   } else if (client && typeof (client as PGlite).transaction === 'function') {
-    const pg = client as PGlite
-    const run = preparedOnPglite(pg)
+    const shared = client as PGlite
     native = {
       driver: 'pglite',
       // Outside a transaction: wait for any transaction (as PGlite's own query does) and sync.
       query: async <T>(text: string, params: readonly unknown[]) => {
         await turn()
-        return pglite(pg)._runExclusiveTransaction(() => run<T>(text, params, true))
+        // The instance of now: after a restart (see pglite.ts) a new one, with no statements yet.
+        const pg = currentInstance(shared)
+        return pglite(pg)._runExclusiveTransaction(() => run<T>(pg, text, params, true))
       },
       transaction: async <T>(fn: (query: NativeQuery) => Promise<T>) => {
         await turn()
+        const pg = currentInstance(shared)
         return pg.transaction(() =>
-          fn(<R>(text: string, params: readonly unknown[]) => run<R>(text, params, false)),
+          fn(<R>(text: string, params: readonly unknown[]) => run<R>(pg, text, params, false)),
         )
       },
     }
@@ -142,47 +145,54 @@ interface BackendMessage {
   fields?: ({ name: string; dataTypeID: number } | string | null)[]
 }
 
+/** The statements named on each PGlite instance: text → name. */
+const statements = new WeakMap<PGlite, Map<string, string>>()
+
 /**
- * Named prepared statements on PGlite, which has no statement cache of its own: its `query`
+ * Runs a named prepared statement on PGlite, which has no statement cache of its own: its `query`
  * parses and plans every statement anew, which for the ingest statement cost about 15 ms a batch.
- * A statement text is parsed once (Parse, named), then each run is Bind, Describe, Execute, Sync
- * in one protocol call. Parameters are sent as text.
+ * A statement text is parsed once per instance (Parse, named), then each run is Bind, Describe,
+ * Execute, Sync in one protocol call. Parameters are sent as text.
  */
-function preparedOnPglite(pg: PGlite) {
-  const names = new Map<string, string>()
-  return <T>(text: string, params: readonly unknown[], sync: boolean): Promise<T[]> =>
-    pglite(pg)._runExclusiveQuery(async () => {
-      let name = names.get(text)
-      if (name === undefined) {
-        // Parsed alone first: a later Bind that fails must not leave a name we think is unused.
-        const next = `telehook_${names.size + 1}`
-        await pg.execProtocol(
-          concat([message('P', [cstring(next), cstring(text), int16(0)]), SYNC]),
-          { syncToFs: false },
-        )
-        names.set(text, next)
-        name = next
+function run<T>(pg: PGlite, text: string, params: readonly unknown[], sync: boolean): Promise<T[]> {
+  let names = statements.get(pg)
+  if (!names) {
+    names = new Map()
+    statements.set(pg, names)
+  }
+  const named = names
+  return pglite(pg)._runExclusiveQuery(async () => {
+    let name = named.get(text)
+    if (name === undefined) {
+      // Parsed alone first: a later Bind that fails must not leave a name we think is unused.
+      const next = `telehook_${named.size + 1}`
+      await pg.execProtocol(
+        concat([message('P', [cstring(next), cstring(text), int16(0)]), SYNC]),
+        { syncToFs: false },
+      )
+      named.set(text, next)
+      name = next
+    }
+    const buffer = concat([bind(name, params), DESCRIBE_PORTAL, EXECUTE, SYNC])
+    const { messages } = (await pg.execProtocol(buffer, { syncToFs: sync })) as unknown as {
+      messages: BackendMessage[]
+    }
+    const parsers = pglite(pg).parsers
+    let columns: { name: string; dataTypeID: number }[] = []
+    const rows: T[] = []
+    for (const m of messages) {
+      if (m.name === 'rowDescription') {
+        columns = m.fields as { name: string; dataTypeID: number }[]
+      } else if (m.name === 'dataRow') {
+        const row: Record<string, unknown> = {}
+        ;(m.fields as (string | null)[]).forEach((v, i) => {
+          const c = columns[i] as { name: string; dataTypeID: number }
+          const parse = parsers[c.dataTypeID]
+          row[c.name] = v === null ? null : parse ? parse(v, c.dataTypeID) : v
+        })
+        rows.push(row as T)
       }
-      const buffer = concat([bind(name, params), DESCRIBE_PORTAL, EXECUTE, SYNC])
-      const { messages } = (await pg.execProtocol(buffer, { syncToFs: sync })) as unknown as {
-        messages: BackendMessage[]
-      }
-      const parsers = pglite(pg).parsers
-      let columns: { name: string; dataTypeID: number }[] = []
-      const rows: T[] = []
-      for (const m of messages) {
-        if (m.name === 'rowDescription') {
-          columns = m.fields as { name: string; dataTypeID: number }[]
-        } else if (m.name === 'dataRow') {
-          const row: Record<string, unknown> = {}
-          ;(m.fields as (string | null)[]).forEach((v, i) => {
-            const c = columns[i] as { name: string; dataTypeID: number }
-            const parse = parsers[c.dataTypeID]
-            row[c.name] = v === null ? null : parse ? parse(v, c.dataTypeID) : v
-          })
-          rows.push(row as T)
-        }
-      }
-      return rows
-    })
+    }
+    return rows
+  })
 }
