@@ -14,6 +14,7 @@ import {
 } from './connect'
 import { lockDataDir, makeFilesPrivate, syncTree } from './data-lock'
 import { migrate } from './migrate'
+import { bundledSeed } from './pgdata'
 import { PgliteHost } from './pglite'
 import { type AutovacuumOptions, startAutovacuum } from './pglite-maintenance'
 import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
@@ -54,10 +55,11 @@ export interface OpenDbOptions extends ConnectOptions {
   pglite?: Record<string, unknown>
   /**
    * PGlite: the gzipped tarball of an initialised data directory (PGlite's `dumpDataDir`, made by
-   * the same PGlite version), written into a data folder that has none instead of running
-   * initdb. Called only then.
+   * the same PGlite version), written into a data folder that has none (or loaded into memory)
+   * instead of running initdb. Called only then. Default: the one this package ships
+   * (src/pgdata.ts); null runs initdb.
    */
-  pgliteSeed?: () => Promise<Uint8Array>
+  pgliteSeed?: () => Promise<Uint8Array | null>
   /**
    * PGlite: what autovacuum would do, which PGlite lacks (single-user mode): ANALYZE and VACUUM of
    * the tables past autovacuum's thresholds, looked at every `intervalMs` (default 1000). `false`
@@ -171,7 +173,10 @@ function postgresDatabase(client: postgres.Sql, opts: OpenDbOptions): Database {
 
 async function openPglite(opts: OpenDbOptions): Promise<Database> {
   const given = (opts.pglite ?? {}) as PGliteOptions
-  const options = { ...given, parsers: { ...DRIZZLE_PGLITE_PARSERS, ...given.parsers } }
+  const options: PGliteOptions = {
+    ...given,
+    parsers: { ...DRIZZLE_PGLITE_PARSERS, ...given.parsers },
+  }
   const dataDir = opts.memory
     ? undefined
     : (opts.dataDir ?? env('TELEHOOK_DATA_DIR') ?? './.telehook')
@@ -179,7 +184,12 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
   const release = dataDir === undefined ? async () => {} : await lockDataDir(dataDir)
   let host: PgliteHost
   try {
-    if (dataDir !== undefined && opts.pgliteSeed) await seedDataDir(dataDir, opts.pgliteSeed)
+    const seed = opts.pgliteSeed ?? bundledSeed
+    if (dataDir !== undefined) await seedDataDir(dataDir, seed)
+    else if (!options.loadDataDir) {
+      const tar = await seed()
+      if (tar) options.loadDataDir = new Blob([tar as Uint8Array<ArrayBuffer>])
+    }
     // What is acknowledged must not rest on files that never reached the disk.
     if (dataDir !== undefined) syncTree(dataDir)
     const initdb = dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))
