@@ -154,19 +154,23 @@ const CAUSE = {
   readOnly: /read-only|EROFS|could not write|could not open/i,
 }
 
-/** Checks common to both breakages: statuses while broken, the log line, nothing lost. */
+/**
+ * Checks common to both breakages: statuses while broken, the log line, nothing lost. `servers`
+ * are every process that served the drill (the read-only case starts a second one after the
+ * repair): the 503 lines of all of them must name the cause.
+ */
 async function judge(
   report: Report,
   tag: string,
   database: DrillDatabase,
-  server: Served,
+  servers: Served[],
   traffic: ReturnType<typeof load>,
   cause: RegExp,
 ): Promise<void> {
   const broken = traffic.answers.filter((a) => a.phase === 'broken')
   const refused = broken.filter((a) => a.status === 503)
   const other = broken.filter((a) => a.status !== 200 && a.status !== 503)
-  const unavailable = server.logLines().filter((l) => l.status === 503)
+  const unavailable = servers.flatMap((s) => s.logLines()).filter((l) => l.status === 503)
   const firstLine = String(unavailable[0]?.error ?? unavailable[0]?.msg ?? '')
   const clear = unavailable.length > 0 && unavailable.every((l) => cause.test(String(l.error)))
   const stored = await storedIds(database, traffic.everSent)
@@ -232,7 +236,7 @@ async function diskFull(report: Report, size: (typeof SIZES)[keyof typeof SIZES]
       .figure('full_recovery_ms', traffic.recoveryMs() ?? 'none')
       .figure('full_exit', exit ?? 'signal')
     report.check(exit === 0, `full: the server exited with ${exit} on SIGTERM after recovering`)
-    await judge(report, 'full', database, server, traffic, CAUSE.full)
+    await judge(report, 'full', database, [server], traffic, CAUSE.full)
   } finally {
     await killAll()
     await database.cleanup()
@@ -262,7 +266,8 @@ async function readOnly(report: Report, size: (typeof SIZES)[keyof typeof SIZES]
   }
   const database = await freshDatabase('pglite', { scratch: mnt })
   try {
-    let server = await serve(database)
+    const first = await serve(database)
+    let server = first
     const port = server.port
     const traffic = load(() => `http://127.0.0.1:${port}/webhook`, size.concurrency)
     await Bun.sleep(size.warmMs)
@@ -311,7 +316,7 @@ async function readOnly(report: Report, size: (typeof SIZES)[keyof typeof SIZES]
       exit === 0,
       `read-only: the server exited with ${exit} on SIGTERM after the repair`,
     )
-    await judge(report, 'ro', database, server, traffic, CAUSE.readOnly)
+    await judge(report, 'ro', database, [first, server], traffic, CAUSE.readOnly)
 
     // Read-only from the start: one clear line, a failed exit, nothing served.
     await sh(['mount', '-o', 'remount,ro', mnt])

@@ -1,9 +1,6 @@
 /**
  * Disk full and read-only data folder (PGlite), at the `ci` size; see disk.drill.ts. Needs root
  * (tmpfs and loop-device mounts): skipped elsewhere, with the reason printed.
- *
- * The `test.failing` case is a defect this drill found that is not fixed yet: it passes while the
- * defect is there, and fails (asking to be turned into a plain test) once it is fixed.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { cannotRun, run } from './disk.drill'
@@ -41,12 +38,13 @@ test.skipIf(reason !== null)(
   },
 )
 
-// Found by this drill: after PGlite fails a WAL write (file system turned read-only), its next
-// query never settles and blocks the process: deliveries get no answer at all (not a 503 at the
-// deadline), SIGTERM is not handled; and acknowledged deliveries written shortly before the error
-// are gone after the repair, because PGlite's data-folder file system ignores fsync.
-test.failing('read-only under load (pglite): 503s, a clean stop, nothing acknowledged lost', () => {
-  if (reason) throw new Error(reason)
-  expect(problems(/^(read-only|ro):/)).toEqual([])
-  expect(report.figures.ro_lost).toBe(0)
-})
+// Found by this drill and fixed in packages/db (pglite.ts): a failed WAL write is a PANIC that
+// left PGlite spinning in its next query (no answer, SIGTERM ignored), and commits were never
+// flushed to disk (acknowledged deliveries gone after the repair).
+test.skipIf(reason !== null)(
+  'read-only under load (pglite): 503s naming the cause, a stop on SIGTERM, nothing acknowledged lost',
+  () => {
+    expect(problems(/^(read-only|ro):/)).toEqual([])
+    expect(report.figures.ro_lost).toBe(0)
+  },
+)

@@ -10,7 +10,7 @@
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { makePgdata, pgliteVersion, seedVersion } from './pgdata.ts'
+import { makePgdata, pgliteVersion, seedVersion } from '@telehook/db/pgdata'
 
 const DEFAULT_TARGET = 'bun-linux-x64'
 const here = import.meta.dir
@@ -28,8 +28,10 @@ export async function compile({
   const exe = target.includes('windows') ? '.exe' : ''
   const out = resolve(outfile ?? join(root, 'dist', `telehook${suffix}${exe}`))
   // The embedded data directory must come from the PGlite that is embedded.
-  if ((await seedVersion()) !== (await pgliteVersion())) {
-    console.log('assets/pgdata.tar.gz is missing or was made by another PGlite: making it again')
+  if ((await seedVersion()) !== pgliteVersion()) {
+    console.log(
+      'packages/db/assets/pgdata.tar.gz is missing or was made by another PGlite: making it again',
+    )
     await makePgdata()
   }
   const proc = Bun.spawn(

@@ -2,7 +2,7 @@
 import initdbWasmPath from '@electric-sql/pglite/initdb.wasm' with { type: 'file' }
 import fsBundlePath from '@electric-sql/pglite/pglite.data' with { type: 'file' }
 import pgliteWasmPath from '@electric-sql/pglite/pglite.wasm' with { type: 'file' }
-import pgdataPath from '../assets/pgdata.tar.gz' with { type: 'file' }
+import pgdataPath from '@telehook/db/pgdata.tar.gz' with { type: 'file' }
 
 /** The options PGlite accepts in place of fetching its assets next to its own module file. */
 export interface PgliteAssets {
@@ -35,8 +35,8 @@ export function pgliteAssets(): Promise<PgliteAssets> {
 }
 
 /**
- * The initialised data directory a new data folder starts from (`scripts/pgdata.ts` makes it with
- * this PGlite version): writing it takes a fraction of a second where initdb takes seconds.
+ * The initialised data directory a new data folder starts from (@telehook/db ships it, made with
+ * this PGlite version), embedded so that the binary reads no file for it.
  */
 export function pgdataSeed(): Promise<Uint8Array> {
   return Bun.file(pgdataPath).bytes()

@@ -3,7 +3,6 @@ import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { endpoints, openDb } from '@telehook/db'
-import { pgliteVersion, seedVersion } from '../scripts/pgdata.ts'
 import { pgdataSeed, pgliteAssets } from '../src/pglite-embedded.ts'
 
 const assetsForSeed = await pgliteAssets()
@@ -26,10 +25,6 @@ test('PGlite opens and migrates with the assets given explicitly', async () => {
   } finally {
     await database.close()
   }
-})
-
-test('the embedded data directory was made by the PGlite in use (else: bun run pgdata)', async () => {
-  expect(await seedVersion()).toBe(await pgliteVersion())
 })
 
 test('a new data folder starts from the embedded data directory, not initdb, and works', async () => {

@@ -1,4 +1,6 @@
-import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { PGliteOptions } from '@electric-sql/pglite'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
@@ -10,8 +12,11 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   StartupAbortedError,
 } from './connect'
-import { lockDataDir, makeFilesPrivate } from './data-lock'
+import { lockDataDir, makeFilesPrivate, syncTree } from './data-lock'
 import { migrate } from './migrate'
+import { bundledSeed } from './pgdata'
+import { PgliteHost } from './pglite'
+import { type AutovacuumOptions, startAutovacuum } from './pglite-maintenance'
 import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
 import * as schema from './schema'
 import { seedDataDir } from './seed'
@@ -50,10 +55,22 @@ export interface OpenDbOptions extends ConnectOptions {
   pglite?: Record<string, unknown>
   /**
    * PGlite: the gzipped tarball of an initialised data directory (PGlite's `dumpDataDir`, made by
-   * the same PGlite version), written into a data folder that has none instead of running
-   * initdb. Called only then.
+   * the same PGlite version), written into a data folder that has none (or loaded into memory)
+   * instead of running initdb. Called only then. Default: the one this package ships
+   * (src/pgdata.ts); null runs initdb.
    */
-  pgliteSeed?: () => Promise<Uint8Array>
+  pgliteSeed?: () => Promise<Uint8Array | null>
+  /**
+   * PGlite: what autovacuum would do, which PGlite lacks (single-user mode): ANALYZE and VACUUM of
+   * the tables past autovacuum's thresholds, looked at every `intervalMs` (default 1000). `false`
+   * turns it off. See pglite-maintenance.ts.
+   */
+  autovacuum?: false | AutovacuumOptions
+  /**
+   * PGlite: where the one-line reports go when the embedded PostgreSQL dies (a PANIC: a disk
+   * turned read-only or full) and while it is started again (default: stderr).
+   */
+  log?: (line: string) => void
   /** Extra postgres.js options. */
   postgres?: Record<string, unknown>
   /**
@@ -156,48 +173,73 @@ function postgresDatabase(client: postgres.Sql, opts: OpenDbOptions): Database {
 
 async function openPglite(opts: OpenDbOptions): Promise<Database> {
   const given = (opts.pglite ?? {}) as PGliteOptions
-  const extra = { ...given, parsers: { ...DRIZZLE_PGLITE_PARSERS, ...given.parsers } }
+  const options: PGliteOptions = {
+    ...given,
+    parsers: { ...DRIZZLE_PGLITE_PARSERS, ...given.parsers },
+  }
   const dataDir = opts.memory
     ? undefined
     : (opts.dataDir ?? env('TELEHOOK_DATA_DIR') ?? './.telehook')
   // Every opener (server, CLI command, script) takes the folder's lock before PGlite touches it.
   const release = dataDir === undefined ? async () => {} : await lockDataDir(dataDir)
-  let client: PGlite
+  let host: PgliteHost
   try {
-    if (dataDir !== undefined && opts.pgliteSeed) await seedDataDir(dataDir, opts.pgliteSeed)
-    client = dataDir === undefined ? new PGlite(extra) : new PGlite(dataDir, extra)
-    await client.waitReady
-    // PGlite's first start writes its initial files as 0666 whatever the umask.
-    if (dataDir !== undefined) await makeFilesPrivate(dataDir)
-    // PGlite is one session and only the hot path names its statements (see native.ts): a generic
-    // plan made once instead of a custom plan per batch (the ingest statement: 4 ms, not 17 ms).
-    await client.exec('set plan_cache_mode = force_generic_plan')
+    const seed = opts.pgliteSeed ?? bundledSeed
+    if (dataDir !== undefined) await seedDataDir(dataDir, seed)
+    else if (!options.loadDataDir) {
+      const tar = await seed()
+      if (tar) options.loadDataDir = new Blob([tar as Uint8Array<ArrayBuffer>])
+    }
+    // What is acknowledged must not rest on files that never reached the disk.
+    if (dataDir !== undefined) syncTree(dataDir)
+    const initdb = dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))
+    host = await PgliteHost.start({
+      ...(dataDir === undefined ? {} : { dataDir }),
+      options,
+      // PGlite is one session and only the hot path names its statements (see native.ts): a
+      // generic plan made once instead of a custom plan per batch (the ingest statement: 4 ms,
+      // not 17 ms). Kept right as tables grow by the autovacuum below.
+      prepare: (pg) => pg.exec('set plan_cache_mode = force_generic_plan').then(() => {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    })
+    if (dataDir !== undefined) {
+      // PGlite's first start writes its initial files as 0666 whatever the umask, and never
+      // flushes what its initdb wrote.
+      await makeFilesPrivate(dataDir)
+      if (initdb) syncTree(dataDir)
+    }
   } catch (error) {
     await release()
     throw error
   }
-  const db = drizzlePglite({
-    client: withInstanceParsers(client),
-    schema,
-    casing: 'snake_case',
-  }) as unknown as Db
+  const client = withInstanceParsers(() => host.current)
+  const db = drizzlePglite({ client, schema, casing: 'snake_case' }) as unknown as Db
+  const autovacuum =
+    opts.autovacuum === false
+      ? null
+      : startAutovacuum(
+          {
+            rows: async <T>(q: string) => (await host.current.query<T>(q)).rows,
+            exec: async (q) => {
+              await host.current.exec(q)
+            },
+          },
+          opts.autovacuum,
+        )
   return {
     db,
     driver: 'pglite',
     async ping() {
-      await client.query('select 1')
+      await host.current.query('select 1')
     },
     async close() {
       try {
-        if (!client.closed) await client.close()
+        await autovacuum?.stop()
+        await host.close()
       } finally {
         await release()
       }
     },
-    async listen(channel, onNotify, onListen) {
-      const unsubscribe = await client.listen(channel, onNotify)
-      onListen?.()
-      return () => unsubscribe()
-    },
+    listen: (channel, onNotify, onListen) => host.listen(channel, onNotify, onListen),
   }
 }

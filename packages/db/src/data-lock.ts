@@ -4,6 +4,7 @@
  * servers over the same files, and corrupt it. Nothing in PGlite refuses the second one, so
  * `openDb` holds a lock file while the folder is open.
  */
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync } from 'node:fs'
 import { chmod, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import process from 'node:process'
@@ -48,6 +49,31 @@ export async function makeFilesPrivate(dir: string): Promise<void> {
     const { mode } = await lstat(path)
     if ((mode & 0o077) !== 0) await chmod(path, mode & 0o700).catch(() => {})
     if (entry.isDirectory()) await makeFilesPrivate(path)
+  }
+}
+
+/**
+ * Flushes every file and folder under `dir` to disk (fdatasync, fsync for folders). A data folder
+ * may come from a seed or a copy that is still only in the operating system's cache; PostgreSQL
+ * flushes its own writes, but not files it finds (it does so only after a crash). Without this, a
+ * disk error in the first seconds (the disk drill's read-only file system) lost
+ * `postgresql.conf` itself. About 0.6 s for a new 39 MB folder (1 087 files), 0.1 s once on disk.
+ */
+export function syncTree(dir: string): void {
+  // Synchronous calls: twice as fast as the promise API here, and run once, before serving.
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) syncTree(path)
+    else if (entry.isFile()) syncFd(openSync(path, 'r'), fdatasyncSync)
+  }
+  syncFd(openSync(dir, 'r'), fsyncSync)
+}
+
+function syncFd(fd: number, sync: (fd: number) => void): void {
+  try {
+    sync(fd)
+  } finally {
+    closeSync(fd)
   }
 }
 

@@ -32,3 +32,23 @@ for (const driver of TEST_DRIVERS) {
     }
   })
 }
+
+for (const driver of TEST_DRIVERS) {
+  // Group commit on PGlite depends on it: the requests that arrived meanwhile must be read (and
+  // queued for the next batch) before a statement blocks the thread.
+  test(`${driver}: a statement runs only after the event-loop callbacks already due`, async () => {
+    const database = await openTestDb(driver)
+    try {
+      const native = nativeClient(database.db)
+      const order: string[] = []
+      setImmediate(() => order.push('callback'))
+      await Promise.all([
+        native.query('select 1', []).then(() => order.push('query')),
+        native.transaction((q) => q('select 1', [])).then(() => order.push('transaction')),
+      ])
+      expect(order[0]).toBe('callback')
+    } finally {
+      await database.drop()
+    }
+  })
+}

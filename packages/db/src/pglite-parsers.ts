@@ -27,17 +27,21 @@ const strip = (options: QueryOptions | undefined) => {
   return rest
 }
 
-/** Query and transaction methods whose per-query `parsers` are dropped (the instance has them). */
-function stripping<T extends object>(target: T): T {
-  return new Proxy(target, {
+/** The instance a client made by {@link withInstanceParsers} stands for at this moment. */
+export const CURRENT_INSTANCE = Symbol('telehook.pglite.current')
+
+/** The PGlite instance behind `client` now (itself when it is one). */
+export function currentInstance(client: PGlite): PGlite {
+  return (client as unknown as { [CURRENT_INSTANCE]?: PGlite })[CURRENT_INSTANCE] ?? client
+}
+
+/** A transaction whose per-query `parsers` are dropped (the instance has them). */
+function stripping<T extends object>(tx: T): T {
+  return new Proxy(tx, {
     get(t, key) {
       if (key === 'query') {
         return (q: string, params?: unknown[], options?: QueryOptions) =>
           (t as unknown as PGlite).query(q, params, strip(options))
-      }
-      if (key === 'transaction') {
-        return (fn: (tx: unknown) => unknown) =>
-          (t as unknown as PGlite).transaction((tx) => fn(stripping(tx)) as Promise<unknown>)
       }
       const value = Reflect.get(t, key, t)
       return typeof value === 'function' ? value.bind(t) : value
@@ -46,9 +50,25 @@ function stripping<T extends object>(target: T): T {
 }
 
 /**
- * The client to give Drizzle: an instance created with {@link DRIZZLE_PGLITE_PARSERS}, seen
- * through a proxy that drops the same parsers from each query.
+ * The client to give Drizzle: the instance `current()` returns at each call (created with
+ * {@link DRIZZLE_PGLITE_PARSERS}; a new one after a restart), with the same parsers dropped from
+ * each query.
  */
-export function withInstanceParsers(client: PGlite): PGlite {
-  return stripping(client)
+export function withInstanceParsers(current: () => PGlite): PGlite {
+  return new Proxy({} as PGlite, {
+    get(_, key) {
+      const pg = current()
+      if (key === CURRENT_INSTANCE) return pg
+      if (key === 'query') {
+        return (q: string, params?: unknown[], options?: QueryOptions) =>
+          pg.query(q, params, strip(options))
+      }
+      if (key === 'transaction') {
+        return (fn: (tx: unknown) => unknown) =>
+          pg.transaction((tx) => fn(stripping(tx)) as Promise<unknown>)
+      }
+      const value = Reflect.get(pg, key, pg)
+      return typeof value === 'function' ? value.bind(pg) : value
+    },
+  })
 }

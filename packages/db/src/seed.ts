@@ -55,15 +55,17 @@ function inside(root: string, path: string): string {
  * Writes the initialised data directory of the gzipped tarball `tarGz()` gives into `dataDir`
  * when it has no `PG_VERSION` (files 0600, folders 0700). `PG_VERSION` is written last: a seeding
  * cut short is redone on the next start rather than taken for a database. Returns whether it
- * wrote anything.
+ * wrote anything (not when `tarGz()` gives null: then PGlite runs initdb).
  * @example await seedDataDir('./.telehook', () => Bun.file('pgdata.tar.gz').bytes())
  */
 export async function seedDataDir(
   dataDir: string,
-  tarGz: () => Promise<Uint8Array>,
+  tarGz: () => Promise<Uint8Array | null>,
 ): Promise<boolean> {
   if (existsSync(join(dataDir, 'PG_VERSION'))) return false
-  const entries = readTar(new Uint8Array(gunzipSync(await tarGz())))
+  const tar = await tarGz()
+  if (tar === null) return false
+  const entries = readTar(new Uint8Array(gunzipSync(tar)))
   const version = entries.find((e) => e.path.replace(/^\/+/, '') === 'PG_VERSION')
   if (!version) throw new Error('pgdata seed: the archive has no PG_VERSION')
   await mkdir(dataDir, { recursive: true, mode: 0o700 })

@@ -184,3 +184,19 @@ for (const driver of TEST_DRIVERS) {
     })
   })
 }
+
+for (const driver of TEST_DRIVERS) {
+  // The 503 that follows is logged with this message: it must say why, not only which query.
+  test(`${driver}: a failed look-up says why it failed`, async () => {
+    const database = await openTestDb(driver)
+    const ep = await createEndpoint(database, { kind: 'service', secret: 'right-secret-0004' })
+    await database.drop()
+    const auth = createEndpointAuthenticator(database, 5000)
+    const failure = await auth.verify(ep.id, 'right-secret-0004').then(
+      () => null,
+      (error: unknown) => error as Error,
+    )
+    expect(failure?.message).toMatch(/^endpoint look-up failed: \S/)
+    expect(failure?.message).not.toContain('Failed query')
+  })
+}

@@ -170,6 +170,18 @@ export interface EndpointAuthenticator {
   readonly lookups: number
 }
 
+/**
+ * A failed look-up, saying why. Drizzle's error names the query that failed and keeps the reason
+ * in its `cause`: the 503 that follows is logged with this message, which must name the reason
+ * (the database unreachable, its disk turned read-only), as the disk drill checks.
+ */
+function lookupFailed(error: unknown): unknown {
+  const cause = error instanceof Error ? error.cause : undefined
+  return cause instanceof Error
+    ? new Error(`endpoint look-up failed: ${cause.message}`, { cause: error })
+    : error
+}
+
 const UNKNOWN: EndpointCheck = { endpoint: null, reason: 'unknown_endpoint' }
 const WRONG: EndpointCheck = { endpoint: null, reason: 'invalid_secret' }
 
@@ -227,6 +239,9 @@ export function createEndpointAuthenticator(
         .select({ id: endpoints.id })
         .from(endpoints)
         .where(isNull(endpoints.disabledAt))
+        .catch((error: unknown) => {
+          throw lookupFailed(error)
+        })
       known = { ids: new Set(rows.map((r) => r.id)), at: Date.now() }
       return known.ids
     })().finally(() => {
@@ -248,7 +263,13 @@ export function createEndpointAuthenticator(
 
   async function query(id: string): Promise<CachedEndpoint> {
     lookups += 1
-    const [row] = await database.db.select().from(endpoints).where(eq(endpoints.id, id))
+    const [row] = await database.db
+      .select()
+      .from(endpoints)
+      .where(eq(endpoints.id, id))
+      .catch((error: unknown) => {
+        throw lookupFailed(error)
+      })
     const entry: CachedEndpoint = { endpoint: null, hashes: [], loadedAt: Date.now() }
     if (row && row.disabledAt === null) {
       entry.endpoint = { id: row.id, kind: row.kind, projectId: row.projectId }
