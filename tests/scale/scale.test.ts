@@ -396,12 +396,19 @@ describe('three receivers and two workers on one PostgreSQL', () => {
     const requests = forwarded.get(`/flaky:${eventId}`) ?? []
     expect(requests.map((r) => r.answered)).toEqual([0, 0, 0, 0, 0, 200])
     expect(new Set(requests.map((r) => r.webhookId))).toEqual(new Set([eventId]))
-    const attempts = await queryRows<{ status: number; outcome: string }>(
-      database.db,
-      sql`select a.status, a.outcome from telehook.forward_attempts a
-          join telehook.destinations d on d.id = a.destination_id
-          where a.event_id = ${eventId}::uuid and d.url like '%/flaky' order by a.id`,
+    const attemptsOf = () =>
+      queryRows<{ status: number; outcome: string }>(
+        database.db,
+        sql`select a.status, a.outcome from telehook.forward_attempts a
+            join telehook.destinations d on d.id = a.destination_id
+            where a.event_id = ${eventId}::uuid and d.url like '%/flaky' order by a.id`,
+      )
+    // The destination has answered 200; the worker records that attempt right after.
+    await until(
+      async () => (await attemptsOf()).some((a) => a.outcome === 'done'),
+      'the last attempt recorded',
     )
+    const attempts = await attemptsOf()
     expect(attempts.map((a) => `${a.status} ${a.outcome}`)).toEqual([
       '503 retry',
       '503 retry',
