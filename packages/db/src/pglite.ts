@@ -31,7 +31,13 @@ export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
   wal_sync_method: 'fsync',
   // 128 MB by default, allocated and zeroed at start: 120 MB of RSS. The data folder's pages
   // stay in the operating system's cache; throughput was the same with 8, 16 and 32 MB.
-  shared_buffers: '16MB',
+  shared_buffers: '8MB',
+  // Shared memory is sized for this many backends (locks, PGPROCs…); PGlite runs one.
+  // 100 + 16 autovacuum slots + 10 WAL senders by default: 4 MB more at start.
+  max_connections: '5',
+  autovacuum_worker_slots: '1',
+  max_wal_senders: '0',
+  max_replication_slots: '0',
   // ANALYZE keeps its sample rows in memory: with 100, a 50 000-event table added 61 MB of
   // WebAssembly memory for good (and took 0.5–0.7 s); with 10 (3 000 sample rows), 5 MB and 0.2 s.
   default_statistics_target: '10',
