@@ -150,6 +150,7 @@ function guard(
   const die = (error: unknown) => {
     if (dead) return
     dead = true
+    fenced.add(pg)
     died(describe(error, lastLine))
   }
   const loopOnce = mod._PostgresMainLoopOnce
@@ -193,6 +194,15 @@ function guard(
   return (line) => {
     lastLine = fatalLine(line) ?? lastLine
   }
+}
+
+/** Instances fenced off by {@link guard}: never called into again, not even to close them. */
+const fenced = new WeakSet<PGlite>()
+
+/** Closes an instance, or only lets go of its files when it is dead. */
+async function shut(pg: PGlite): Promise<void> {
+  if (fenced.has(pg)) return releaseFiles(pg)
+  await pg.close().catch(() => releaseFiles(pg))
 }
 
 /** Closes the host files a dead instance still holds (it cannot be closed the normal way). */
@@ -304,7 +314,7 @@ export class PgliteHost {
     try {
       await opts.prepare?.(pg)
     } catch (error) {
-      await pg.close().catch(() => releaseFiles(pg))
+      await shut(pg)
       throw error
     }
     return pg
@@ -364,7 +374,7 @@ export class PgliteHost {
       return
     }
     if (this.closed) {
-      await next.close().catch(() => releaseFiles(next))
+      await shut(next)
       return
     }
     // An in-memory database comes back empty: only a data folder survives a restart.
@@ -405,7 +415,6 @@ export class PgliteHost {
     this.closed = true
     clearTimeout(this.timer)
     await this.restarting
-    if (this.down) return
-    if (!this.instance.closed) await this.instance.close()
+    if (!this.instance.closed) await shut(this.instance)
   }
 }
