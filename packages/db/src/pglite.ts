@@ -27,9 +27,9 @@ import { NodeFS } from '@electric-sql/pglite/nodefs'
  * Measured in packages/db/README.md.
  */
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
-  // The WAL is flushed with fsync(), the one call NODEFS passes on (see durableNodeFs).
+  // The WAL is flushed with fsync(), the call that reaches NODEFS (see DurableNodeFS).
   wal_sync_method: 'fsync',
-  // 128 MB by default, allocated and zeroed at start: 120 MB of RSS. The data folder's pages
+  // 128 MB by default, allocated and zeroed at start: 120 MB more RSS. The data folder's pages
   // stay in the operating system's cache; throughput was the same with 8, 16 and 32 MB.
   shared_buffers: '8MB',
   // Shared memory is sized for this many backends (locks, PGPROCs…); PGlite runs one.
