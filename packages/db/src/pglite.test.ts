@@ -50,7 +50,7 @@ test('a commit returns once its WAL has been flushed to disk', async () => {
       (await pg.query<{ v: string }>(`select current_setting('${name}') as v`)).rows[0]?.v
     expect(await setting('fsync')).toBe('on')
     expect(await setting('wal_sync_method')).toBe('fsync')
-    expect(await setting('shared_buffers')).toBe('16MB')
+    expect(await setting('shared_buffers')).toBe('8MB')
     await pg.exec('create table t (id int)')
     for (const id of [1, 2, 3]) {
       flushed.length = 0

@@ -27,11 +27,17 @@ import { NodeFS } from '@electric-sql/pglite/nodefs'
  * Measured in packages/db/README.md.
  */
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
-  // The WAL is flushed with fsync(), the one call NODEFS passes on (see durableNodeFs).
+  // The WAL is flushed with fsync(), the call that reaches NODEFS (see DurableNodeFS).
   wal_sync_method: 'fsync',
-  // 128 MB by default, allocated and zeroed at start: 120 MB of RSS. The data folder's pages
+  // 128 MB by default, allocated and zeroed at start: 120 MB more RSS. The data folder's pages
   // stay in the operating system's cache; throughput was the same with 8, 16 and 32 MB.
-  shared_buffers: '16MB',
+  shared_buffers: '8MB',
+  // Shared memory is sized for this many backends (locks, PGPROCs…); PGlite runs one.
+  // 100 + 16 autovacuum slots + 10 WAL senders by default: 4 MB more at start.
+  max_connections: '5',
+  autovacuum_worker_slots: '1',
+  max_wal_senders: '0',
+  max_replication_slots: '0',
   // ANALYZE keeps its sample rows in memory: with 100, a 50 000-event table added 61 MB of
   // WebAssembly memory for good (and took 0.5–0.7 s); with 10 (3 000 sample rows), 5 MB and 0.2 s.
   default_statistics_target: '10',
@@ -144,6 +150,7 @@ function guard(
   const die = (error: unknown) => {
     if (dead) return
     dead = true
+    fenced.add(pg)
     died(describe(error, lastLine))
   }
   const loopOnce = mod._PostgresMainLoopOnce
@@ -187,6 +194,15 @@ function guard(
   return (line) => {
     lastLine = fatalLine(line) ?? lastLine
   }
+}
+
+/** Instances fenced off by {@link guard}: never called into again, not even to close them. */
+const fenced = new WeakSet<PGlite>()
+
+/** Closes an instance, or only lets go of its files when it is dead. */
+async function shut(pg: PGlite): Promise<void> {
+  if (fenced.has(pg)) return releaseFiles(pg)
+  await pg.close().catch(() => releaseFiles(pg))
 }
 
 /** Closes the host files a dead instance still holds (it cannot be closed the normal way). */
@@ -298,7 +314,7 @@ export class PgliteHost {
     try {
       await opts.prepare?.(pg)
     } catch (error) {
-      await pg.close().catch(() => releaseFiles(pg))
+      await shut(pg)
       throw error
     }
     return pg
@@ -358,7 +374,7 @@ export class PgliteHost {
       return
     }
     if (this.closed) {
-      await next.close().catch(() => releaseFiles(next))
+      await shut(next)
       return
     }
     // An in-memory database comes back empty: only a data folder survives a restart.
@@ -399,7 +415,6 @@ export class PgliteHost {
     this.closed = true
     clearTimeout(this.timer)
     await this.restarting
-    if (this.down) return
-    if (!this.instance.closed) await this.instance.close()
+    if (!this.instance.closed) await shut(this.instance)
   }
 }

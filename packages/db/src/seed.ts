@@ -6,9 +6,9 @@
  * slower than writing the files here and letting PGlite open them as an existing folder.
  */
 import { existsSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join, normalize, sep } from 'node:path'
-import { gunzipSync } from 'node:zlib'
+import { mkdir, open, writeFile } from 'node:fs/promises'
+import { dirname, join, normalize, sep } from 'node:path'
+import { createGunzip } from 'node:zlib'
 
 /** One file or folder of a ustar archive. */
 interface TarEntry {
@@ -51,6 +51,67 @@ function inside(root: string, path: string): string {
   return join(root, relative)
 }
 
+/** One entry of a ustar archive as it streams by: its header, then its data in pieces. */
+interface TarHeader {
+  path: string
+  type: 'file' | 'dir' | 'other'
+  size: number
+}
+
+function header(block: Uint8Array): TarHeader | null {
+  if (block.every((b) => b === 0)) return null
+  const name = text(block, 0, 100)
+  const prefix = text(block, 345, 155)
+  const size = Number.parseInt(text(block, 124, 12).trim() || '0', 8)
+  const flag = String.fromCharCode(block[156] ?? 0)
+  const type = flag === '5' ? 'dir' : flag === '0' || flag === '\0' ? 'file' : 'other'
+  return { path: prefix ? `${prefix}/${name}` : name, type, size }
+}
+
+/**
+ * Reads a ustar archive from `chunks` and calls `onEntry` for each entry with an async iterable
+ * of its data, which it must consume before the next entry is read. Only one chunk of the
+ * archive is held at a time (the seed is 40 MB unpacked: held whole, it was 40 MB more RSS at a
+ * first start).
+ */
+async function streamTar(
+  chunks: AsyncIterable<Uint8Array>,
+  onEntry: (entry: TarHeader, data: AsyncIterable<Uint8Array>) => Promise<void>,
+): Promise<void> {
+  const it = chunks[Symbol.asyncIterator]()
+  let buffer = new Uint8Array(0)
+  const more = async (): Promise<boolean> => {
+    const next = await it.next()
+    if (next.done) return false
+    const joined = new Uint8Array(buffer.length + next.value.length)
+    joined.set(buffer)
+    joined.set(next.value, buffer.length)
+    buffer = joined
+    return true
+  }
+  /** The next `n` bytes of the archive, as pieces no larger than the chunks read. */
+  async function* take(n: number): AsyncIterable<Uint8Array> {
+    let left = n
+    while (left > 0) {
+      if (buffer.length === 0 && !(await more())) throw new Error('pgdata seed: truncated archive')
+      const piece = buffer.subarray(0, Math.min(left, buffer.length))
+      buffer = buffer.subarray(piece.length)
+      left -= piece.length
+      yield piece
+    }
+  }
+  for (;;) {
+    while (buffer.length < 512) if (!(await more())) return
+    const entry = header(buffer.subarray(0, 512))
+    buffer = buffer.subarray(512)
+    if (!entry) return
+    await onEntry(entry, take(entry.size))
+    // The entry's data is padded to a whole block.
+    for await (const _ of take((512 - (entry.size % 512)) % 512)) {
+    }
+  }
+}
+
 /**
  * Writes the initialised data directory of the gzipped tarball `tarGz()` gives into `dataDir`
  * when it has no `PG_VERSION` (files 0600, folders 0700). `PG_VERSION` is written last: a seeding
@@ -65,18 +126,36 @@ export async function seedDataDir(
   if (existsSync(join(dataDir, 'PG_VERSION'))) return false
   const tar = await tarGz()
   if (tar === null) return false
-  const entries = readTar(new Uint8Array(gunzipSync(tar)))
-  const version = entries.find((e) => e.path.replace(/^\/+/, '') === 'PG_VERSION')
-  if (!version) throw new Error('pgdata seed: the archive has no PG_VERSION')
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  for (const e of entries) {
-    if (e.type === 'dir') await mkdir(inside(dataDir, e.path), { recursive: true, mode: 0o700 })
-  }
-  for (const e of entries) {
-    if (e.type === 'file' && e !== version) {
-      await writeFile(inside(dataDir, e.path), e.data, { mode: 0o600 })
+  let version: Uint8Array | null = null
+  let versionPath = ''
+  const gunzip = createGunzip()
+  gunzip.end(tar)
+  await streamTar(gunzip, async (entry, data) => {
+    const path = inside(dataDir, entry.path)
+    if (entry.path.replace(/^\/+/, '') === 'PG_VERSION') {
+      // Written last: a seeding cut short is redone rather than taken for a database.
+      const parts: Uint8Array[] = []
+      for await (const piece of data) parts.push(piece.slice())
+      version = new Uint8Array(Buffer.concat(parts))
+      versionPath = path
+      return
     }
-  }
-  await writeFile(inside(dataDir, version.path), version.data, { mode: 0o600 })
+    if (entry.type === 'dir') await mkdir(path, { recursive: true, mode: 0o700 })
+    if (entry.type !== 'file') {
+      for await (const _ of data) {
+      }
+      return
+    }
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+    const file = await open(path, 'w', 0o600)
+    try {
+      for await (const piece of data) await file.write(piece)
+    } finally {
+      await file.close()
+    }
+  })
+  if (version === null) throw new Error('pgdata seed: the archive has no PG_VERSION')
+  await writeFile(versionPath, version, { mode: 0o600 })
   return true
 }
