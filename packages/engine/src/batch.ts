@@ -307,10 +307,10 @@ export const BATCH_SQL = `with locked as (
     set delivery_count = t.delivery_count + excluded.delivery_count, last_received_at = now()
   returning t.id, t.endpoint_id, t.dedupe_key, t.reply, (t.xmax = 0) as inserted
 ), res as (
-  select i.o, ev.id, ev.reply, ev.inserted from ev
-  join input i on i.endpoint_id = ev.endpoint_id and i.dedupe_key = ev.dedupe_key
+  select i.o, ev.id, ev.reply, ev.inserted, i.valid, i.flag, i.project_id, i.endpoint_id, i.event
+  from ev join input i on i.endpoint_id = ev.endpoint_id and i.dedupe_key = ev.dedupe_key
 ), new_ev as (
-  select o, id from res where inserted
+  select o, id, valid, flag, project_id, endpoint_id, event from res where inserted
 ), msg as (
   insert into telehook.messages as m (${names(MESSAGE_COLS)}, last_event_id)
   select ${from(MESSAGE_COLS)}, n.id from ${recordset(2, MESSAGE_COLS)}
@@ -384,10 +384,9 @@ export const BATCH_SQL = `with locked as (
   select count(pg_notify('${JOBS_CHANNEL}', event_id::text)) as n from job
 ), fwd as (
   insert into telehook.forward_jobs (event_id, destination_id)
-  select n.id, d.id from new_ev n
-  join input e on e.o = n.o and e.valid and e.flag is null
-  join telehook.destinations d on ${DESTINATION_MATCHES}
-  order by n.id, d.id
+  select e.id, d.id from new_ev e
+  join telehook.destinations d on e.valid and e.flag is null and ${DESTINATION_MATCHES}
+  order by e.id, d.id
   on conflict (event_id, destination_id) do nothing
   returning 1
 ), fwoke as (
