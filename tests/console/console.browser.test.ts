@@ -210,7 +210,7 @@ describe.skipIf(!hasChromium).each(TEST_DRIVERS)('console in Chromium (%s)', (dr
     await shot('event')
     await page.getByRole('button', { name: 'Replay' }).click()
     await expect(page.getByRole('status').first().textContent()).resolves.toContain('Replayed')
-  })
+  }, 60_000)
 
   test('a conversation: inbound message, the bot reply, and a later delivered status', async () => {
     await deliver(
