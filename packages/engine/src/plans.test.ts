@@ -81,7 +81,7 @@ for (const driver of TEST_DRIVERS) {
       const current = mine.find((h) => h.statement.endsWith(`-- plan ${isStored.generation}`))
       expect(current).toBeDefined()
       const plan = await query<{ 'QUERY PLAN': string }>(
-        `explain (costs off) execute ${current?.name}('${KEY}')`,
+        `explain (costs off) execute "${current?.name}"('${KEY}')`,
         [],
         { prepare: false },
       )
