@@ -279,6 +279,18 @@ const EVENT_COLS = `endpoint_id text, project_id text, event text, telerivet_id 
   flag text, copies int`
 
 /**
+ * Takes transaction-scoped advisory locks on the keys of `param` (a JSON array of strings, as
+ * text), in ascending order of their hashes (unnest walks the sorted array in order), and counts
+ * them. Every writer of mirror rows locks through this one statement: the batch statement and
+ * `lockRows` (replay).
+ */
+export const lockRowsSql = (param: string) =>
+  `select count(pg_advisory_xact_lock(${ROW_LOCK_SPACE}, h)) as n from unnest((
+    select array_agg(distinct hashtext(k) order by hashtext(k))
+    from jsonb_array_elements_text(${param}::text::jsonb) as a(k)
+  )) h`
+
+/**
  * One batch wave in one statement. First the rows' advisory locks (`locked`, from the JSON array
  * of keys in `$11`, in ascending order of their hashes, the order every writer uses; `[]` takes
  * none): `input` waits for them, and every write reads `input`, so nothing is written before they
@@ -292,10 +304,7 @@ const EVENT_COLS = `endpoint_id text, project_id text, event text, telerivet_id 
  * is its own transaction: one round trip, committed before its answer.
  */
 export const BATCH_SQL = `with locked as (
-  select count(pg_advisory_xact_lock(${ROW_LOCK_SPACE}, h)) as n from unnest((
-    select array_agg(distinct hashtext(k) order by hashtext(k))
-    from jsonb_array_elements_text($11::text::jsonb) as a(k)
-  )) h
+  ${lockRowsSql('$11')}
 ), input as (
   select r.* from ${recordset(1, EVENT_COLS)} where (select n from locked) >= 0
 ), ev as (

@@ -2,14 +2,7 @@ import { type Db, jobs, nativeClient } from '@telehook/db'
 import type { TelerivetEvent, WebhookReply } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
 import type { ResultRow } from './batch'
-import {
-  BATCH_SQL,
-  batchResults,
-  JOBS_CHANNEL,
-  planBatch,
-  ROW_LOCK_SPACE,
-  writeWaves,
-} from './batch'
+import { BATCH_SQL, batchResults, JOBS_CHANNEL, lockRowsSql, planBatch, writeWaves } from './batch'
 import type { Endpoint } from './endpoints'
 import type { Prepared } from './ingest'
 
@@ -71,16 +64,9 @@ export async function enqueueJobs(
  */
 export async function lockRows(tx: Db, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return
-  const list = sql.join(
-    keys.map((k) => sql`${k}`),
-    sql`, `,
-  )
-  // One statement; unnest walks the sorted array in order, so the locks are taken in that order.
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(${ROW_LOCK_SPACE}, h) from unnest((
-          select array_agg(distinct hashtext(k) order by hashtext(k)) from unnest(array[${list}]::text[]) k
-        )) h`,
-  )
+  // The batch statement's lock query, with the keys as one bound parameter.
+  const [before, after] = lockRowsSql('\u0000').split('\u0000') as [string, string]
+  await tx.execute(sql`${sql.raw(before)}${JSON.stringify(keys)}${sql.raw(after)}`)
 }
 
 /**
