@@ -10,7 +10,7 @@
  * BENCH_DATABASE_URL (admin URL; default TEST_DATABASE_URL or postgres://root@127.0.0.1:5432/test).
  * Every PostgreSQL receiver gets a fresh database, dropped afterwards.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
@@ -81,6 +81,14 @@ interface Sample {
   errors: number
   requests: number
   rssMb: number
+  /** Resident set one second after the receiver answered its first request, before any load. */
+  startRssMb: number
+  /** CPU time of the receiver's process per request during the measured run, ms. */
+  cpuMs: number
+  /** CPU time of PostgreSQL's processes per request during the measured run, ms (null: none). */
+  pgCpuMs: number | null
+  /** Share of the machine's CPU time left idle during the measured run, %. */
+  idlePct: number
   wrkCpuMs: number
 }
 
@@ -121,14 +129,57 @@ async function freePort(): Promise<number> {
   return port
 }
 
-/** Peak resident set of a process (VmHWM), in MB. */
-function peakRssMb(pid: number): number {
+/** A line of a process's status (VmHWM: peak resident set, VmRSS: resident set now), in MB. */
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Number(m[1]) / 1024 : Number.NaN
   } catch {
     return Number.NaN
   }
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ; 100 on Linux unless `getconf` says). */
+const TICKS_PER_S = (() => {
+  const out = Bun.spawnSync(['getconf', 'CLK_TCK'], { stdout: 'pipe' }).stdout.toString()
+  return Number(out.trim()) || 100
+})()
+
+/** User + system CPU time of processes (from /proc/<pid>/stat), ms; a gone process counts 0. */
+function cpuMsOf(pids: readonly number[]): number {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(f[11]) + Number(f[12])
+    } catch {}
+  }
+  return (ticks * 1000) / TICKS_PER_S
+}
+
+/** The PostgreSQL server's processes on this machine (postmaster and backends). */
+function postgresPids(): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres')
+        pids.push(Number(entry))
+    } catch {}
+  }
+  return pids
+}
+
+/** The machine's CPU times (all cores): total and idle (idle + iowait), in ticks. */
+function machineTicks(): { total: number; idle: number } {
+  const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string)
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number)
+  return { total: cpu.reduce((a, b) => a + b, 0), idle: (cpu[3] ?? 0) + (cpu[4] ?? 0) }
 }
 
 async function waitReady(port: number, proc: Bun.Subprocess): Promise<void> {
@@ -203,9 +254,22 @@ async function measure(receiver: Receiver, round: number): Promise<Sample> {
   })
   try {
     await waitReady(port, proc)
+    await Bun.sleep(1000)
+    const startRssMb = statusMb(proc.pid, 'VmRSS')
     const prefix = `${receiver.name.replaceAll('-', '')}r${round}`
     if (WARMUP > 0) await wrk(port, WARMUP, `${prefix}w`)
+    const pgPids = receiver.database === 'postgres' ? postgresPids() : []
+    const before = { own: cpuMsOf([proc.pid]), pg: cpuMsOf(pgPids), machine: machineTicks() }
     const { stats, cpuMs } = await wrk(port, SECONDS, prefix)
+    // A backend that started during the run counts whole: all of its time is the run's.
+    const joined = receiver.database === "postgres" ? postgresPids() : []
+    const newPids = joined.filter((pid) => !pgPids.includes(pid))
+    const after = {
+      own: cpuMsOf([proc.pid]),
+      pg: cpuMsOf(pgPids) + cpuMsOf(newPids),
+      machine: machineTicks(),
+    }
+    const requests = Math.max(1, stats.requests as number)
     const seconds = (stats.duration_us as number) / 1e6
     const errors =
       (stats.connect as number) +
@@ -222,7 +286,13 @@ async function measure(receiver: Receiver, round: number): Promise<Sample> {
       p999: (stats.p999 as number) / 1000,
       errors,
       requests: stats.requests as number,
-      rssMb: peakRssMb(proc.pid),
+      rssMb: statusMb(proc.pid, 'VmHWM'),
+      startRssMb,
+      cpuMs: (after.own - before.own) / requests,
+      pgCpuMs: receiver.database === 'postgres' ? (after.pg - before.pg) / requests : null,
+      idlePct:
+        (100 * (after.machine.idle - before.machine.idle)) /
+        Math.max(1, after.machine.total - before.machine.total),
       wrkCpuMs: cpuMs,
     }
   } finally {
@@ -236,6 +306,19 @@ async function measure(receiver: Receiver, round: number): Promise<Sample> {
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–')
+
+/** The median CPU per request of a receiver's rounds: its own, plus PostgreSQL's when it uses it. */
+function cpuCell(ss: readonly Sample[]): string {
+  const own = median(ss.map((s) => s.cpuMs))
+  const pg = ss.every((s) => s.pgCpuMs !== null) ? median(ss.map((s) => s.pgCpuMs as number)) : null
+  return pg === null ? fmt(own, 3) : `${fmt(own, 3)} + ${fmt(pg, 3)} = ${fmt(own + pg, 3)}`
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
 
 async function main(): Promise<void> {
   ensureWrk()
@@ -253,11 +336,6 @@ async function main(): Promise<void> {
     }
   }
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b)
-    const m = Math.floor(s.length / 2)
-    return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
-  }
   const per = new Map<string, Sample[]>()
   for (const s of samples) per.set(s.receiver, [...(per.get(s.receiver) ?? []), s])
   const rpsOf = (name: string) => median((per.get(name) ?? []).map((s) => s.rps))
@@ -265,8 +343,8 @@ async function main(): Promise<void> {
     `Ingestion benchmark, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: wrk 1 thread, ${CONNECTIONS} connections, ${SECONDS} s per receiver after ${WARMUP} s of warm-up, ${ROUNDS} alternating rounds; load average at the end ${load}.`,
     'req/s is the median of the rounds (each round in brackets); latencies are the worst round; ratios are of the medians.',
     '',
-    '| receiver | req/s (rounds) | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB | ÷ naive | ÷ Express | ÷ ceiling |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| receiver | req/s (rounds) | p50 ms | p99 ms | p99.9 ms | errors | RSS after start-up MB | peak RSS MB | CPU ms/request: receiver + PostgreSQL | machine idle % | ÷ naive | ÷ Express | ÷ ceiling |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ]
   for (const r of receivers) {
     const ss = per.get(r.name) ?? []
@@ -274,9 +352,13 @@ async function main(): Promise<void> {
     const ratio = (base: string) =>
       per.has(base) && r.name !== base ? `${fmt(rps / rpsOf(base), 2)}×` : ''
     lines.push(
-      `| ${r.label} | ${fmt(rps, 0)} (${ss.map((s) => fmt(s.rps, 0)).join(', ')}) | ${fmt(Math.max(...ss.map((s) => s.p50)))} | ${fmt(Math.max(...ss.map((s) => s.p99)))} | ${fmt(Math.max(...ss.map((s) => s.p999)))} | ${ss.reduce((n, s) => n + s.errors, 0)} | ${fmt(Math.max(...ss.map((s) => s.rssMb)), 0)} | ${ratio('naive')} | ${ratio('express')} | ${ratio('ceiling')} |`,
+      `| ${r.label} | ${fmt(rps, 0)} (${ss.map((s) => fmt(s.rps, 0)).join(', ')}) | ${fmt(Math.max(...ss.map((s) => s.p50)))} | ${fmt(Math.max(...ss.map((s) => s.p99)))} | ${fmt(Math.max(...ss.map((s) => s.p999)))} | ${ss.reduce((n, s) => n + s.errors, 0)} | ${fmt(Math.max(...ss.map((s) => s.startRssMb)), 0)} | ${fmt(Math.max(...ss.map((s) => s.rssMb)), 0)} | ${cpuCell(ss)} | ${fmt(median(ss.map((s) => s.idlePct)), 0)} | ${ratio('naive')} | ${ratio('express')} | ${ratio('ceiling')} |`,
     )
   }
+  lines.push(
+    '',
+    "CPU per request is read from /proc over the measured run (median of the rounds): the receiver's process, plus every PostgreSQL process for the receivers that use the server (PGlite runs inside the receiver). Machine idle is the share of all cores' time left idle (idle + iowait) meanwhile; the load generator and the kernel use part of the rest.",
+  )
   // The generator's own cost: wrk's CPU per request at the ceiling, where it works hardest.
   const gen = per.get('ceiling') ?? samples
   const cpuPerReq = median(gen.map((s) => s.wrkCpuMs / Math.max(1, s.requests)))
