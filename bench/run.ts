@@ -262,7 +262,7 @@ async function measure(receiver: Receiver, round: number): Promise<Sample> {
     const before = { own: cpuMsOf([proc.pid]), pg: cpuMsOf(pgPids), machine: machineTicks() }
     const { stats, cpuMs } = await wrk(port, SECONDS, prefix)
     // A backend that started during the run counts whole: all of its time is the run's.
-    const joined = receiver.database === "postgres" ? postgresPids() : []
+    const joined = receiver.database === 'postgres' ? postgresPids() : []
     const newPids = joined.filter((pid) => !pgPids.includes(pid))
     const after = {
       own: cpuMsOf([proc.pid]),

@@ -183,6 +183,15 @@ async function judge(
     .figure(`${tag}_lost`, lost.length)
     .figure(`${tag}_while_broken`, statusCounts(broken))
     .figure(`${tag}_log`, JSON.stringify(firstLine.replace(/\s+/g, ' ').slice(0, 70)))
+    // PGlite's own reports (it stopped, it is back) are JSON lines of the service's log too.
+    .figure(
+      `${tag}_pglite_reports`,
+      servers
+        .flatMap((s) => s.logLines())
+        .filter((l) => /^PGlite (stopped|restart failed|is back)/.test(String(l.msg)))
+        .map((l) => `${l.level}:${String(l.msg).split(/[:;(]/)[0]}`)
+        .join(', ') || 'none',
+    )
   report.check(refused.length > 0, `${tag}: no 503 while broken`)
   report.check(
     refused.every((a) => a.retryAfter !== null),

@@ -1,6 +1,6 @@
 /** @module Entry point: `bun run src/main.ts` serves the admin API on ADMIN_HOST:ADMIN_PORT. */
 import { openDb } from '@telehook/db'
-import { createEngine, createJsonLogger } from '@telehook/engine'
+import { createEngine, createJsonLogger, pgliteReportsTo } from '@telehook/engine'
 import { verifyStoredApiKeys } from './api-keys'
 import { createAdminApp } from './app'
 import { adminFetch } from './auth-limit'
@@ -20,7 +20,7 @@ try {
 }
 
 const dataDir = process.env.TELEHOOK_DATA_DIR ?? '.telehook'
-const database = await openDb({})
+const database = await openDb({ log: pgliteReportsTo(logger) })
 const masterKey = await loadMasterKey({ env: process.env, dataDir })
 // A master key that cannot decrypt what is stored is one line now, not a 500 later.
 const keys = await verifyStoredApiKeys(database, masterKey)

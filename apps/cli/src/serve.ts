@@ -12,10 +12,11 @@ import {
   type Database,
   DatabaseConnectError,
   openDb,
+  type PgliteReport,
   readOrCreateKeyFile,
   StartupAbortedError,
 } from '@telehook/db'
-import { createJsonLogger, createRetention, type Engine } from '@telehook/engine'
+import { createJsonLogger, createRetention, type Engine, pgliteReportsTo } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import {
   assembleWebhook,
@@ -68,7 +69,14 @@ export async function openConfiguredDb(
     migrate = true,
     signal,
     err,
-  }: { migrate?: boolean; signal?: AbortSignal; err?: (line: string) => void } = {},
+    log,
+  }: {
+    migrate?: boolean
+    signal?: AbortSignal
+    err?: (line: string) => void
+    /** Where PGlite's reports go (it stopped, it is back); default one line each on stderr. */
+    log?: (report: PgliteReport) => void
+  } = {},
 ): Promise<Database> {
   if (db.databaseUrl) {
     try {
@@ -99,6 +107,7 @@ export async function openConfiguredDb(
     pgliteSeed: pgdataSeed,
     migrate,
     signal,
+    ...(log ? { log } : {}),
   })
 }
 
@@ -153,8 +162,11 @@ export async function startServer(
     io.invokedFrom ?? io.cwd,
     config.handlersSetting,
   )
-  const database = await openConfiguredDb({ ...config.db, dataDir }, { signal, err: io.err })
   const logger = createJsonLogger(io.log, { level: config.webhook.logLevel })
+  const database = await openConfiguredDb(
+    { ...config.db, dataDir },
+    { signal, err: io.err, log: pgliteReportsTo(logger) },
+  )
   const stops: (() => Promise<void> | void)[] = []
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop()

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Database, openDb } from '@telehook/db'
-import { createJsonLogger, type Engine, type Logger } from '@telehook/engine'
+import { createJsonLogger, type Engine, type Logger, pgliteReportsTo } from '@telehook/engine'
 import type { Handlers } from '@telehook/protocol'
 import { rememberClientAddress, type WebhookApp } from './app'
 import { assembleWebhook, handlersFor, type WebhookParts } from './compose'
@@ -90,7 +90,11 @@ export async function bootWebhook(
 ): Promise<WebhookService> {
   const logger = opts.logger ?? createJsonLogger()
   const handlers = opts.handlers ?? (await handlersFor(config.handlersPath, loadHandlers))
-  const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const database = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    log: pgliteReportsTo(logger),
+  })
   let parts: WebhookParts | undefined
   try {
     parts = await assembleWebhook(config, database, { handlers, logger })

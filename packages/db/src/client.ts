@@ -15,7 +15,7 @@ import {
 import { lockDataDir, makeFilesPrivate, syncTree } from './data-lock'
 import { migrate } from './migrate'
 import { bundledSeed } from './pgdata'
-import { PgliteHost } from './pglite'
+import { PgliteHost, type PgliteReport } from './pglite'
 import { type AutovacuumOptions, startAutovacuum } from './pglite-maintenance'
 import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
 import * as schema from './schema'
@@ -67,10 +67,10 @@ export interface OpenDbOptions extends ConnectOptions {
    */
   autovacuum?: false | AutovacuumOptions
   /**
-   * PGlite: where the one-line reports go when the embedded PostgreSQL dies (a PANIC: a disk
-   * turned read-only or full) and while it is started again (default: stderr).
+   * PGlite: where the reports go when the embedded PostgreSQL dies (a PANIC: a disk turned
+   * read-only or full) and while it is started again (default: one line each on stderr).
    */
-  log?: (line: string) => void
+  log?: (report: PgliteReport) => void
   /** Extra postgres.js options. */
   postgres?: Record<string, unknown>
   /**

@@ -11,7 +11,13 @@ import { PGlite } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
 import { openDb } from './client'
 import { nativeClient } from './native'
-import { PgliteHost, PgliteUnavailableError, type SyncFile } from './pglite'
+import {
+  PgliteHost,
+  type PgliteReport,
+  PgliteUnavailableError,
+  pgliteReportLine,
+  type SyncFile,
+} from './pglite'
 import { DRIZZLE_PGLITE_PARSERS, withInstanceParsers } from './pglite-parsers'
 
 let scratch: string
@@ -65,10 +71,14 @@ test('a commit returns once its WAL has been flushed to disk', async () => {
 test('a failed flush is a PANIC: the commit fails, later calls fail at once, and PostgreSQL comes back', async () => {
   let failing = false
   const lines: string[] = []
+  const reports: PgliteReport[] = []
   const host = await PgliteHost.start({
     dataDir: dataFolder(),
     options: {},
-    log: (line) => lines.push(line),
+    log: (report) => {
+      reports.push(report)
+      lines.push(pgliteReportLine(report))
+    },
     sync: (fd, directory) => {
       if (failing && isWal(path(fd))) {
         throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })
@@ -99,6 +109,11 @@ test('a failed flush is a PANIC: the commit fails, later calls fail at once, and
     failing = false
     while (host.unavailableReason !== null) await Bun.sleep(20)
     expect(lines.at(-1)).toMatch(/^telehook: PGlite is back after/)
+    // The same reports, as fields a JSON logger writes: the death an error, the return info.
+    expect(reports[0]).toMatchObject({ level: 'error', data_dir: expect.any(String) })
+    expect(reports[0]?.reason).toMatch(/^PANIC: could not fsync file/)
+    expect(reports.at(-1)).toMatchObject({ level: 'info', reason: reports[0]?.reason })
+    expect(reports.at(-1)?.down_s).toBeGreaterThanOrEqual(0)
     // Crash recovery replays the WAL: row 1 was acknowledged and is there. Row 2's commit was
     // written but not flushed: it may or may not be (it was never acknowledged).
     const { rows } = await host.current.query<{ id: number }>('select id from t order by id')

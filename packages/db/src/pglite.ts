@@ -224,11 +224,36 @@ export interface PgliteHostOptions {
   options: PGliteOptions
   /** Runs on each new instance before it is used (session settings). */
   prepare?: (pg: PGlite) => Promise<void>
-  /** Where the one-line reports of a death and of restarts go (default: stderr). */
-  log?: (line: string) => void
+  /**
+   * Where the reports of a death and of restarts go (default: one line each on stderr, see
+   * {@link pgliteReportLine}); a service passes them to its JSON logger.
+   */
+  log?: (report: PgliteReport) => void
   /** The flush of a file to disk (default fdatasync/fsync); replaced in tests to inject failures. */
   sync?: SyncFile
 }
+
+/**
+ * A report of the embedded PostgreSQL: it stopped (a PANIC: the disk turned read-only or full), a
+ * restart failed, it is back. `msg` is the whole sentence; the other fields are its parts.
+ */
+export interface PgliteReport {
+  level: 'error' | 'info'
+  msg: string
+  /** Why it stopped (PostgreSQL's PANIC line). */
+  reason: string
+  /** The data folder, or `memory`. */
+  data_dir: string
+  /** Why the last restart failed. */
+  error?: string
+  /** When the next restart is tried. */
+  retry_in_s?: number
+  /** How long it was down. */
+  down_s?: number
+}
+
+/** The one line a report makes on stderr when no logger takes it. */
+export const pgliteReportLine = (report: PgliteReport): string => `telehook: ${report.msg}`
 
 interface Listener {
   channel: string
@@ -320,8 +345,9 @@ export class PgliteHost {
     return pg
   }
 
-  private log(line: string): void {
-    ;(this.opts.log ?? ((l: string) => console.error(l)))(line)
+  private log(report: PgliteReport): void {
+    if (this.opts.log) this.opts.log(report)
+    else console.error(pgliteReportLine(report))
   }
 
   /** The error every call gets while down: the cause, and what is being done about it. */
@@ -337,9 +363,13 @@ export class PgliteHost {
   private died(pg: PGlite, reason: string): void {
     if (pg !== this.instance || this.down || this.closed) return
     this.down = { reason, since: Date.now(), retryMs: FIRST_RETRY_MS, lastError: null }
-    this.log(
-      `telehook: PGlite stopped: ${reason}; nothing more is acknowledged until it is back; starting it again on ${this.opts.dataDir ?? 'memory'} (crash recovery)`,
-    )
+    const dataDir = this.opts.dataDir ?? 'memory'
+    this.log({
+      level: 'error',
+      msg: `PGlite stopped: ${reason}; nothing more is acknowledged until it is back; starting it again on ${dataDir} (crash recovery)`,
+      reason,
+      data_dir: dataDir,
+    })
     releaseFiles(pg)
     this.schedule()
   }
@@ -366,9 +396,15 @@ export class PgliteHost {
       })
     } catch (error) {
       down.lastError = error instanceof Error ? error.message : String(error)
-      this.log(
-        `telehook: PGlite restart failed: ${down.lastError}; next attempt in ${(down.retryMs / 1000).toFixed(1)} s`,
-      )
+      const retryInS = Number((down.retryMs / 1000).toFixed(1))
+      this.log({
+        level: 'error',
+        msg: `PGlite restart failed: ${down.lastError}; next attempt in ${retryInS.toFixed(1)} s`,
+        reason: down.reason,
+        data_dir: this.opts.dataDir ?? 'memory',
+        error: down.lastError,
+        retry_in_s: retryInS,
+      })
       down.retryMs = Math.min(down.retryMs * 2, MAX_RETRY_MS)
       this.schedule()
       return
@@ -380,9 +416,14 @@ export class PgliteHost {
     // An in-memory database comes back empty: only a data folder survives a restart.
     this.instance = next
     this.down = null
-    this.log(
-      `telehook: PGlite is back after ${((Date.now() - down.since) / 1000).toFixed(1)} s (it had stopped: ${down.reason})`,
-    )
+    const downS = Number(((Date.now() - down.since) / 1000).toFixed(1))
+    this.log({
+      level: 'info',
+      msg: `PGlite is back after ${downS.toFixed(1)} s (it had stopped: ${down.reason})`,
+      reason: down.reason,
+      data_dir: this.opts.dataDir ?? 'memory',
+      down_s: downS,
+    })
     for (const l of this.listeners) {
       try {
         await next.listen(l.channel, l.onNotify)

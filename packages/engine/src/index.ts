@@ -29,6 +29,7 @@ export {
   LOG_LEVELS,
   type Logger,
   type LogLevel,
+  pgliteReportsTo,
   silentLogger,
 } from './logger'
 export { STATUS_RANK } from './projections'

@@ -1,3 +1,5 @@
+import type { PgliteReport } from '@telehook/db'
+
 /** Structured logger: one JSON object per line. */
 export interface Logger {
   /** Detail for troubleshooting; optional, so a logger may leave it out. */
@@ -60,6 +62,16 @@ function errorReplacer(_key: string, value: unknown): unknown {
 }
 
 /** A logger that drops everything (the default when none is given). */
+/**
+ * Passes the embedded database's reports (`openDb`'s `log`: PGlite stopped, a restart failed, it
+ * is back) to a logger, at their level, so they are JSON lines like the rest of the service's.
+ * @example openDb({ dataDir, log: pgliteReportsTo(logger) })
+ */
+export const pgliteReportsTo =
+  (logger: Logger) =>
+  ({ level, ...fields }: PgliteReport): void =>
+    logger[level](fields)
+
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} }
 
 /** The message of anything thrown. */
