@@ -13,6 +13,7 @@ import { dedupeKey } from './dedupe'
 import { createEndpointAuthenticator, type Endpoint, type EndpointCheck } from './endpoints'
 import { errorMessage, type Logger, silentLogger } from './logger'
 import {
+  type Arrival,
   type BatchOptions,
   type BatchStats,
   createBatcher,
@@ -34,9 +35,10 @@ export interface EngineOptions {
    */
   endpointRecheckMs?: number
   /**
-   * Group commit of concurrent deliveries (default on: on PostgreSQL up to 4 transactions in
-   * flight of at most 64 deliveries; on PGlite, which runs one transaction at a time, 1 of at
-   * most 64); `false` gives every delivery its own transaction.
+   * Group commit of concurrent deliveries (default on: one batch statement in flight at a time, of
+   * at most 64 deliveries, on both drivers; a delivery that finds the slot free waits at most
+   * `gatherMs`, default 2 ms, for the deliveries already inside the engine, and not at all when
+   * there are none); `false` gives every delivery its own transaction.
    */
   batch?: BatchOptions | false
   /**
@@ -235,6 +237,7 @@ export function createEngine(opts: EngineOptions): Engine {
       : createBatcher(database.db, asyncTypes, {
           maxSize: batching.maxSize ?? 64,
           maxInflight: batching.maxInflight ?? (postgres ? 1 : 1),
+          gatherMs: batching.gatherMs ?? 2,
           lock,
         })
   const store = batcher ?? ((item: StoreItem) => storeAlone(database.db, item, asyncTypes, lock))
@@ -265,15 +268,22 @@ export function createEngine(opts: EngineOptions): Engine {
     async ingest(endpoint, form) {
       if (pending >= maxPending) throw new OverloadedError(pending)
       pending++
+      // Announced to the batcher now, so that a free slot waits for it (see createBatcher).
+      const arrival = batcher?.announce()
       try {
-        return await ingestOne(endpoint, form)
+        return await ingestOne(endpoint, form, arrival)
       } finally {
         pending--
+        arrival?.drop()
       }
     },
   }
 
-  async function ingestOne(endpoint: Endpoint, form: FormObject): Promise<IngestResult> {
+  async function ingestOne(
+    endpoint: Endpoint,
+    form: FormObject,
+    arrival: Arrival | undefined,
+  ): Promise<IngestResult> {
     const started = performance.now()
     const p = await prepare(endpoint, form)
     let reply: WebhookReply | null = null
@@ -301,7 +311,7 @@ export function createEngine(opts: EngineOptions): Engine {
     const item: StoreItem = { endpoint, prepared: p, reply, handlerError }
     // The jobs of a new event, as rows: its type's async handler (more kinds append rows).
     item.jobs = jobsOf(item, asyncTypes)
-    const stored = await store(item)
+    const stored = await (arrival ? arrival.store(item) : store(item))
     if (stored.inserted) isStored.grew(1)
     return {
       outcome: stored.inserted ? 'stored' : 'duplicate',
