@@ -1,5 +1,10 @@
-/** Form builders for the engine's tests: what Telerivet would post, parsed by the protocol. */
+/**
+ * Form builders for the engine's tests (what Telerivet would post, parsed by the protocol), and a
+ * database whose answers get lost.
+ */
 import { encodeForm, type FormObject, parseForm } from '@telehook/protocol'
+import type { SQL } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
 
 export const SECRET = 'test-secret-0123456789'
 
@@ -49,4 +54,49 @@ export function sendStatus(
     project_id: 'PJ1',
     ...extra,
   })
+}
+
+export interface LostAnswerOptions {
+  /** Runs after the statement committed, before its caller gets the error. */
+  onLost?: () => Promise<void>
+  /** Then so many statements matching `match` fail without running (the outage goes on). */
+  refuse?: { match: RegExp; times: number }
+}
+
+/**
+ * Wraps a Drizzle `db` so that the next raw statement (`execute`) matching `match` runs and
+ * commits, but its caller gets an error instead of the answer: a connection cut after the commit.
+ * @example const cut = loseAnswer(database.db, /set status = 'running'/)
+ */
+export function loseAnswer<T extends object>(
+  db: T,
+  match: RegExp,
+  opts: LostAnswerOptions = {},
+): { db: T; lost: () => number } {
+  const dialect = new PgDialect()
+  let armed = true
+  let lost = 0
+  let refusals = opts.refuse?.times ?? 0
+  const proxy = new Proxy(db, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver)
+      if (key !== 'execute' || typeof value !== 'function') return value
+      return async (query: SQL) => {
+        const text = dialect.sqlToQuery(query).sql
+        if (!armed && refusals > 0 && opts.refuse?.match.test(text)) {
+          refusals--
+          throw new Error('connect ECONNREFUSED 127.0.0.1:5432')
+        }
+        const result = await value.call(target, query)
+        if (armed && match.test(text)) {
+          armed = false
+          lost++
+          await opts.onLost?.()
+          throw new Error('Connection terminated unexpectedly')
+        }
+        return result
+      }
+    },
+  })
+  return { db: proxy, lost: () => lost }
 }

@@ -3,7 +3,7 @@ import { events, jobs, messageStatusHistory, queryRows } from '@telehook/db'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { defineHandlers, type EventOf, type JobContext } from '@telehook/protocol'
 import { eq, sql } from 'drizzle-orm'
-import { form, incomingMessage, SECRET, sendStatus } from './fixtures'
+import { form, incomingMessage, loseAnswer, SECRET, sendStatus } from './fixtures'
 import {
   createEndpoint,
   createEngine,
@@ -218,6 +218,147 @@ for (const driver of TEST_DRIVERS) {
       expect(job?.status).toBe('done')
       expect(job?.attempts).toBe(1)
       expect(finished).toBe(1)
+    })
+
+    describe('a claim whose answer was lost', () => {
+      const CLAIM = /set status = 'running'/
+      const RELEASE = /claim_token in/
+      const ran: string[] = []
+      let gate: Promise<void> = Promise.resolve()
+      let started: () => void = () => {}
+      const broadcasts = defineHandlers({
+        async: {
+          send_broadcast: async (b: EventOf<'send_broadcast'>) => {
+            ran.push(b.id)
+            started()
+            await gate
+          },
+        },
+      })
+      const enqueue = async (id: string) => {
+        const e = createEngine({ database, handlers: broadcasts })
+        return (await e.ingest(endpoint, form({ event: 'send_broadcast', id }))).eventId
+      }
+      const jobOf = async (eventId: string) => (await jobsOf(eventId))[0]
+      async function until(cond: () => Promise<boolean>, ms: number): Promise<void> {
+        const end = Date.now() + ms
+        while (!(await cond())) {
+          if (Date.now() > end) throw new Error(`not within ${ms} ms`)
+          await Bun.sleep(20)
+        }
+      }
+
+      test('is given back at once and runs again, not after its lease', async () => {
+        const ids = ['BClost1', 'BClost2', 'BClost3']
+        const eventIds = await Promise.all(ids.map(enqueue))
+        // The third is a retry: its earlier attempt counts, the lost one does not.
+        await database.db
+          .update(jobs)
+          .set({ attempts: 1 })
+          .where(eq(jobs.eventId, eventIds[2] ?? ''))
+        const cut = loseAnswer(database.db, CLAIM)
+        const lines: string[] = []
+        const worker = createWorker({
+          database: { ...database, db: cut.db },
+          handlers: broadcasts,
+          logger: createJsonLogger((l) => lines.push(l)),
+          leaseMs: 60_000,
+          pollMs: 50,
+        })
+        const startedAt = Date.now()
+        worker.start()
+        try {
+          // A 60 s lease: only the worker's own release can make them run within seconds.
+          await until(
+            async () => (await Promise.all(eventIds.map(jobOf))).every((j) => j?.status === 'done'),
+            3000,
+          )
+        } finally {
+          await worker.stop()
+        }
+        expect(Date.now() - startedAt).toBeLessThan(3000)
+        expect(cut.lost()).toBe(1)
+        expect([...ran].sort()).toEqual(ids)
+        const done = await Promise.all(eventIds.map(jobOf))
+        expect(done.map((j) => j?.attempts)).toEqual([1, 1, 2])
+        expect(done.map((j) => j?.lockedUntil)).toEqual([null, null, null])
+        const gaveBack = lines.map((l) => JSON.parse(l)).find((l) => l.msg.startsWith('gave back'))
+        expect(gaveBack).toMatchObject({ msg: 'gave back jobs of a claim whose answer was lost' })
+        expect(gaveBack?.released).toBe(3)
+        ran.length = 0
+      })
+
+      test('is given back when the database is back, retrying through the outage', async () => {
+        const eventId = await enqueue('BClost4')
+        // The claim commits unanswered; the next two releases fail (the outage goes on).
+        const cut = loseAnswer(database.db, CLAIM, { refuse: { match: RELEASE, times: 2 } })
+        const lines: string[] = []
+        const worker = createWorker({
+          database: { ...database, db: cut.db },
+          handlers: broadcasts,
+          logger: createJsonLogger((l) => lines.push(l)),
+          leaseMs: 60_000,
+          settleRetryMs: 20,
+        })
+        await expect(worker.runOnce()).rejects.toThrow('Connection terminated')
+        expect((await jobOf(eventId))?.status).toBe('running')
+        await until(async () => (await jobOf(eventId))?.status === 'queued', 3000)
+        expect(await jobOf(eventId)).toMatchObject({ attempts: 0, lockedUntil: null })
+        expect(lines.some((l) => l.includes('gave back lost claims after retrying'))).toBe(true)
+        expect(await worker.runOnce()).toBe(1)
+        expect(await jobOf(eventId)).toMatchObject({ status: 'done', attempts: 1 })
+        expect(ran).toEqual(['BClost4'])
+        ran.length = 0
+        await worker.stop()
+      })
+
+      test('leaves alone a job another worker claimed since (its lease was over)', async () => {
+        const eventId = await enqueue('BClost5')
+        let release = () => {}
+        gate = new Promise<void>((r) => {
+          release = r
+        })
+        const other = createWorker({ database, handlers: broadcasts, logger })
+        let otherRun: Promise<number> = Promise.resolve(0)
+        const cut = loseAnswer(database.db, CLAIM, {
+          // Before the lost answer's error reaches the worker, its lease runs out and another
+          // worker claims the job and starts it.
+          async onLost() {
+            await database.db
+              .update(jobs)
+              .set({ lockedUntil: new Date(Date.now() - 1000) })
+              .where(eq(jobs.eventId, eventId))
+            const running = new Promise<void>((r) => {
+              started = r
+            })
+            otherRun = other.runOnce()
+            await running
+          },
+        })
+        const lines: string[] = []
+        const worker = createWorker({
+          database: { ...database, db: cut.db },
+          handlers: broadcasts,
+          logger: createJsonLogger((l) => lines.push(l)),
+          leaseMs: 60_000,
+        })
+        try {
+          await expect(worker.runOnce()).rejects.toThrow('Connection terminated')
+          // The release ran and found nothing of its own: the other worker's claim is intact.
+          const job = await jobOf(eventId)
+          expect(job).toMatchObject({ status: 'running', attempts: 2 })
+          expect(job?.lockedUntil?.getTime()).toBeGreaterThan(Date.now() + 30_000)
+          expect(lines.some((l) => l.includes('gave back'))).toBe(false)
+        } finally {
+          release()
+          gate = Promise.resolve()
+          started = () => {}
+        }
+        expect(await otherRun).toBe(1)
+        expect(await jobOf(eventId)).toMatchObject({ status: 'done', attempts: 2 })
+        expect(ran).toEqual(['BClost5'])
+        ran.length = 0
+      })
     })
 
     test('workers without the handler leave the job for one that has it', async () => {

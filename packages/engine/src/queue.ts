@@ -7,6 +7,7 @@ import {
 } from '@telehook/protocol'
 import { and, eq, sql } from 'drizzle-orm'
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core'
+import { createClaimReleaser, newClaimToken } from './claim'
 import { enqueueForwards } from './forward/enqueue'
 import { asyncHandlerTypes } from './ingest'
 import { errorMessage, type Logger, silentLogger } from './logger'
@@ -23,7 +24,9 @@ export interface WorkerOptions {
   logger?: Logger
   /**
    * How long a claimed job may run (default 5 min). Its signal aborts then and the job counts as
-   * failed; a worker that died holding it loses it to another worker after this time.
+   * failed; a worker that died holding it loses it to another worker after this time. A claim
+   * whose answer was lost (the connection cut after the commit) is given back by this worker at
+   * once instead, or as soon as the database takes it.
    */
   leaseMs?: number
   /** Delay before retry number `attempt` (1-based); default 1 s doubling up to 1 h, +0–25 % jitter. */
@@ -35,7 +38,8 @@ export interface WorkerOptions {
   stopGraceMs?: number
   /**
    * First delay before writing a job's outcome again when the database could not take it (an
-   * outage); doubles up to 30 s, and stops when the job's lease is over (default 1000 ms).
+   * outage), and before giving back again the jobs of a failed claim; doubles up to 30 s, and
+   * stops when the lease is over (default 1000 ms).
    */
   settleRetryMs?: number
 }
@@ -94,6 +98,22 @@ export function createWorker(opts: WorkerOptions): Worker {
   const types = [...asyncHandlerTypes(opts.handlers)]
   /** The signals of the jobs running now, to interrupt them when a stop outlasts its grace. */
   const inFlight = new Set<AbortController>()
+  // A failed claim may have committed: its jobs go back to the queue, uncounted and due as before.
+  const releaser = createClaimReleaser({
+    logger,
+    retryMs: settleRetryMs,
+    what: 'jobs',
+    release: async (tokens) =>
+      (
+        await queryRows<{ id: number }>(
+          database.db,
+          sql`update telehook.jobs set status = 'queued', attempts = greatest(attempts - 1, 0),
+                locked_until = null, updated_at = now()
+              where status = 'running' and claim_token in ${tokens}
+              returning id::int as id`,
+        )
+      ).length,
+  })
 
   let running = false
   let loop: Promise<void> | null = null
@@ -113,20 +133,32 @@ export function createWorker(opts: WorkerOptions): Worker {
       types.map((t) => sql`${t}`),
       sql`, `,
     )
-    return queryRows<ClaimedJob>(
-      database.db,
-      sql`update telehook.jobs set status = 'running', attempts = attempts + 1,
-            locked_until = now() + ${`${leaseMs} milliseconds`}::interval, updated_at = now()
-          where id in (
-            select id from telehook.jobs
-            where handler in (${handlerList})
-              and ((status = 'queued' and run_at <= now())
-                or (status = 'running' and locked_until < now()))
-            order by run_at, id
-            limit ${limit}
-            for update skip locked)
-          returning id::int as id, event_id, handler, attempts, max_attempts`,
-    )
+    const token = newClaimToken()
+    const leaseOver = Date.now() + leaseMs
+    let claimed: ClaimedJob[]
+    try {
+      claimed = await queryRows<ClaimedJob>(
+        database.db,
+        sql`update telehook.jobs set status = 'running', attempts = attempts + 1,
+              locked_until = now() + ${`${leaseMs} milliseconds`}::interval,
+              claim_token = ${token}, updated_at = now()
+            where id in (
+              select id from telehook.jobs
+              where handler in (${handlerList})
+                and ((status = 'queued' and run_at <= now())
+                  or (status = 'running' and locked_until < now()))
+              order by run_at, id
+              limit ${limit}
+              for update skip locked)
+            returning id::int as id, event_id, handler, attempts, max_attempts`,
+      )
+    } catch (error) {
+      // Committed or not, the worker cannot tell: what this token took, if anything, goes back.
+      await releaser.release(token, leaseOver)
+      throw error
+    }
+    releaser.nudge()
+    return claimed
   }
 
   /**
@@ -335,6 +367,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       loop = null
       for (const t of settling) clearTimeout(t)
       settling.clear()
+      await releaser.stop()
       const u = unlisten
       unlisten = null
       await u?.().catch(() => {})

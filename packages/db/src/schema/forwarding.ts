@@ -70,6 +70,8 @@ export const forwardJobs = telehook.table(
     runAt: timestamptz().notNull().defaultNow(),
     /** A `running` job whose lease expired is claimed again (its worker died). */
     lockedUntil: timestamptz(),
+    /** Set by each claim to a token of that claim alone (see `jobs.claim_token`). */
+    claimToken: text(),
     /** The retry window starts here (set at enqueue, and again by a manual retry or re-send). */
     firstQueuedAt: timestamptz().notNull().defaultNow(),
     /** HTTP status of the last attempt; null when it got no response. */

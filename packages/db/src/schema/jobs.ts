@@ -17,6 +17,11 @@ export const jobs = telehook.table(
     runAt: timestamptz().notNull().defaultNow(),
     /** A `running` job whose lock expired is claimed again (its worker died). */
     lockedUntil: timestamptz(),
+    /**
+     * Set by each claim to a token of that claim alone, so a worker whose claim statement failed
+     * (committed or not, it cannot tell) can give back what it may have claimed, and nothing else.
+     */
+    claimToken: text(),
     lastError: text(),
     ...timestamps,
   },

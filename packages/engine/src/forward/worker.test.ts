@@ -4,7 +4,7 @@ import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { Webhook } from 'standardwebhooks'
 import { createEndpoint, type Endpoint } from '../endpoints'
-import { incomingMessage, SECRET, sendStatus } from '../fixtures'
+import { incomingMessage, loseAnswer, SECRET, sendStatus } from '../fixtures'
 import { createEngine, type Engine } from '../ingest'
 import {
   createDestination,
@@ -389,6 +389,77 @@ for (const driver of TEST_DRIVERS) {
       expect(job).toMatchObject({ status: 'done', attempts: 2, lastStatus: 200 })
       // Both attempts are on record; the late one did not change the job.
       expect((await listAttempts(database, destination.id)).map((a) => a.attempt)).toEqual([1, 2])
+    })
+
+    test('a claim whose answer was lost is given back at once, not left to its lease', async () => {
+      const { projectId, endpoint, key } = await scope()
+      // One request at a time: the lost claim would hold the destination's only slot too.
+      const { destination } = await createDestination(database, masterKey, {
+        projectId,
+        url: `${base}/ok/-/${key}`,
+        maxInFlight: 1,
+      })
+      await store(endpoint)
+      await store(endpoint)
+      const cut = loseAnswer(database.db, /set status = 'running'/)
+      const f = forwarder({ database: { ...database, db: cut.db }, leaseMs: 60_000, pollMs: 50 })
+      const startedAt = Date.now()
+      f.start()
+      try {
+        // A 60 s lease: only the worker's own release can get both delivered within seconds.
+        for (;;) {
+          const jobs = await jobsOf(destination.id)
+          if (jobs.every((j) => j.status === 'done')) break
+          if (Date.now() - startedAt > 3000) throw new Error(`not delivered: ${jobs[0]?.status}`)
+          await Bun.sleep(20)
+        }
+      } finally {
+        await f.stop()
+      }
+      expect(cut.lost()).toBe(1)
+      expect(of(key)).toHaveLength(2)
+      const jobs = await jobsOf(destination.id)
+      expect(jobs.map((j) => [j.status, j.attempts])).toEqual([
+        ['done', 1],
+        ['done', 1],
+      ])
+      expect((await listAttempts(database, destination.id)).map((a) => a.attempt)).toEqual([1, 1])
+    })
+
+    test('giving back a lost claim leaves a job another worker claimed since', async () => {
+      const { projectId, endpoint, key } = await scope()
+      const { destination } = await createDestination(database, masterKey, {
+        projectId,
+        url: `${base}/hang/once/${key}`,
+      })
+      await store(endpoint)
+      let other: Promise<number> = Promise.resolve(0)
+      const cut = loseAnswer(database.db, /set status = 'running'/, {
+        // Before the lost answer's error reaches the worker, its lease runs out and another
+        // worker claims the job; its request is in flight.
+        async onLost() {
+          await database.db
+            .update(forwardJobs)
+            .set({ lockedUntil: new Date(Date.now() - 1000) })
+            .where(eq(forwardJobs.destinationId, destination.id))
+          other = forwarder().runOnce()
+          await until(() => of(key).length === 1, "the other worker's request")
+        },
+      })
+      const f = forwarder({ database: { ...database, db: cut.db }, leaseMs: 60_000 })
+      try {
+        await expect(f.runOnce()).rejects.toThrow('Connection terminated')
+        const [job] = await jobsOf(destination.id)
+        expect(job).toMatchObject({ status: 'running', attempts: 2 })
+        expect(job?.lockedUntil?.getTime()).toBeGreaterThan(Date.now() + 30_000)
+      } finally {
+        gate(key).release()
+      }
+      expect(await other).toBe(1)
+      const [job] = await jobsOf(destination.id)
+      expect(job).toMatchObject({ status: 'done', attempts: 2, lastStatus: 200 })
+      expect(of(key)).toHaveLength(1)
+      expect((await listAttempts(database, destination.id)).map((a) => a.attempt)).toEqual([2])
     })
 
     test('one slow destination holds at most its max_in_flight; the others keep flowing', async () => {

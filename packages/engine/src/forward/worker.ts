@@ -1,6 +1,7 @@
 /** @module The forwarding worker: claims forward jobs, signs and posts them, records every attempt. */
 import { type Database, queryRows } from '@telehook/db'
 import { sql } from 'drizzle-orm'
+import { createClaimReleaser, newClaimToken } from '../claim'
 import { errorMessage, type Logger, silentLogger } from '../logger'
 import {
   AttemptAborted,
@@ -29,9 +30,16 @@ export interface ForwarderOptions {
   maxAgeMs?: number
   /**
    * How long a claimed job belongs to this worker (default `timeoutMs` + 60 s). A worker that
-   * died holding a job loses it to another worker when the lease expires.
+   * died holding a job loses it to another worker when the lease expires. A claim whose answer
+   * was lost (the connection cut after the commit) is given back by this worker at once instead,
+   * or as soon as the database takes it.
    */
   leaseMs?: number
+  /**
+   * First delay before giving back again the jobs of a failed claim when the database could not
+   * take it; doubles up to 30 s, and stops when the lease is over (default 1000 ms).
+   */
+  releaseRetryMs?: number
   /** Polling interval besides LISTEN/NOTIFY wake-ups; retries come due through it (default 1 s). */
   pollMs?: number
   /** Delay before retry number `attempt` (1-based); default {@link defaultForwardBackoffMs}. */
@@ -91,6 +99,23 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const pollMs = opts.pollMs ?? 1000
   const backoffMs = opts.backoffMs ?? defaultForwardBackoffMs
   const stopGraceMs = opts.stopGraceMs ?? 10_000
+  // A failed claim may have committed: its jobs go back to the queue, uncounted and due as before
+  // (until then they also hold their destinations' max_in_flight slots).
+  const releaser = createClaimReleaser({
+    logger,
+    retryMs: opts.releaseRetryMs ?? 1000,
+    what: 'forward jobs',
+    release: async (tokens) =>
+      (
+        await queryRows<{ id: number }>(
+          database.db,
+          sql`update telehook.forward_jobs set status = 'queued',
+                attempts = greatest(attempts - 1, 0), locked_until = null, updated_at = now()
+              where status = 'running' and claim_token in ${tokens}
+              returning id::int as id`,
+        )
+      ).length,
+  })
 
   /** Signals of the requests in flight, to abort them when a stop outlasts its grace. */
   const inFlight = new Map<AbortController, Promise<void>>()
@@ -111,7 +136,22 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     return plain
   }
 
-  function claim(limit: number): Promise<ClaimedJob[]> {
+  async function claim(limit: number): Promise<ClaimedJob[]> {
+    const token = newClaimToken()
+    const leaseOver = Date.now() + leaseMs
+    let claimed: ClaimedJob[]
+    try {
+      claimed = await claimStatement(limit, token)
+    } catch (error) {
+      // Committed or not, the worker cannot tell: what this token took, if anything, goes back.
+      await releaser.release(token, leaseOver)
+      throw error
+    }
+    releaser.nudge()
+    return claimed
+  }
+
+  function claimStatement(limit: number, token: string): Promise<ClaimedJob[]> {
     // Per destination, at most max_in_flight minus its requests running now (any worker's) are
     // taken, due jobs and jobs whose lease expired, skipping rows other workers hold. Each branch
     // walks the (destination, status, run_at) index in order and stops at the limit: a backlog of
@@ -145,7 +185,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         )
         update telehook.forward_jobs f
         set status = 'running', attempts = f.attempts + 1,
-          locked_until = now() + ${`${leaseMs} milliseconds`}::interval, updated_at = now()
+          locked_until = now() + ${`${leaseMs} milliseconds`}::interval, claim_token = ${token},
+          updated_at = now()
         from cand, telehook.events e, telehook.destinations d
         where f.id = cand.id and e.id = f.event_id and d.id = f.destination_id
         returning f.id::int as id, f.event_id::text as event_id, f.destination_id, f.attempts,
@@ -429,6 +470,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       clearTimeout(graceTimer)
       if (outlasted) for (const c of inFlight.keys()) c.abort(new Error('the worker is stopping'))
       await Promise.all(inFlight.values())
+      await releaser.stop()
       const u = unlisten
       unlisten = null
       await u?.().catch(() => {})
