@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { queryRows } from '@telehook/db'
+import { nativeClient, queryRows } from '@telehook/db'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { defineHandlers } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
+import { lockKeysOf, ROW_LOCK_SPACE } from './batch'
 import { incomingMessage, SECRET } from './fixtures'
 import { createEndpoint, createEngine, type Endpoint } from './index'
 import { prepare } from './ingest'
@@ -49,7 +50,11 @@ for (const driver of TEST_DRIVERS) {
         },
       })
       // A minute's gathering: the batch can only go when the last one on the way arrives.
-      const engine = createEngine({ database, handlers, batch: { gatherMs: 60_000 } })
+      const engine = createEngine({
+        database,
+        handlers,
+        batch: { maxInflight: 1, gatherMs: 60_000 },
+      })
       const all = ['SMG1', 'SMG2', 'SMG3'].map((id) => engine.ingest(endpoint, incomingMessage(id)))
       await Bun.sleep(50)
       gates.get('SMG2')?.()
@@ -101,5 +106,51 @@ for (const driver of TEST_DRIVERS) {
       // The second one never comes: c waits no longer than gatherMs.
       expect((await c?.store(await items('SMG6')))?.inserted).toBe(true)
     })
+
+    // Two slots exist on PostgreSQL only (PGlite runs one statement at a time).
+    test.skipIf(driver !== 'postgres')(
+      'with one slot held, the free slot takes everything waiting',
+      async () => {
+        const native = nativeClient(database.db)
+        const engine = createEngine({ database, batch: { maxInflight: 2, gatherMs: 60_000 } })
+        // A transaction elsewhere holds the row lock of SMH0: its batch waits in its slot.
+        const [key] = lockKeysOf({
+          endpoint,
+          prepared: await prepare(endpoint, incomingMessage('SMH0')),
+          reply: null,
+          handlerError: null,
+        })
+        let release = () => {}
+        const held = new Promise<void>((r) => {
+          release = r
+        })
+        let locked = () => {}
+        const isLocked = new Promise<void>((r) => {
+          locked = r
+        })
+        const holder = native.transaction(async (q) => {
+          await q('select pg_advisory_xact_lock($1, hashtext($2))', [ROW_LOCK_SPACE, key])
+          locked()
+          await held
+        })
+        await isLocked
+        const blocked = engine.ingest(endpoint, incomingMessage('SMH0'))
+        try {
+          await Bun.sleep(50)
+          // Four more arrive together while that slot is busy: the one free slot takes all four
+          // (taking half left two waiting for a slot until the lock was released).
+          const ids = ['SMH1', 'SMH2', 'SMH3', 'SMH4']
+          const more = await Promise.all(
+            ids.map((id) => engine.ingest(endpoint, incomingMessage(id))),
+          )
+          expect(more.map((r) => r.outcome)).toEqual(['stored', 'stored', 'stored', 'stored'])
+          expect(await transactionsOf(database, ids)).toBe(1)
+        } finally {
+          release()
+          await holder
+        }
+        expect((await blocked).outcome).toBe('stored')
+      },
+    )
   })
 }

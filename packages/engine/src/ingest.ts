@@ -35,10 +35,11 @@ export interface EngineOptions {
    */
   endpointRecheckMs?: number
   /**
-   * Group commit of concurrent deliveries (default on: one batch statement in flight at a time, of
-   * at most 64 deliveries, on both drivers; a delivery that finds the slot free waits at most
-   * `gatherMs`, default 2 ms, for the deliveries already inside the engine, and not at all when
-   * there are none); `false` gives every delivery its own transaction.
+   * Group commit of concurrent deliveries (default on: at most 64 deliveries a statement, two
+   * statements in flight on PostgreSQL, one on PGlite, which runs one at a time; a delivery that
+   * finds a slot free waits at most `gatherMs`, default 2 ms, for the deliveries already inside
+   * the engine, and not at all when there are none); `false` gives every delivery its own
+   * transaction.
    */
   batch?: BatchOptions | false
   /**
@@ -236,7 +237,7 @@ export function createEngine(opts: EngineOptions): Engine {
       ? null
       : createBatcher(database.db, asyncTypes, {
           maxSize: batching.maxSize ?? 64,
-          maxInflight: batching.maxInflight ?? (postgres ? 1 : 1),
+          maxInflight: batching.maxInflight ?? (postgres ? 2 : 1),
           gatherMs: batching.gatherMs ?? 2,
           lock,
         })

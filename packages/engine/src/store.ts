@@ -202,11 +202,12 @@ export function createBatcher(
 
   function pump(): void {
     while (inflight < opts.maxInflight && queue.length > 0) {
-      // Spread the waiting deliveries over the transaction slots rather than giving one slot all
-      // of them: a batch runs on one connection, serially on the server.
+      // Spread the waiting deliveries over the free transaction slots (a batch runs on one
+      // connection, serially on the server); the only free slot takes them all, rather than half
+      // of them with the rest left waiting for it to free again.
       const batch = queue.splice(
         0,
-        Math.min(opts.maxSize, Math.ceil(queue.length / opts.maxInflight)),
+        Math.min(opts.maxSize, Math.ceil(queue.length / (opts.maxInflight - inflight))),
       )
       inflight++
       void run(batch).finally(() => {
