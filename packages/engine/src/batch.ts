@@ -432,8 +432,9 @@ export interface StoredCheck {
 }
 
 /**
- * The stored check of concurrent deliveries, batched like the writes: while a look-up is in
- * flight, the next ones wait and go together in one statement (at most `maxSize`).
+ * The stored check of concurrent deliveries, batched like the writes: the look-ups of one turn of
+ * the event loop go together, and while `maxInflight` are in flight, the next ones wait and go
+ * together in one statement (at most `maxSize`).
  *
  * The statement is prepared, and re-prepared (a new text: `-- plan N` appended) each time the
  * events stored since start double past `firstReplanAt` (64, 128, 256, …). A plan is cached with
@@ -476,10 +477,20 @@ export function createStoredCheck(
       })
     }
   }
+  // Sent on the next turn of the event loop, not at once: the deliveries whose requests were read
+  // in one turn share a statement, where the first used to take a free slot alone (3–9 % more
+  // req/s at 50 connections, lower CPU per delivery and p99; see the engine README).
+  let scheduled = false
+  const send = () => {
+    scheduled = false
+    pump()
+  }
   const check = (endpointId: string, key: string) =>
     new Promise<boolean>((resolve, reject) => {
       queue.push({ endpointId, key, resolve, reject })
-      pump()
+      if (scheduled) return
+      scheduled = true
+      setImmediate(send)
     })
   const grew = (n: number) => {
     stored += n
