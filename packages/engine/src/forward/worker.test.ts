@@ -410,7 +410,7 @@ for (const driver of TEST_DRIVERS) {
         for (;;) {
           const jobs = await jobsOf(destination.id)
           if (jobs.every((j) => j.status === 'done')) break
-          if (Date.now() - startedAt > 3000) throw new Error(`not delivered: ${jobs[0]?.status}`)
+          if (Date.now() - startedAt > 10_000) throw new Error(`not delivered: ${jobs[0]?.status}`)
           await Bun.sleep(20)
         }
       } finally {
