@@ -104,9 +104,12 @@ export async function storeBatch(
 }
 
 export interface BatchOptions {
-  /** Most deliveries in one transaction (default 16). */
+  /** Most deliveries in one transaction (default in `createEngine`: 64). */
   maxSize?: number
-  /** Batch transactions in flight at once (default 6; the pool must have more connections). */
+  /**
+   * Batch transactions in flight at once (default in `createEngine`: 2 on PostgreSQL, 1 on PGlite;
+   * the pool must have more connections).
+   */
   maxInflight?: number
   /**
    * Longest wait of a delivery that finds a transaction slot free while others are on their way
