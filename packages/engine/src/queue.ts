@@ -12,6 +12,7 @@ import { enqueueForwards } from './forward/enqueue'
 import { asyncHandlerTypes } from './ingest'
 import { errorMessage, type Logger, silentLogger } from './logger'
 import { applyProjections, projectionKeys } from './projections'
+import { createSettleRetries } from './settle'
 import { enqueueJobs, JOBS_CHANNEL, lockRows } from './store'
 
 export interface WorkerOptions {
@@ -93,8 +94,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   const backoff = opts.backoffMs ?? defaultBackoffMs
   const stopGraceMs = opts.stopGraceMs ?? 10_000
   const settleRetryMs = Math.max(1, opts.settleRetryMs ?? 1000)
-  /** Outcomes being written again after a failure (cleared by stop()). */
-  const settling = new Set<ReturnType<typeof setTimeout>>()
+  /** Outcomes being written again after a failure (dropped by stop()). */
+  const retries = createSettleRetries({ retryMs: settleRetryMs, logger })
   const types = [...asyncHandlerTypes(opts.handlers)]
   /** The signals of the jobs running now, to interrupt them when a stop outlasts its grace. */
   const inFlight = new Set<AbortController>()
@@ -182,33 +183,9 @@ export function createWorker(opts: WorkerOptions): Worker {
         )
     try {
       await write()
-      return
     } catch (error) {
-      logger.error({
-        msg: `could not record ${what}; retrying until the lease is over`,
-        job: job.id,
-        error: errorMessage(error),
-      })
+      retries.retry({ write, what, job: job.id, leaseOver: claimedAt + leaseMs, error })
     }
-    const leaseOver = claimedAt + leaseMs
-    const retry = (delay: number) => {
-      if (Date.now() + delay >= leaseOver) {
-        logger.warn({ msg: `gave up recording ${what}; the lease hands it on`, job: job.id })
-        return
-      }
-      const timer = setTimeout(async () => {
-        settling.delete(timer)
-        try {
-          await write()
-          logger.info({ msg: `recorded ${what} after retrying`, job: job.id })
-        } catch {
-          retry(Math.min(delay * 2, 30_000))
-        }
-      }, delay)
-      ;(timer as { unref?: () => void }).unref?.()
-      settling.add(timer)
-    }
-    retry(settleRetryMs)
   }
 
   async function runJob(job: ClaimedJob): Promise<void> {
@@ -365,8 +342,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       if (outlasted) for (const c of inFlight) c.abort(new WorkerStopping('the worker is stopping'))
       await done
       loop = null
-      for (const t of settling) clearTimeout(t)
-      settling.clear()
+      retries.stop()
       await releaser.stop()
       const u = unlisten
       unlisten = null
