@@ -59,22 +59,27 @@ export function sendStatus(
 export interface LostAnswerOptions {
   /** Runs after the statement committed, before its caller gets the error. */
   onLost?: () => Promise<void>
-  /** Then so many statements matching `match` fail without running (the outage goes on). */
+  /**
+   * Then so many statements matching `match` fail without running (the outage goes on); from the
+   * first statement when no answer is to be lost (`match` null).
+   */
   refuse?: { match: RegExp; times: number }
 }
 
 /**
  * Wraps a Drizzle `db` so that the next raw statement (`execute`) matching `match` runs and
  * commits, but its caller gets an error instead of the answer: a connection cut after the commit.
- * @example const cut = loseAnswer(database.db, /set status = 'running'/)
+ * @example
+ * const cut = loseAnswer(database.db, /set status = 'running'/)
+ * const outage = loseAnswer(database.db, null, { refuse: { match: /insert into/, times: 2 } })
  */
 export function loseAnswer<T extends object>(
   db: T,
-  match: RegExp,
+  match: RegExp | null,
   opts: LostAnswerOptions = {},
 ): { db: T; lost: () => number } {
   const dialect = new PgDialect()
-  let armed = true
+  let armed = match !== null
   let lost = 0
   let refusals = opts.refuse?.times ?? 0
   const proxy = new Proxy(db, {
@@ -88,7 +93,7 @@ export function loseAnswer<T extends object>(
           throw new Error('connect ECONNREFUSED 127.0.0.1:5432')
         }
         const result = await value.call(target, query)
-        if (armed && match.test(text)) {
+        if (armed && match?.test(text)) {
           armed = false
           lost++
           await opts.onLost?.()
