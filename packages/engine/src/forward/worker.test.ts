@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks'
 import { createEndpoint, type Endpoint } from '../endpoints'
 import { incomingMessage, loseAnswer, SECRET, sendStatus } from '../fixtures'
 import { createEngine, type Engine } from '../ingest'
+import { createJsonLogger } from '../logger'
 import {
   createDestination,
   createForwarder,
@@ -66,6 +67,8 @@ const server = Bun.serve({
   },
 })
 const base = `http://127.0.0.1:${server.port}`
+/** The statement that records finished attempts and settles their jobs. */
+const SETTLE = /insert into telehook\.forward_attempts/
 const of = (key: string) => received.filter((r) => r.key === key)
 
 async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -460,6 +463,97 @@ for (const driver of TEST_DRIVERS) {
       expect(job).toMatchObject({ status: 'done', attempts: 2, lastStatus: 200 })
       expect(of(key)).toHaveLength(1)
       expect((await listAttempts(database, destination.id)).map((a) => a.attempt)).toEqual([2])
+    })
+
+    test('an outcome the database could not take is written again, not left to its lease', async () => {
+      const { projectId, endpoint, key } = await scope()
+      const { destination } = await createDestination(database, masterKey, {
+        projectId,
+        url: `${base}/ok/-/${key}`,
+      })
+      const { eventId } = await store(endpoint)
+      // The database refuses the worker's first two writes of the outcome (an outage).
+      const outage = loseAnswer(database.db, null, { refuse: { match: SETTLE, times: 2 } })
+      const lines: string[] = []
+      const f = forwarder({
+        database: { ...database, db: outage.db },
+        leaseMs: 60_000,
+        releaseRetryMs: 20,
+        logger: createJsonLogger((l) => lines.push(l)),
+      })
+      const startedAt = Date.now()
+      try {
+        expect(await f.runOnce()).toBe(1)
+        // A 60 s lease: only the worker's own retries settle it within seconds.
+        await until(
+          async () => (await jobsOf(destination.id))[0]?.status === 'done',
+          'the outcome written by the retries',
+        )
+        expect(Date.now() - startedAt).toBeLessThan(10_000)
+      } finally {
+        await f.stop()
+      }
+      const [job] = await jobsOf(destination.id)
+      expect(job).toMatchObject({ status: 'done', attempts: 1, lastStatus: 200, lastError: null })
+      expect(of(key)).toHaveLength(1)
+      expect(of(key)[0]?.headers['webhook-id']).toBe(eventId)
+      const attempts = await listAttempts(database, destination.id)
+      expect(attempts.map((a) => [a.attempt, a.status, a.outcome])).toEqual([[1, 200, 'done']])
+      expect(lines.some((l) => l.includes('recorded forward attempt after retrying'))).toBe(true)
+    })
+
+    test('an outcome written again after a lost answer is recorded once', async () => {
+      const { projectId, endpoint, key } = await scope()
+      const { destination } = await createDestination(database, masterKey, {
+        projectId,
+        url: `${base}/ok/-/${key}`,
+      })
+      await store(endpoint)
+      // The first write commits but its answer is lost; the next one is refused; the third runs.
+      const cut = loseAnswer(database.db, SETTLE, { refuse: { match: SETTLE, times: 1 } })
+      const lines: string[] = []
+      const f = forwarder({
+        database: { ...database, db: cut.db },
+        leaseMs: 60_000,
+        releaseRetryMs: 20,
+        logger: createJsonLogger((l) => lines.push(l)),
+      })
+      try {
+        expect(await f.runOnce()).toBe(1)
+        await until(
+          () => lines.some((l) => l.includes('recorded forward attempt after retrying')),
+          'the outcome written again',
+        )
+      } finally {
+        await f.stop()
+      }
+      expect(cut.lost()).toBe(1)
+      const [job] = await jobsOf(destination.id)
+      expect(job).toMatchObject({ status: 'done', attempts: 1, lastStatus: 200 })
+      expect(of(key)).toHaveLength(1)
+      expect((await listAttempts(database, destination.id)).map((a) => a.attempt)).toEqual([1])
+    })
+
+    test('stop() does not wait for outcomes still being written again; the lease hands them on', async () => {
+      const { projectId, endpoint, key } = await scope()
+      const { destination } = await createDestination(database, masterKey, {
+        projectId,
+        url: `${base}/ok/-/${key}`,
+      })
+      await store(endpoint)
+      const outage = loseAnswer(database.db, null, { refuse: { match: SETTLE, times: 1000 } })
+      const f = forwarder({ database: { ...database, db: outage.db }, releaseRetryMs: 20 })
+      expect(await f.runOnce()).toBe(1)
+      await Bun.sleep(100)
+      const stopping = Date.now()
+      await f.stop()
+      expect(Date.now() - stopping).toBeLessThan(1000)
+      // No write after stop(): the job waits for its lease, then another worker sends it again.
+      await Bun.sleep(100)
+      const [job] = await jobsOf(destination.id)
+      expect(job).toMatchObject({ status: 'running', attempts: 1 })
+      expect(of(key)).toHaveLength(1)
+      expect(await listAttempts(database, destination.id)).toHaveLength(0)
     })
 
     test('one slow destination holds at most its max_in_flight; the others keep flowing', async () => {

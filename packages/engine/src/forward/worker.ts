@@ -3,6 +3,7 @@ import { type Database, queryRows } from '@telehook/db'
 import { sql } from 'drizzle-orm'
 import { createClaimReleaser, newClaimToken } from '../claim'
 import { errorMessage, type Logger, silentLogger } from '../logger'
+import { createSettleRetries } from '../settle'
 import {
   AttemptAborted,
   type AttemptResult,
@@ -36,8 +37,9 @@ export interface ForwarderOptions {
    */
   leaseMs?: number
   /**
-   * First delay before giving back again the jobs of a failed claim when the database could not
-   * take it; doubles up to 30 s, and stops when the lease is over (default 1000 ms).
+   * First delay before writing an attempt's outcome again when the database could not take it
+   * (an outage), and before giving back again the jobs of a failed claim; doubles up to 30 s, and
+   * stops when the lease is over (default 1000 ms).
    */
   releaseRetryMs?: number
   /** Polling interval besides LISTEN/NOTIFY wake-ups; retries come due through it (default 1 s). */
@@ -99,11 +101,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const pollMs = opts.pollMs ?? 1000
   const backoffMs = opts.backoffMs ?? defaultForwardBackoffMs
   const stopGraceMs = opts.stopGraceMs ?? 10_000
+  const retryMs = opts.releaseRetryMs ?? 1000
+  /** Outcomes being written again after a failure (dropped by stop()). */
+  const retries = createSettleRetries({ retryMs, logger })
   // A failed claim may have committed: its jobs go back to the queue, uncounted and due as before
   // (until then they also hold their destinations' max_in_flight slots).
   const releaser = createClaimReleaser({
     logger,
-    retryMs: opts.releaseRetryMs ?? 1000,
+    retryMs,
     what: 'forward jobs',
     release: async (tokens) =>
       (
@@ -209,6 +214,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     job_status: 'queued' | 'done' | 'dead'
     run_at: string
     reason: string | null
+    /** Written again: the first write may have committed with only its answer lost. */
+    again: boolean
   }
   let settling: { row: Settlement; resolve(settled: boolean): void; reject(e: unknown): void }[] =
     []
@@ -233,7 +240,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
                   as s(job_id bigint, destination_id text, event_id uuid, attempt int,
                     started_at timestamptz, status int, outcome text, latency_ms int,
                     response_body text, error text, job_status text, run_at timestamptz,
-                    reason text)
+                    reason text, again boolean)
               ), a as (
                 insert into telehook.forward_attempts (job_id, destination_id, event_id, attempt,
                   started_at, status, outcome, latency_ms, response_body, error)
@@ -241,6 +248,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
                   latency_ms, response_body, error from s
                 -- A job deleted meanwhile (with its destination) must not fail the whole batch.
                 where exists (select 1 from telehook.forward_jobs f where f.id = s.job_id)
+                  and (not s.again or not exists (select 1 from telehook.forward_attempts x
+                    where x.job_id = s.job_id and x.attempt = s.attempt
+                      and x.started_at = s.started_at))
               ), j as (
                 update telehook.forward_jobs f set status = s.job_status, run_at = s.run_at,
                   locked_until = null, last_status = s.status, last_error = s.error,
@@ -253,6 +263,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
                   updated_at = now()
                 from s
                 where s.outcome = 'gone' and d.id = s.destination_id and d.enabled
+                  -- Written again: only if it settles the job now, not over a re-enabling since.
+                  and (not s.again or s.job_id in (select id from j))
                 returning 1
               )
               select id::int as id from j`,
@@ -268,7 +280,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     }
   }
 
-  /** Records the attempt and settles the job if this worker still holds it; false if it lost it. */
+  /**
+   * Records the attempt and settles the job if this worker still holds it (still `running`, same
+   * attempt); false if it lost it. `again` when the row is written again after a failure.
+   */
   function settle(
     job: ClaimedJob,
     startedAt: Date,
@@ -276,6 +291,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     outcome: Outcome,
     runAt: Date,
     error: string | null,
+    again = false,
   ): Promise<boolean> {
     const row: Settlement = {
       job_id: job.id,
@@ -294,6 +310,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         outcome === 'gone'
           ? `the destination answered 410 Gone at ${startedAt.toISOString()}`
           : null,
+      again,
     }
     return new Promise<boolean>((resolve, reject) => {
       settling.push({ row, resolve, reject })
@@ -302,19 +319,23 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   }
 
   /** Gives a job interrupted by stop() back to the queue without counting its attempt. */
-  async function requeue(job: ClaimedJob): Promise<void> {
-    await database.db
-      .execute(
+  async function requeue(job: ClaimedJob, leaseOver: number): Promise<void> {
+    const write = () =>
+      database.db.execute(
         sql`update telehook.forward_jobs set status = 'queued', attempts = attempts - 1,
               run_at = now(), locked_until = null, updated_at = now()
             where id = ${job.id} and status = 'running' and attempts = ${job.attempts}`,
       )
-      // Not requeued: the lease still hands it to another worker when it expires.
-      .catch((e) => logger.error({ msg: 'could not requeue forward job', job: job.id, error: e }))
+    try {
+      await write()
+    } catch (error) {
+      retries.retry({ write, what: 'forward job requeue', job: job.id, leaseOver, error })
+    }
   }
 
   async function runJob(job: ClaimedJob, controller: AbortController): Promise<void> {
     const startedAt = new Date()
+    const leaseOver = startedAt.getTime() + leaseMs
     let result: AttemptResult
     try {
       const keys = [await open(job.secret_ciphertext)]
@@ -343,7 +364,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       })
     } catch (error) {
       if (error instanceof AttemptAborted) {
-        await requeue(job)
+        await requeue(job, leaseOver)
         logger.warn({ msg: 'forward interrupted by stop, requeued', job: job.id })
         return
       }
@@ -367,8 +388,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         error = `${error}; no retry: the job is older than ${maxAgeMs} ms`
       } else runAt = at
     }
+    // The request was made: its outcome is written (again, if need be), never the event sent
+    // twice for a database that failed after it.
     const settled = await settle(job, startedAt, result, outcome, runAt, error).catch((e) => {
-      logger.error({ msg: 'could not record forward attempt', job: job.id, error: errorMessage(e) })
+      const write = () => settle(job, startedAt, result, outcome, runAt, error, true)
+      retries.retry({ write, what: 'forward attempt', job: job.id, leaseOver, error: e })
       return true
     })
     if (!settled) {
@@ -470,6 +494,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       clearTimeout(graceTimer)
       if (outlasted) for (const c of inFlight.keys()) c.abort(new Error('the worker is stopping'))
       await Promise.all(inFlight.values())
+      retries.stop()
       await releaser.stop()
       const u = unlisten
       unlisten = null
