@@ -34,6 +34,9 @@ import { scanSecret } from './secret-scan'
 
 /** Default largest accepted body: 256 KiB. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024
+
+/** How much of a chunked body past the limit is read and dropped before the 413 (see readBody). */
+const DRAIN_LIMIT = 1024 * 1024
 /** Default time to commit before answering 503: well inside Telerivet's 10 s. */
 export const DEFAULT_DEADLINE_MS = 8000
 /** Seconds Telerivet is asked to wait after a 503. */
@@ -148,7 +151,8 @@ function isFormContentType(header: string | null): boolean {
 
 /**
  * Reads at most `limit` bytes, whatever Content-Length claims (it may be absent or wrong), within
- * `timeoutMs`: a body that stops arriving (a slow-loris, a Content-Length larger than what is
+ * `timeoutMs` (past the limit, a chunked body is read on and dropped, at most `DRAIN_LIMIT` more,
+ * so that its 413 reaches the client): a body that stops arriving (a slow-loris, a Content-Length larger than what is
  * sent) is a 408, and a connection closed mid-body a 400, never a request held open for ever.
  */
 async function readBody(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
@@ -179,20 +183,27 @@ async function readBody(request: Request, limit: number, timeoutMs: number): Pro
     }
     const stream = request.body
     if (!stream) return new Uint8Array(0)
+    const tooLarge = () => new WebhookError('body_too_large', `body over ${limit} bytes`)
     for (;;) {
       reader ??= stream.getReader()
       let next: Awaited<ReturnType<typeof reader.read>>
       try {
         next = await Promise.race([reader.read(), timeout])
       } catch (error) {
+        // Past the limit, a body that stops or breaks off is still too large, not late.
+        if (total > limit) throw tooLarge()
         if (error instanceof WebhookError) throw error
         throw new WebhookError('bad_request', 'body not received in full', { cause: error })
       }
       if (next.done) break
       total += next.value.byteLength
-      if (total > limit) throw new WebhookError('body_too_large', `body over ${limit} bytes`)
-      chunks.push(next.value)
+      // Past the limit the rest is read and dropped, up to DRAIN_LIMIT more: answered while the
+      // client is still sending, the 413 was lost in the reset of the connection closed on unread
+      // bytes (seen by the hostile drill as "closed").
+      if (total > limit + DRAIN_LIMIT) throw tooLarge()
+      if (total <= limit) chunks.push(next.value)
     }
+    if (total > limit) throw tooLarge()
   } catch (error) {
     reader?.cancel().catch(() => {})
     throw error

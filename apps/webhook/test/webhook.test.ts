@@ -298,6 +298,30 @@ for (const driver of TEST_DRIVERS) {
       expect(await eventsOf(database, id)).toEqual([])
     })
 
+    test('a chunked body past the limit is read on (1 MB at most) before its 413', async () => {
+      // A pull stream of `chunks` chunks of 64 KB, counting what the server read.
+      const counted = (chunks: number) => {
+        let pulled = 0
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (pulled === chunks) return controller.close()
+            pulled++
+            controller.enqueue(new Uint8Array(64 * 1024).fill(0x61))
+          },
+        })
+        return { body, pulled: () => pulled }
+      }
+      // 640 KB: read to its end, so that over a socket the 413 is not lost in a reset.
+      const whole = counted(10)
+      expect((await app.handle(post('/webhook', whole.body))).status).toBe(413)
+      expect(whole.pulled()).toBe(10)
+      // Endless: refused once 1 MB past the 256 KB limit has been read and dropped.
+      const endless = counted(Number.POSITIVE_INFINITY)
+      expect((await app.handle(post('/webhook', endless.body))).status).toBe(413)
+      expect(endless.pulled()).toBeGreaterThan(16)
+      expect(endless.pulled()).toBeLessThan(24)
+    })
+
     test('bad input: 413, 415 and 400, nothing stored', async () => {
       const before = await countEvents(database)
       const big = incoming(newId('SM'), { content: 'x'.repeat(300 * 1024) })
