@@ -345,6 +345,11 @@ export class PgliteHost {
     return pg
   }
 
+  /** Where the data lives, as the reports and errors name it. */
+  private get where(): string {
+    return this.opts.dataDir ?? 'memory'
+  }
+
   private log(report: PgliteReport): void {
     if (this.opts.log) this.opts.log(report)
     else console.error(pgliteReportLine(report))
@@ -356,14 +361,14 @@ export class PgliteHost {
     if (!down) return new PgliteUnavailableError('PGlite stopped')
     const next = down.lastError ? `; restart failed: ${down.lastError}` : ''
     return new PgliteUnavailableError(
-      `the embedded database stopped: ${down.reason}${next}; restarting it (data in ${this.opts.dataDir ?? 'memory'})`,
+      `the embedded database stopped: ${down.reason}${next}; restarting it (data in ${this.where})`,
     )
   }
 
   private died(pg: PGlite, reason: string): void {
     if (pg !== this.instance || this.down || this.closed) return
     this.down = { reason, since: Date.now(), retryMs: FIRST_RETRY_MS, lastError: null }
-    const dataDir = this.opts.dataDir ?? 'memory'
+    const dataDir = this.where
     this.log({
       level: 'error',
       msg: `PGlite stopped: ${reason}; nothing more is acknowledged until it is back; starting it again on ${dataDir} (crash recovery)`,
@@ -401,7 +406,7 @@ export class PgliteHost {
         level: 'error',
         msg: `PGlite restart failed: ${down.lastError}; next attempt in ${retryInS.toFixed(1)} s`,
         reason: down.reason,
-        data_dir: this.opts.dataDir ?? 'memory',
+        data_dir: this.where,
         error: down.lastError,
         retry_in_s: retryInS,
       })
@@ -421,7 +426,7 @@ export class PgliteHost {
       level: 'info',
       msg: `PGlite is back after ${downS.toFixed(1)} s (it had stopped: ${down.reason})`,
       reason: down.reason,
-      data_dir: this.opts.dataDir ?? 'memory',
+      data_dir: this.where,
       down_s: downS,
     })
     for (const l of this.listeners) {

@@ -1,5 +1,6 @@
 /** @module Claims whose answer was lost: one token per claim, and giving back what it took. */
 import { errorMessage, type Logger } from './logger'
+import { MAX_RETRY_MS } from './settle'
 
 /** A token of one claim statement alone, stored in the `claim_token` of the rows it claims. */
 export const newClaimToken = (): string => crypto.randomUUID()
@@ -101,7 +102,7 @@ export function createClaimReleaser(opts: ClaimReleaserOptions): ClaimReleaser {
       void attempt()
     }, delay)
     ;(timer as { unref?: () => void }).unref?.()
-    delay = Math.min(delay * 2, 30_000)
+    delay = Math.min(delay * 2, MAX_RETRY_MS)
   }
 
   return {

@@ -1,6 +1,9 @@
 /** @module Outcomes the database could not take, written again until the lease is over. */
 import { errorMessage, type Logger } from './logger'
 
+/** The longest wait between two retries of a write after an outage (settle.ts, claim.ts). */
+export const MAX_RETRY_MS = 30_000
+
 export interface SettleRetryOptions {
   /** First delay before writing again; doubles up to 30 s. */
   retryMs: number
@@ -56,7 +59,7 @@ export function createSettleRetries(opts: SettleRetryOptions): SettleRetries {
             await write()
             logger.info({ msg: `recorded ${what} after retrying`, job })
           } catch {
-            later(Math.min(delay * 2, 30_000))
+            later(Math.min(delay * 2, MAX_RETRY_MS))
           }
         }, delay)
         ;(timer as { unref?: () => void }).unref?.()
