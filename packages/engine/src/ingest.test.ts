@@ -29,23 +29,52 @@ for (const driver of TEST_DRIVERS) {
     let engine: Engine
     let endpoint: Endpoint
     const calls: string[] = []
+    /** What the handler's `ctx.signal` said, by message id. */
+    const signals = new Map<string, string>()
     const handlers = defineHandlers({
       sync: {
-        incoming_message: async (m) => {
-          calls.push(m.id)
-          if (m.content === 'throw') throw new Error('boom')
-          if (m.content === 'hang') return new Promise(() => {})
-          if (m.content === 'bad') return { messages: 'nope' } as never
-          if (m.content === 'slow') await Bun.sleep(20)
-          // Keys in an order jsonb will not keep: replies must come back from storage.
-          return reply()
-            .message({ content: `Hi ${m.contact?.name ?? 'you'}`, to_number: m.from_number })
-            .variable('$zeta', 1)
-            .variable('$a', 'x')
-            .build()
+        incoming_message: (m, ctx) => {
+          // Not async: a plain return or throw takes the handler runner's path without a timer.
+          if (m.content === 'sync-throw') {
+            calls.push(m.id)
+            throw new Error('thrown at once')
+          }
+          if (m.content === 'sync-reply') {
+            calls.push(m.id)
+            return reply().message({ content: 'at once' }).build()
+          }
+          return answer(m, ctx)
         },
       },
     })
+    async function answer(
+      m: Parameters<NonNullable<typeof handlers.sync.incoming_message>>[0],
+      ctx: Parameters<NonNullable<typeof handlers.sync.incoming_message>>[1],
+    ) {
+      calls.push(m.id)
+      if (m.content === 'watch') {
+        // Watches its signal, then overruns: the signal aborts at the deadline.
+        ctx.signal.addEventListener('abort', () => {
+          signals.set(m.id, String((ctx.signal.reason as Error).message))
+        })
+        return new Promise(() => {})
+      }
+      if (m.content === 'late-look') {
+        // Looks at its signal only after the deadline has passed: aborted already.
+        setTimeout(() => signals.set(m.id, String(ctx.signal.aborted)), 400)
+        return new Promise(() => {})
+      }
+      if (m.content === 'throw') throw new Error('boom')
+      if (m.content === 'hang') return new Promise(() => {})
+      if (m.content === 'bad') return { messages: 'nope' } as never
+      if (m.content === 'slow') await Bun.sleep(20)
+      // Keys in an order jsonb will not keep: replies must come back from storage.
+      return reply()
+        .message({ content: `Hi ${m.contact?.name ?? 'you'}`, to_number: m.from_number })
+        .variable('$zeta', 1)
+        .variable('$a', 'x')
+        .build()
+    }
 
     beforeAll(async () => {
       database = await openTestDb(driver)
@@ -321,6 +350,26 @@ for (const driver of TEST_DRIVERS) {
         expect(dup.outcome).toBe('duplicate')
         expect(dup.reply).toBeNull()
       }
+    })
+
+    test('a handler that returns or throws at once; one that overruns sees its signal abort', async () => {
+      const now = await engine.ingest(endpoint, incomingMessage('SMH1', { content: 'sync-reply' }))
+      expect(now.reply).toEqual({ messages: [{ content: 'at once' }] })
+      expect(now.handlerError).toBeNull()
+      const thrown = await engine.ingest(
+        endpoint,
+        incomingMessage('SMH2', { content: 'sync-throw' }),
+      )
+      expect(thrown.outcome).toBe('stored')
+      expect(thrown.reply).toBeNull()
+      expect(thrown.handlerError).toBe('thrown at once')
+      const watched = await engine.ingest(endpoint, incomingMessage('SMH3', { content: 'watch' }))
+      expect(watched.handlerError).toBe('handler exceeded 200 ms')
+      expect(signals.get('SMH3')).toBe('handler exceeded 200 ms')
+      const late = await engine.ingest(endpoint, incomingMessage('SMH4', { content: 'late-look' }))
+      expect(late.handlerError).toBe('handler exceeded 200 ms')
+      await Bun.sleep(300)
+      expect(signals.get('SMH4')).toBe('true')
     })
 
     test('unknown and invalid events are stored with valid = false and never dropped', async () => {

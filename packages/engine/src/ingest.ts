@@ -174,7 +174,9 @@ export function asyncHandlerTypes(handlers: Handlers | undefined): Set<string> {
 
 /**
  * Runs a synchronous handler under a deadline. A throw, an overrun or an invalid reply gives no
- * reply and an error string; the event is stored either way.
+ * reply and an error string; the event is stored either way. A handler that returns a value (not
+ * a promise) has already finished: no timer, race or AbortController is made for it (its
+ * `ctx.signal` is made only if the handler reads it).
  */
 async function runSyncHandler(
   handlers: Handlers | undefined,
@@ -187,18 +189,33 @@ async function runSyncHandler(
     | ((e: TelerivetEvent, ctx: unknown) => unknown)
     | undefined
   if (!fn) return { reply: null, error: null }
-  const controller = new AbortController()
+  let controller: AbortController | undefined
+  let overrun: Error | undefined
+  const ctx = {
+    endpointId: endpoint.id,
+    projectId,
+    get signal(): AbortSignal {
+      if (!controller) {
+        controller = new AbortController()
+        // Read after the deadline passed: aborted already.
+        if (overrun) controller.abort(overrun)
+      }
+      return controller.signal
+    },
+  }
   let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new Error(`handler exceeded ${timeoutMs} ms`)
-      controller.abort(error)
-      reject(error)
-    }, timeoutMs)
-  })
   try {
-    const ctx = { endpointId: endpoint.id, projectId, signal: controller.signal }
-    const out = await Promise.race([Promise.resolve().then(() => fn(event, ctx)), deadline])
+    let out = fn(event, ctx)
+    if (isThenable(out)) {
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          overrun = new Error(`handler exceeded ${timeoutMs} ms`)
+          controller?.abort(overrun)
+          reject(overrun)
+        }, timeoutMs)
+      })
+      out = await Promise.race([out, deadline])
+    }
     if (out === undefined || out === null) return { reply: null, error: null }
     if (!isValidReply(out)) return { reply: null, error: 'handler returned an invalid reply' }
     return { reply: out, error: null }
@@ -208,6 +225,11 @@ async function runSyncHandler(
     clearTimeout(timer)
   }
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === 'object' || typeof value === 'function') &&
+  value !== null &&
+  typeof (value as { then?: unknown }).then === 'function'
 
 /**
  * Creates the ingestion engine used by the webhook app (and by anything that stores deliveries).
