@@ -62,8 +62,14 @@ logger.info({
 })
 
 const stop = async () => {
-  await server.stop()
-  await database.close()
+  try {
+    await server.stop()
+    // A PGlite lock file a read-only disk keeps is a warning line, not a failure (openDb).
+    await database.close()
+  } catch (error) {
+    console.error(`telehook-admin: stop failed: ${error instanceof Error ? error.message : error}`)
+    process.exit(1)
+  }
   process.exit(0)
 }
 process.on('SIGINT', stop)

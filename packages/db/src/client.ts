@@ -181,7 +181,21 @@ async function openPglite(opts: OpenDbOptions): Promise<Database> {
     ? undefined
     : (opts.dataDir ?? env('TELEHOOK_DATA_DIR') ?? './.telehook')
   // Every opener (server, CLI command, script) takes the folder's lock before PGlite touches it.
-  const release = dataDir === undefined ? async () => {} : await lockDataDir(dataDir)
+  // A lock file that cannot be removed on close (the disk turned read-only) is a warning: one
+  // line through `log` when given, else on stderr.
+  const log = opts.log
+  const release =
+    dataDir === undefined
+      ? async () => {}
+      : await lockDataDir(
+          dataDir,
+          log
+            ? {
+                warn: (msg, error) =>
+                  log({ level: 'warn', msg, reason: error.message, data_dir: dataDir }),
+              }
+            : {},
+        )
   let host: PgliteHost
   try {
     const seed = opts.pgliteSeed ?? bundledSeed

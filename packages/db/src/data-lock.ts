@@ -113,13 +113,42 @@ function alive(pid: number): boolean {
   }
 }
 
+export interface LockOptions {
+  /**
+   * Where the release's warning goes when the lock file stays behind (default: one line on
+   * stderr, `telehook: ` and `message`). See {@link lockDataDir}.
+   */
+  warn?: (message: string, error: NodeJS.ErrnoException) => void
+}
+
+/** Release errors that leave nothing to undo: the lock cannot be removed, or is gone already. */
+const LEFT_BEHIND = new Map<string | undefined, (path: string) => string>([
+  [
+    'EROFS',
+    (path) =>
+      `could not remove the lock file ${path}: its file system is read-only (EROFS); left behind, it is taken over by the next start once this process has exited`,
+  ],
+  [
+    'ENOENT',
+    (path) =>
+      `the lock file ${path} was already gone when the data folder was closed: something else removed it while this process held the folder`,
+  ],
+])
+
 /**
  * Takes `<dataDir>/telehook.lock` for this process and resolves to its release function. A lock
  * left by a process that is gone (killed, crashed, or a previous run under the same pid, as a
  * container's pid 1) is taken over. The folder is made private first (see {@link secureDataDir}).
+ * The release frees the folder in this process whatever happens to the file; a file that cannot
+ * be removed because the file system has turned read-only (EROFS), or that is gone already
+ * (ENOENT), is a warning (`warn`), not a failure: such a lock is stale once this process exits
+ * and the next start takes it over. Other errors reject.
  * @example const release = await lockDataDir('./.telehook'); try { … } finally { await release() }
  */
-export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+export async function lockDataDir(
+  dataDir: string,
+  { warn = (message) => console.error(`telehook: ${message}`) }: LockOptions = {},
+): Promise<() => Promise<void>> {
   const key = resolve(dataDir)
   if (held.has(key)) throw new DataDirLockedError(dataDir, process.pid)
   held.add(key)
@@ -134,8 +163,16 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
         return async () => {
           if (released) return
           released = true
-          await rm(path, { force: true })
-          held.delete(key)
+          try {
+            await rm(path)
+          } catch (error) {
+            const left = LEFT_BEHIND.get((error as NodeJS.ErrnoException).code)
+            if (!left) throw error
+            warn(left(path), error as NodeJS.ErrnoException)
+          } finally {
+            // The database is closed: the folder is free in this process either way.
+            held.delete(key)
+          }
         }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error

@@ -12,6 +12,7 @@ export {
 export {
   DataDirLockedError,
   DataDirPermissionError,
+  type LockOptions,
   lockDataDir,
   makeFilesPrivate,
   secureDataDir,

@@ -235,12 +235,13 @@ export interface PgliteHostOptions {
 
 /**
  * A report of the embedded PostgreSQL: it stopped (a PANIC: the disk turned read-only or full), a
- * restart failed, it is back. `msg` is the whole sentence; the other fields are its parts.
+ * restart failed, it is back; or, on close, its folder's lock file stayed behind (a warning, see
+ * `lockDataDir`). `msg` is the whole sentence; the other fields are its parts.
  */
 export interface PgliteReport {
-  level: 'error' | 'info'
+  level: 'error' | 'warn' | 'info'
   msg: string
-  /** Why it stopped (PostgreSQL's PANIC line). */
+  /** Why it stopped (PostgreSQL's PANIC line), or why the lock file stayed (the file error). */
   reason: string
   /** The data folder, or `memory`. */
   data_dir: string

@@ -44,7 +44,7 @@ describe('claim releaser', () => {
       'gave back lost claims after retrying',
       'gave back jobs of a claim whose answer was lost',
     ])
-    await releaser.stop()
+    await releaser.stop(Date.now())
   })
 
   test('a claim that works sends a waiting release at once', async () => {
@@ -54,10 +54,10 @@ describe('claim releaser', () => {
     releaser.nudge()
     await until(() => calls.length === 2)
     expect(calls).toEqual([['a'], ['a']])
-    await releaser.stop()
+    await releaser.stop(Date.now())
   })
 
-  test('gives up when the lease is over; stop() drops what waits', async () => {
+  test('gives up when the lease is over', async () => {
     const over = setup(100)
     await over.releaser.release('a', Date.now() + 50)
     await until(() => over.lines.some((l) => l.msg.startsWith('gave up')))
@@ -65,11 +65,51 @@ describe('claim releaser', () => {
     expect(tries).toBeGreaterThanOrEqual(1)
     await Bun.sleep(100)
     expect(over.calls.length).toBe(tries)
+  })
 
-    const stopped = setup(100)
-    await stopped.releaser.release('b', Date.now() + 60_000)
-    await stopped.releaser.stop()
+  test('stop() gives back at once what waits, rather than leaving it to the lease', async () => {
+    // Without stop() the retry would wait a minute.
+    const { releaser, calls, lines } = setup(1, 60_000)
+    await releaser.release('a', Date.now() + 600_000)
+    expect(await releaser.stop(Date.now() + 5000)).toBe(0)
+    expect(calls).toEqual([['a'], ['a']])
+    expect(lines.some((l) => l.msg.startsWith('stopped'))).toBe(false)
+  })
+
+  test('stop() gives up at its deadline, hung statement or not, and says so', async () => {
+    const down = setup(1e9)
+    await down.releaser.release('b', Date.now() + 60_000)
+    const stopping = Date.now()
+    expect(await down.releaser.stop(Date.now() + 200)).toBe(1)
+    expect(Date.now() - stopping).toBeGreaterThanOrEqual(190)
+    // Tried again every 20 ms meanwhile, and never after.
+    const tries = down.calls.length
+    expect(tries).toBeGreaterThan(3)
     await Bun.sleep(100)
-    expect(stopped.calls).toEqual([['b']])
+    expect(down.calls.length).toBe(tries)
+    expect(down.lines.at(-1)).toMatchObject({
+      level: 'warn',
+      msg: 'stopped without giving back jobs of failed claims: the database did not take it in time; their leases hand them on',
+      claims: 1,
+    })
+
+    let calls = 0
+    const hung = createClaimReleaser({
+      retryMs: 20,
+      what: 'jobs',
+      logger: createJsonLogger(() => {}),
+      release: () => {
+        calls++
+        // The first try fails; the next one never answers (a black-holed connection).
+        return calls === 1
+          ? Promise.reject(new Error('connect ECONNREFUSED'))
+          : new Promise(() => {})
+      },
+    })
+    await hung.release('c', Date.now() + 60_000)
+    const started = Date.now()
+    expect(await hung.stop(Date.now() + 200)).toBe(1)
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(calls).toBe(2)
   })
 })

@@ -1,6 +1,6 @@
 /** @module Claims whose answer was lost: one token per claim, and giving back what it took. */
 import { errorMessage, type Logger } from './logger'
-import { MAX_RETRY_MS } from './settle'
+import { MAX_RETRY_MS, settlesBy } from './settle'
 
 /** A token of one claim statement alone, stored in the `claim_token` of the rows it claims. */
 export const newClaimToken = (): string => crypto.randomUUID()
@@ -28,8 +28,13 @@ export interface ClaimReleaser {
   release(token: string, leaseOver: number): Promise<void>
   /** After a claim that worked: a release waiting for its next try goes at once. */
   nudge(): void
-  /** Drops the releases still waiting (their leases hand the rows on); waits for one in flight. */
-  stop(): Promise<void>
+  /**
+   * The worker stops: a release waiting for its next try goes at once, then again every `retryMs`
+   * until the database takes it, the leases are over, or `deadline` (`Date.now()` ms) has come,
+   * even if the statement hangs. Resolves how many failed claims were not given back by then
+   * (their leases hand their rows on, and a warn line says so); nothing is tried afterwards.
+   */
+  stop(deadline: number): Promise<number>
 }
 
 /**
@@ -49,6 +54,11 @@ export function createClaimReleaser(opts: ClaimReleaserOptions): ClaimReleaser {
   let timer: ReturnType<typeof setTimeout> | undefined
   let inFlight: Promise<void> | null = null
   let failing = false
+  /** Set by stop(): tries go every retryMs until then, and none after. */
+  let stopBy: number | null = null
+  let stopped = false
+  /** stop() waiting for the last release: called when none is left. */
+  let drained: (() => void) | null = null
 
   function attempt(): Promise<void> {
     if (inFlight) return inFlight
@@ -81,11 +91,13 @@ export function createClaimReleaser(opts: ClaimReleaserOptions): ClaimReleaser {
       } finally {
         inFlight = null
       }
+      drained?.()
     })()
     return inFlight
   }
 
   function retryLater(): void {
+    if (stopped) return
     const now = Date.now()
     for (const [token, leaseOver] of pending) {
       if (now + delay < leaseOver) continue
@@ -95,14 +107,16 @@ export function createClaimReleaser(opts: ClaimReleaserOptions): ClaimReleaser {
     if (pending.size === 0) {
       delay = retryMs
       failing = false
+      drained?.()
       return
     }
     timer = setTimeout(() => {
       timer = undefined
       void attempt()
     }, delay)
+    // Outside stop() (whose deadline keeps the process up), a retry does not hold it open.
     ;(timer as { unref?: () => void }).unref?.()
-    delay = Math.min(delay * 2, MAX_RETRY_MS)
+    delay = stopBy === null ? Math.min(delay * 2, MAX_RETRY_MS) : retryMs
   }
 
   return {
@@ -118,11 +132,34 @@ export function createClaimReleaser(opts: ClaimReleaserOptions): ClaimReleaser {
       timer = undefined
       void attempt()
     },
-    async stop() {
+    async stop(deadline) {
+      stopBy = deadline
+      delay = retryMs
+      // What waits for its next try goes now: the process is about to let go of these rows.
+      if (timer !== undefined) {
+        clearTimeout(timer)
+        timer = undefined
+        void attempt()
+      }
+      if (pending.size > 0 || inFlight) {
+        const empty = new Promise<void>((resolve) => {
+          drained = resolve
+        })
+        await settlesBy(empty, deadline)
+        drained = null
+      }
+      stopped = true
       clearTimeout(timer)
       timer = undefined
+      const left = pending.size
       pending.clear()
-      await inFlight
+      if (left > 0) {
+        logger.warn({
+          msg: `stopped without giving back ${what} of failed claims: the database did not take it in time; their leases hand them on`,
+          claims: left,
+        })
+      }
+      return left
     },
   }
 }

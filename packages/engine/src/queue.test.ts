@@ -220,6 +220,119 @@ for (const driver of TEST_DRIVERS) {
       expect(finished).toBe(1)
     })
 
+    describe('stop() when the database refuses the requeue', () => {
+      let started: () => void = () => {}
+      // Ignores its signal, as user code may: only stop() can give its job back.
+      const stuck = defineHandlers({
+        async: {
+          send_broadcast: async () => {
+            started()
+            await new Promise(() => {})
+          },
+        },
+      })
+      /**
+       * `database.db` refusing its next `times` query-builder updates (the requeue), as in an
+       * outage; with `hang`, they never answer instead (a black-holed connection).
+       */
+      function refusingUpdates(times: number, hang = false) {
+        let refused = 0
+        const db = new Proxy(database.db, {
+          get(target, key, receiver) {
+            const value = Reflect.get(target, key, receiver)
+            if (key !== 'update' || typeof value !== 'function') return value
+            return (...args: unknown[]) => {
+              if (refused < times) {
+                refused++
+                if (hang) return { set: () => ({ where: () => new Promise(() => {}) }) }
+                throw new Error('connect ECONNREFUSED 127.0.0.1:5432')
+              }
+              return value.apply(target, args)
+            }
+          },
+        })
+        return { db, refused: () => refused }
+      }
+      /** Out of the way of the next tests, which run send_broadcast jobs too. */
+      const settleAway = (eventId: string) =>
+        database.db.update(jobs).set({ status: 'dead' }).where(eq(jobs.eventId, eventId))
+      async function runUntilStopped(
+        id: string,
+        refusals: number,
+        extra: object = {},
+        hang = false,
+      ) {
+        const e = createEngine({ database, handlers: stuck })
+        const { eventId } = await e.ingest(endpoint, form({ event: 'send_broadcast', id }))
+        const outage = refusingUpdates(refusals, hang)
+        const lines: Record<string, unknown>[] = []
+        const worker = createWorker({
+          database: { ...database, db: outage.db },
+          handlers: stuck,
+          logger: createJsonLogger((l) => lines.push(JSON.parse(l))),
+          stopGraceMs: 50,
+          settleRetryMs: 50,
+          // Only the worker's own writes can give the job back within the test.
+          leaseMs: 60_000,
+          ...extra,
+        })
+        const running = new Promise<void>((resolve) => {
+          started = resolve
+        })
+        worker.start()
+        await running
+        const stopping = Date.now()
+        await worker.stop()
+        return { eventId, outage, lines, took: Date.now() - stopping }
+      }
+
+      test('the requeue is written again before stop() returns, not left to the lease', async () => {
+        const { eventId, outage, lines } = await runUntilStopped('BCstop2', 2)
+        expect(outage.refused()).toBe(2)
+        const [job] = await jobsOf(eventId)
+        expect(job).toMatchObject({ status: 'queued', attempts: 0, lockedUntil: null })
+        expect(lines.some((l) => l.msg === 'recorded job requeue after retrying')).toBe(true)
+        expect(lines.some((l) => String(l.msg).startsWith('stopped'))).toBe(false)
+        await settleAway(eventId)
+      })
+
+      test('a database that stays down: stop() gives up at stopSettleMs, naming the job', async () => {
+        const { eventId, outage, lines, took } = await runUntilStopped('BCstop3', 1e9, {
+          stopSettleMs: 300,
+        })
+        // It kept trying until its deadline (grace 50 ms + 300 ms), and no longer.
+        expect(took).toBeGreaterThanOrEqual(300)
+        expect(took).toBeLessThan(5000)
+        expect(outage.refused()).toBeGreaterThan(2)
+        const [job] = await jobsOf(eventId)
+        expect(job).toMatchObject({ status: 'running', attempts: 1 })
+        const left = lines.find((l) => String(l.msg).startsWith('stopped'))
+        expect(left).toMatchObject({ level: 'warn', jobs: [job?.id] })
+        // Nothing is written after stop() returned.
+        const refused = outage.refused()
+        await Bun.sleep(200)
+        expect(outage.refused()).toBe(refused)
+        await settleAway(eventId)
+      })
+
+      test('a requeue that never answers: stop() returns at stopSettleMs all the same', async () => {
+        const { eventId, outage, lines, took } = await runUntilStopped(
+          'BCstop4',
+          1,
+          { stopSettleMs: 300 },
+          true,
+        )
+        expect(outage.refused()).toBe(1)
+        expect(took).toBeGreaterThanOrEqual(300)
+        expect(took).toBeLessThan(5000)
+        const [job] = await jobsOf(eventId)
+        expect(job).toMatchObject({ status: 'running', attempts: 1 })
+        const left = lines.find((l) => String(l.msg).startsWith('stopped'))
+        expect(left).toMatchObject({ level: 'warn', jobs: [job?.id] })
+        await settleAway(eventId)
+      })
+    })
+
     describe('a claim whose answer was lost', () => {
       const CLAIM = /set status = 'running'/
       const RELEASE = /claim_token in/

@@ -12,7 +12,7 @@ import { enqueueForwards } from './forward/enqueue'
 import { asyncHandlerTypes } from './ingest'
 import { errorMessage, type Logger, silentLogger } from './logger'
 import { applyProjections, projectionKeys } from './projections'
-import { createSettleRetries } from './settle'
+import { createSettleRetries, settlesBy } from './settle'
 import { enqueueJobs, JOBS_CHANNEL, lockRows } from './store'
 
 export interface WorkerOptions {
@@ -38,6 +38,14 @@ export interface WorkerOptions {
    */
   stopGraceMs?: number
   /**
+   * How long stop(), once its jobs ended or were interrupted, keeps writing what gives jobs back
+   * when the database does not take it at first (default 5000 ms): the requeues of interrupted
+   * jobs, outcomes still being written again, the release of a failed claim. They are tried at
+   * once, then every `settleRetryMs`; past this time stop() returns anyway, with a warn line
+   * naming the jobs left to their leases (`leaseMs`).
+   */
+  stopSettleMs?: number
+  /**
    * First delay before writing a job's outcome again when the database could not take it (an
    * outage), and before giving back again the jobs of a failed claim; doubles up to 30 s, and
    * stops when the lease is over (default 1000 ms).
@@ -50,7 +58,8 @@ export interface Worker {
   start(): void
   /**
    * Stops claiming, waits for running jobs (at most `stopGraceMs`, then they are interrupted and
-   * requeued), and unlistens.
+   * requeued), keeps writing what the database did not take at first (at most `stopSettleMs`),
+   * and unlistens. Never waits longer, even if the database stays down.
    */
   stop(): Promise<void>
   /** Claims and runs the due jobs once (up to `concurrency`); returns how many ran. */
@@ -93,9 +102,12 @@ export function createWorker(opts: WorkerOptions): Worker {
   const leaseMs = opts.leaseMs ?? 300_000
   const backoff = opts.backoffMs ?? defaultBackoffMs
   const stopGraceMs = opts.stopGraceMs ?? 10_000
+  const stopSettleMs = Math.max(0, opts.stopSettleMs ?? 5000)
   const settleRetryMs = Math.max(1, opts.settleRetryMs ?? 1000)
-  /** Outcomes being written again after a failure (dropped by stop()). */
+  /** Outcomes being written again after a failure (tried until stop()'s deadline). */
   const retries = createSettleRetries({ retryMs: settleRetryMs, logger })
+  /** Jobs claimed whose outcome is neither written nor handed to `retries` yet. */
+  const unsettled = new Set<number>()
   const types = [...asyncHandlerTypes(opts.handlers)]
   /** The signals of the jobs running now, to interrupt them when a stop outlasts its grace. */
   const inFlight = new Set<AbortController>()
@@ -274,7 +286,16 @@ export function createWorker(opts: WorkerOptions): Worker {
 
   async function runOnce(): Promise<number> {
     const claimed = await claim(concurrency)
-    await Promise.all(claimed.map(runJob))
+    await Promise.all(
+      claimed.map(async (job) => {
+        unsettled.add(job.id)
+        try {
+          await runJob(job)
+        } finally {
+          unsettled.delete(job.id)
+        }
+      }),
+    )
     return claimed.length
   }
 
@@ -340,13 +361,26 @@ export function createWorker(opts: WorkerOptions): Worker {
       const outlasted = await Promise.race([done?.then(() => false), graceOver])
       clearTimeout(graceTimer)
       if (outlasted) for (const c of inFlight) c.abort(new WorkerStopping('the worker is stopping'))
-      await done
+      // The requeues of the jobs just interrupted, and the writes still being retried, are what
+      // gives these jobs back: dropped, they would wait out their leases. Bounded all the same.
+      const deadline = Date.now() + stopSettleMs
+      await settlesBy(done, deadline)
       loop = null
-      retries.stop()
-      await releaser.stop()
+      const [notWritten] = await Promise.all([retries.stop(deadline), releaser.stop(deadline)])
+      const left = [...new Set([...unsettled, ...notWritten])]
+      if (left.length > 0) {
+        logger.warn({
+          msg: 'stopped with jobs not given back: the database did not take their writes in time; their leases hand them on',
+          jobs: left,
+          lease_ms: leaseMs,
+        })
+      }
       const u = unlisten
       unlisten = null
-      await u?.().catch(() => {})
+      await settlesBy(
+        u?.().catch(() => {}),
+        Math.max(deadline, Date.now() + 1000),
+      )
     },
     runOnce,
     whenListening: () => listening,

@@ -534,26 +534,63 @@ for (const driver of TEST_DRIVERS) {
       expect((await listAttempts(database, destination.id)).map((a) => a.attempt)).toEqual([1])
     })
 
-    test('stop() does not wait for outcomes still being written again; the lease hands them on', async () => {
+    test('stop() writes at once an outcome still waiting to be written again', async () => {
       const { projectId, endpoint, key } = await scope()
       const { destination } = await createDestination(database, masterKey, {
         projectId,
         url: `${base}/ok/-/${key}`,
       })
       await store(endpoint)
-      const outage = loseAnswer(database.db, null, { refuse: { match: SETTLE, times: 1000 } })
-      const f = forwarder({ database: { ...database, db: outage.db }, releaseRetryMs: 20 })
+      // The outcome is refused once; its next try would be a minute later, after a 5-minute lease.
+      const outage = loseAnswer(database.db, null, { refuse: { match: SETTLE, times: 1 } })
+      const lines: string[] = []
+      const f = forwarder({
+        database: { ...database, db: outage.db },
+        releaseRetryMs: 60_000,
+        logger: createJsonLogger((l) => lines.push(l)),
+      })
       expect(await f.runOnce()).toBe(1)
-      await Bun.sleep(100)
+      expect((await jobsOf(destination.id))[0]?.status).toBe('running')
       const stopping = Date.now()
       await f.stop()
-      expect(Date.now() - stopping).toBeLessThan(1000)
+      expect(Date.now() - stopping).toBeLessThan(5000)
+      const [job] = await jobsOf(destination.id)
+      expect(job).toMatchObject({ status: 'done', attempts: 1, lastStatus: 200 })
+      expect(of(key)).toHaveLength(1)
+      expect((await listAttempts(database, destination.id)).map((a) => a.attempt)).toEqual([1])
+      expect(lines.some((l) => l.includes('recorded forward attempt after retrying'))).toBe(true)
+    })
+
+    test('a database that stays down: stop() gives up at stopSettleMs, naming the job', async () => {
+      const { projectId, endpoint, key } = await scope()
+      const { destination } = await createDestination(database, masterKey, {
+        projectId,
+        url: `${base}/ok/-/${key}`,
+      })
+      await store(endpoint)
+      const outage = loseAnswer(database.db, null, { refuse: { match: SETTLE, times: 1e9 } })
+      const lines: Record<string, unknown>[] = []
+      const f = forwarder({
+        database: { ...database, db: outage.db },
+        releaseRetryMs: 20,
+        stopSettleMs: 300,
+        logger: createJsonLogger((l) => lines.push(JSON.parse(l))),
+      })
+      expect(await f.runOnce()).toBe(1)
+      const stopping = Date.now()
+      await f.stop()
+      // It kept trying until its deadline, and no longer.
+      const took = Date.now() - stopping
+      expect(took).toBeGreaterThanOrEqual(300)
+      expect(took).toBeLessThan(5000)
       // No write after stop(): the job waits for its lease, then another worker sends it again.
       await Bun.sleep(100)
       const [job] = await jobsOf(destination.id)
       expect(job).toMatchObject({ status: 'running', attempts: 1 })
       expect(of(key)).toHaveLength(1)
       expect(await listAttempts(database, destination.id)).toHaveLength(0)
+      const left = lines.find((l) => String(l.msg).startsWith('stopped'))
+      expect(left).toMatchObject({ level: 'warn', jobs: [job?.id] })
     })
 
     test('one slow destination holds at most its max_in_flight; the others keep flowing', async () => {
@@ -604,6 +641,39 @@ for (const driver of TEST_DRIVERS) {
       const [job] = await jobsOf(destination.id)
       expect(job).toMatchObject({ status: 'queued', attempts: 0, lockedUntil: null })
       expect(await listAttempts(database, destination.id)).toHaveLength(0)
+      gate(key).release()
+      await drain(destination.id)
+      expect((await jobsOf(destination.id))[0]?.status).toBe('done')
+    })
+
+    test('stop() requeues a request that outlasts the grace even if the database refuses it at first', async () => {
+      const { projectId, endpoint, key } = await scope()
+      const { destination } = await createDestination(database, masterKey, {
+        projectId,
+        url: `${base}/hang/once/${key}`,
+      })
+      await store(endpoint)
+      const outage = loseAnswer(database.db, null, {
+        refuse: { match: /attempts = attempts - 1/, times: 2 },
+      })
+      const lines: string[] = []
+      const f = forwarder({
+        database: { ...database, db: outage.db },
+        stopGraceMs: 50,
+        pollMs: 50,
+        releaseRetryMs: 50,
+        // Only the worker's own writes can give the job back within the test.
+        leaseMs: 60_000,
+        logger: createJsonLogger((l) => lines.push(l)),
+      })
+      f.start()
+      await until(() => of(key).length === 1, 'request in flight')
+      await f.stop()
+      const [job] = await jobsOf(destination.id)
+      expect(job).toMatchObject({ status: 'queued', attempts: 0, lockedUntil: null })
+      expect(lines.some((l) => l.includes('recorded forward job requeue after retrying'))).toBe(
+        true,
+      )
       gate(key).release()
       await drain(destination.id)
       expect((await jobsOf(destination.id))[0]?.status).toBe('done')

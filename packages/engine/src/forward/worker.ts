@@ -3,7 +3,7 @@ import { type Database, queryRows } from '@telehook/db'
 import { sql } from 'drizzle-orm'
 import { createClaimReleaser, newClaimToken } from '../claim'
 import { errorMessage, type Logger, silentLogger } from '../logger'
-import { createSettleRetries } from '../settle'
+import { createSettleRetries, settlesBy } from '../settle'
 import {
   AttemptAborted,
   type AttemptResult,
@@ -48,13 +48,25 @@ export interface ForwarderOptions {
   backoffMs?: (attempt: number) => number
   /** How long stop() lets requests in flight finish before they are aborted and requeued (10 s). */
   stopGraceMs?: number
+  /**
+   * How long stop(), once its requests ended or were aborted, keeps writing what gives jobs back
+   * when the database does not take it at first (default 5000 ms): the requeues of aborted
+   * requests, outcomes still being written again, the release of a failed claim. They are tried
+   * at once, then every `releaseRetryMs`; past this time stop() returns anyway, with a warn line
+   * naming the jobs left to their leases (`leaseMs`).
+   */
+  stopSettleMs?: number
   logger?: Logger
 }
 
 export interface Forwarder {
   /** Starts forwarding: LISTEN on `telehook_forward`, polling, and a claim whenever a slot frees. */
   start(): void
-  /** Stops claiming; requests still in flight after `stopGraceMs` are aborted and requeued. */
+  /**
+   * Stops claiming; requests still in flight after `stopGraceMs` are aborted and requeued, and
+   * what the database did not take at first is written again for at most `stopSettleMs`. Never
+   * waits longer, even if the database stays down.
+   */
   stop(): Promise<void>
   /** Claims the due jobs once (up to `concurrency`) and runs them; returns how many ran. */
   runOnce(): Promise<number>
@@ -101,8 +113,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const pollMs = opts.pollMs ?? 1000
   const backoffMs = opts.backoffMs ?? defaultForwardBackoffMs
   const stopGraceMs = opts.stopGraceMs ?? 10_000
+  const stopSettleMs = Math.max(0, opts.stopSettleMs ?? 5000)
   const retryMs = opts.releaseRetryMs ?? 1000
-  /** Outcomes being written again after a failure (dropped by stop()). */
+  /** Outcomes being written again after a failure (tried until stop()'s deadline). */
   const retries = createSettleRetries({ retryMs, logger })
   // A failed claim may have committed: its jobs go back to the queue, uncounted and due as before
   // (until then they also hold their destinations' max_in_flight slots).
@@ -122,8 +135,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       ).length,
   })
 
-  /** Signals of the requests in flight, to abort them when a stop outlasts its grace. */
-  const inFlight = new Map<AbortController, Promise<void>>()
+  /**
+   * The jobs running, by the signal of their request (aborted when a stop outlasts its grace);
+   * `done` once the outcome is written or handed to `retries`.
+   */
+  const inFlight = new Map<AbortController, { job: number; done: Promise<void> }>()
   const secrets = new Map<string, string>()
   let running = false
   let filling: Promise<void> | null = null
@@ -423,7 +439,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         inFlight.delete(controller)
         if (running) void fill()
       })
-    inFlight.set(controller, done)
+    inFlight.set(controller, { job: job.id, done })
     return done
   }
 
@@ -484,8 +500,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     async stop() {
       running = false
       clearInterval(pollTimer)
-      await filling
-      const all = Promise.all(inFlight.values())
+      const jobsDone = () => Promise.all([...inFlight.values()].map((j) => j.done))
+      // A claim in progress (its jobs then run) is part of what the grace waits for.
+      const all = Promise.resolve(filling).then(jobsDone)
       let graceTimer: ReturnType<typeof setTimeout> | undefined
       const graceOver = new Promise<boolean>((resolve) => {
         graceTimer = setTimeout(() => resolve(true), stopGraceMs)
@@ -493,12 +510,25 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const outlasted = await Promise.race([all.then(() => false), graceOver])
       clearTimeout(graceTimer)
       if (outlasted) for (const c of inFlight.keys()) c.abort(new Error('the worker is stopping'))
-      await Promise.all(inFlight.values())
-      retries.stop()
-      await releaser.stop()
+      // The requeues of the requests just aborted, and the writes still being retried, are what
+      // gives these jobs back: dropped, they would wait out their leases. Bounded all the same.
+      const deadline = Date.now() + stopSettleMs
+      await settlesBy(jobsDone(), deadline)
+      const [notWritten] = await Promise.all([retries.stop(deadline), releaser.stop(deadline)])
+      const left = [...new Set([...[...inFlight.values()].map((j) => j.job), ...notWritten])]
+      if (left.length > 0) {
+        logger.warn({
+          msg: 'stopped with forward jobs not given back: the database did not take their writes in time; their leases hand them on',
+          jobs: left,
+          lease_ms: leaseMs,
+        })
+      }
       const u = unlisten
       unlisten = null
-      await u?.().catch(() => {})
+      await settlesBy(
+        u?.().catch(() => {}),
+        Math.max(deadline, Date.now() + 1000),
+      )
     },
     async runOnce() {
       const claimed = await claim(concurrency)
