@@ -140,6 +140,23 @@ function roleNames(config: ServeConfig): string {
 }
 
 /**
+ * Runs every step in order, even when one before it fails (a server that would not stop must not
+ * leave the database open and its data folder locked), then throws the first failure, if any.
+ * @example await stopEach([() => server.stop(), () => database.close()])
+ */
+export async function stopEach(steps: readonly (() => Promise<void> | void)[]): Promise<void> {
+  const failures: unknown[] = []
+  for (const step of steps) {
+    try {
+      await step()
+    } catch (error) {
+      failures.push(error)
+    }
+  }
+  if (failures.length > 0) throw failures[0]
+}
+
+/**
  * Starts the roles `config` asks for (webhook receiver, admin API, worker) and returns once their
  * ports listen. On PGlite, a webhook
  * secret or an admin token that is not configured is generated once and kept (mode 0600) in the
@@ -168,10 +185,7 @@ export async function startServer(
     { signal, err: io.err, log: pgliteReportsTo(logger) },
   )
   const stops: (() => Promise<void> | void)[] = []
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop()
-    await database.close()
-  }
+  const stopAll = () => stopEach([...stops.reverse(), () => database.close()])
   try {
     const aborted = () => {
       if (signal?.aborted) throw new StartupAbortedError(signal.reason)
