@@ -9,7 +9,13 @@ import {
   queryRows,
 } from '@telehook/db'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
-import { defineHandlers, reply } from '@telehook/protocol'
+import {
+  defineHandlers,
+  type EventOf,
+  type HandlerContext,
+  reply,
+  type WebhookReply,
+} from '@telehook/protocol'
 import { asc, eq, sql } from 'drizzle-orm'
 import { form, incomingMessage, SECRET, sendStatus } from './fixtures'
 import {
@@ -48,9 +54,9 @@ for (const driver of TEST_DRIVERS) {
       },
     })
     async function answer(
-      m: Parameters<NonNullable<typeof handlers.sync.incoming_message>>[0],
-      ctx: Parameters<NonNullable<typeof handlers.sync.incoming_message>>[1],
-    ) {
+      m: EventOf<'incoming_message'>,
+      ctx: HandlerContext,
+    ): Promise<WebhookReply | undefined> {
       calls.push(m.id)
       if (m.content === 'watch') {
         // Watches its signal, then overruns: the signal aborts at the deadline.

@@ -220,6 +220,67 @@ for (const driver of TEST_DRIVERS) {
       expect(finished).toBe(1)
     })
 
+    // PostgreSQL only: another session holds the events table, so the job's read of its event
+    // waits while stop() outlasts its grace and aborts the job.
+    test.skipIf(driver !== 'postgres')(
+      'a job aborted by stop() while its event is read is given back, its handler never run',
+      async () => {
+        let calls = 0
+        const counted = defineHandlers({
+          async: {
+            send_broadcast: async () => {
+              calls++
+            },
+          },
+        })
+        const e = createEngine({ database, handlers: counted })
+        const r = await e.ingest(endpoint, form({ event: 'send_broadcast', id: 'BCread' }))
+        const client = (
+          database.db as unknown as {
+            $client: {
+              begin<T>(
+                fn: (tx: (q: TemplateStringsArray) => Promise<unknown>) => Promise<T>,
+              ): Promise<T>
+            }
+          }
+        ).$client
+        let unlock: () => void = () => {}
+        const held = new Promise<void>((resolve) => {
+          unlock = resolve
+        })
+        let locked: () => void = () => {}
+        const isLocked = new Promise<void>((resolve) => {
+          locked = resolve
+        })
+        const holding = client.begin(async (tx) => {
+          await tx`lock table telehook.events in access exclusive mode`
+          locked()
+          await held
+        })
+        await isLocked
+        const worker = createWorker({ database, handlers: counted, logger, stopGraceMs: 100 })
+        worker.start()
+        // Claimed, and waiting for its event row.
+        for (let i = 0; i < 100; i++) {
+          const [job] = await jobsOf(r.eventId)
+          if (job?.status === 'running') break
+          await Bun.sleep(20)
+        }
+        const stopping = worker.stop()
+        await Bun.sleep(300)
+        unlock()
+        await holding
+        await stopping
+        const [job] = await jobsOf(r.eventId)
+        expect(calls).toBe(0)
+        expect(job?.status).toBe('queued')
+        expect(job?.attempts).toBe(0)
+        // Given back: the next worker runs it (and leaves nothing queued for the tests after).
+        expect(await createWorker({ database, handlers: counted, logger }).runOnce()).toBe(1)
+        expect(calls).toBe(1)
+      },
+    )
+
     describe('stop() when the database refuses the requeue', () => {
       let started: () => void = () => {}
       // Ignores its signal, as user code may: only stop() can give its job back.

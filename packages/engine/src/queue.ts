@@ -111,6 +111,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   const types = [...asyncHandlerTypes(opts.handlers)]
   /** The signals of the jobs running now, to interrupt them when a stop outlasts its grace. */
   const inFlight = new Set<AbortController>()
+  /** Set once a stop outlasted its grace: a job that starts after it is given back, not run. */
+  let interrupting: WorkerStopping | null = null
   // A failed claim may have committed: its jobs go back to the queue, uncounted and due as before.
   const releaser = createClaimReleaser({
     logger,
@@ -207,6 +209,15 @@ export function createWorker(opts: WorkerOptions): Worker {
       | undefined
     const controller = new AbortController()
     inFlight.add(controller)
+    // Claimed while a stop outlasted its grace (the claim was in flight): given back unrun.
+    if (interrupting) controller.abort(interrupting)
+    // Made now, not once the event row is read: an abort during that read must not be missed.
+    const aborted = new Promise<never>((_, reject) => {
+      const stop = () => reject(controller.signal.reason)
+      if (controller.signal.aborted) stop()
+      else controller.signal.addEventListener('abort', stop, { once: true })
+    })
+    aborted.catch(() => {})
     const timer = setTimeout(
       () => controller.abort(new Error(`job exceeded its ${leaseMs} ms lease`)),
       leaseMs,
@@ -225,9 +236,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         attempt: job.attempts,
         signal: controller.signal,
       }
-      const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason))
-      })
+      controller.signal.throwIfAborted()
       await Promise.race([
         Promise.resolve().then(() => fn(row.payload as unknown as TelerivetEvent, ctx)),
         aborted,
@@ -328,6 +337,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     start() {
       if (running) return
       running = true
+      interrupting = null
       loop = run()
       if (database.listen && types.length > 0) {
         listening = database
@@ -360,7 +370,10 @@ export function createWorker(opts: WorkerOptions): Worker {
       })
       const outlasted = await Promise.race([done?.then(() => false), graceOver])
       clearTimeout(graceTimer)
-      if (outlasted) for (const c of inFlight) c.abort(new WorkerStopping('the worker is stopping'))
+      if (outlasted) {
+        interrupting = new WorkerStopping('the worker is stopping')
+        for (const c of inFlight) c.abort(interrupting)
+      }
       // The requeues of the jobs just interrupted, and the writes still being retried, are what
       // gives these jobs back: dropped, they would wait out their leases. Bounded all the same.
       const deadline = Date.now() + stopSettleMs

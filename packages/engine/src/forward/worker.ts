@@ -140,6 +140,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
    * `done` once the outcome is written or handed to `retries`.
    */
   const inFlight = new Map<AbortController, { job: number; done: Promise<void> }>()
+  /** Set once a stop outlasted its grace: a job claimed after it is given back, not sent. */
+  let interrupting: Error | null = null
   const secrets = new Map<string, string>()
   let running = false
   let filling: Promise<void> | null = null
@@ -431,6 +433,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
 
   function launch(job: ClaimedJob): Promise<void> {
     const controller = new AbortController()
+    // Claimed while a stop outlasted its grace (the claim was in flight): given back unsent.
+    if (interrupting) controller.abort(interrupting)
     const done = runJob(job, controller)
       .catch((error) =>
         logger.error({ msg: 'forward job crashed', job: job.id, error: errorMessage(error) }),
@@ -474,6 +478,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     start() {
       if (running) return
       running = true
+      interrupting = null
       void fill()
       pollTimer = setInterval(() => void fill(), pollMs)
       if (database.listen) {
@@ -509,7 +514,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       })
       const outlasted = await Promise.race([all.then(() => false), graceOver])
       clearTimeout(graceTimer)
-      if (outlasted) for (const c of inFlight.keys()) c.abort(new Error('the worker is stopping'))
+      if (outlasted) {
+        interrupting = new Error('the worker is stopping')
+        for (const c of inFlight.keys()) c.abort(interrupting)
+      }
       // The requeues of the requests just aborted, and the writes still being retried, are what
       // gives these jobs back: dropped, they would wait out their leases. Bounded all the same.
       const deadline = Date.now() + stopSettleMs
