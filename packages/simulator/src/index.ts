@@ -31,10 +31,10 @@ export {
   createSimulator,
   type IncomingMessageInput,
   type IncomingOutcome,
-  type ProjectState,
   type SendMessageInput,
   type ServiceOutcome,
   Simulator,
   type SimulatorOptions,
   statusSequence,
 } from './simulator.ts'
+export type { ProjectState } from './store.ts'

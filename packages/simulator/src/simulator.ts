@@ -15,8 +15,8 @@ import {
   type ServiceMessageType,
   WEBHOOK_PORTS,
   type WebhookReply,
-  webhookPort,
 } from '@telehook/protocol'
+import { checkHttpUrl, checkVars, checkWebhookUrl, isRecord, mergeVars, toBool } from './checks.ts'
 import { Scheduler } from './clock.ts'
 import { handleControl } from './control.ts'
 import {
@@ -40,7 +40,6 @@ import type {
   Media,
   Message,
   Phone,
-  Project,
   ProjectWebhook,
   ProjectWebhookEvents,
   Service,
@@ -57,6 +56,7 @@ import {
   sendStatusParams,
 } from './payloads.ts'
 import { handleRest } from './rest.ts'
+import { createStore, nowSeconds, type ProjectState, type Store } from './store.ts'
 
 /** Options of {@link createSimulator}. */
 export interface SimulatorOptions {
@@ -146,17 +146,6 @@ export interface SendMessageInput {
   priority?: number
 }
 
-/** Everything the simulator keeps per project. */
-export interface ProjectState {
-  project: Project
-  apiKeys: Set<string>
-  webhook: ProjectWebhook | null
-  phones: Map<string, Phone>
-  services: Map<string, Service & { config: Record<string, unknown>; seq: number }>
-  groups: Map<string, Group>
-  serviceSeq: number
-}
-
 const ALL_EVENTS: ProjectWebhookEvents = {
   send_status: true,
   send_broadcast: true,
@@ -190,21 +179,13 @@ export function statusSequence(
   return TEST_NUMBER_SEQUENCES[toNumber] ?? DEFAULT_SEQUENCE
 }
 
-const seconds = (ms: number) => Math.floor(ms / 1000)
-
 /** The whole simulated Telerivet. Create with {@link createSimulator}. */
 export class Simulator {
   readonly apiKey: string
   readonly projectId: string
   readonly scheduler: Scheduler
   readonly allowedPorts: readonly number[] | 'any'
-  private readonly deliverer: Deliverer
-  private readonly projects = new Map<string, ProjectState>()
-  private readonly contactsById = new Map<string, Contact>()
-  private readonly messagesById = new Map<string, Message>()
-  private readonly broadcastsById = new Map<string, Broadcast>()
-  private readonly states = new Map<string, ContactServiceState>()
-  private readonly statusTargets = new Map<string, { url: string; secret: string | null }>()
+  private readonly store: Store
 
   constructor(opts: SimulatorOptions = {}) {
     this.scheduler = new Scheduler({
@@ -213,13 +194,18 @@ export class Simulator {
       ...(opts.startTime === undefined ? {} : { start: opts.startTime }),
     })
     this.allowedPorts = opts.allowedPorts ?? WEBHOOK_PORTS
-    this.deliverer = new Deliverer({
+    const deliverer = new Deliverer({
       scheduler: this.scheduler,
       fetch: opts.fetch ?? ((input: string, init: RequestInit) => fetch(input, init)),
       timeoutMs: opts.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
       retryDelaysMs: opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
       retryHorizonMs: opts.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS,
       ...(opts.onAttempt === undefined ? {} : { onAttempt: opts.onAttempt }),
+    })
+    this.store = createStore({
+      scheduler: this.scheduler,
+      deliverer,
+      allowedPorts: this.allowedPorts,
     })
     const project = this.createProject({
       ...(opts.projectId === undefined ? {} : { id: opts.projectId }),
@@ -281,8 +267,9 @@ export class Simulator {
   /** Adds a project with a default route and a test route. */
   createProject(input: { id?: string; name?: string; apiKey?: string } = {}): ProjectState {
     const id = input.id ?? newId('PJ')
-    if (this.projects.has(id)) throw new SimError(400, 'invalid_param', 'Project exists', 'id')
-    const t = seconds(this.now())
+    if (this.store.projects.has(id))
+      throw new SimError(400, 'invalid_param', 'Project exists', 'id')
+    const t = nowSeconds(this.store)
     const phone = (name: string, number: string, type: string): Phone => ({
       id: newId('PN'),
       name,
@@ -327,13 +314,13 @@ export class Simulator {
       groups: new Map(),
       serviceSeq: 0,
     }
-    this.projects.set(id, state)
+    this.store.projects.set(id, state)
     return state
   }
 
   /** The project, or a `not_found` error. */
   project(id: string = this.projectId): ProjectState {
-    const p = this.projects.get(id)
+    const p = this.store.projects.get(id)
     if (p === undefined) throw new SimError(404, 'not_found', `Project ${id} not found`)
     return p
   }
@@ -341,7 +328,7 @@ export class Simulator {
   /** The project whose key this is, when the key is known at all. */
   projectIdsForKey(key: string): string[] {
     const ids: string[] = []
-    for (const p of this.projects.values()) if (p.apiKeys.has(key)) ids.push(p.project.id)
+    for (const p of this.store.projects.values()) if (p.apiKeys.has(key)) ids.push(p.project.id)
     return ids
   }
 
@@ -622,12 +609,12 @@ export class Simulator {
 
   /** Contacts of a project. */
   contacts(projectId: string = this.projectId): Contact[] {
-    return [...this.contactsById.values()].filter((c) => c.project_id === projectId)
+    return [...this.store.contactsById.values()].filter((c) => c.project_id === projectId)
   }
 
   /** A contact by id, or `not_found`. */
   contact(id: string): Contact {
-    const c = this.contactsById.get(id)
+    const c = this.store.contactsById.get(id)
     if (c === undefined) throw new SimError(404, 'not_found', `Contact ${id} not found`)
     return c
   }
@@ -638,7 +625,7 @@ export class Simulator {
   }
 
   private newContact(projectId: string, phoneNumber: string, name: string | null = null): Contact {
-    const t = seconds(this.now())
+    const t = nowSeconds(this.store)
     const c: Contact = {
       id: newId('CT'),
       name,
@@ -659,7 +646,7 @@ export class Simulator {
       vars: {},
       project_id: projectId,
     }
-    this.contactsById.set(c.id, c)
+    this.store.contactsById.set(c.id, c)
     return c
   }
 
@@ -725,7 +712,7 @@ export class Simulator {
       c.group_ids = c.group_ids.filter((g) => !input.remove_group_ids?.includes(g))
       if (input.update_type === undefined) type = 'remove_group'
     }
-    c.time_updated = seconds(this.now())
+    c.time_updated = nowSeconds(this.store)
     const delivery = await this.notifyContact(c, type)
     return { contact: c, delivery }
   }
@@ -733,7 +720,7 @@ export class Simulator {
   /** Deletes a contact and notifies the project webhook (`delete`). */
   async deleteContact(contactId: string): Promise<{ contact: Contact; delivery: Delivery | null }> {
     const c = this.contact(contactId)
-    this.contactsById.delete(contactId)
+    this.store.contactsById.delete(contactId)
     const delivery = await this.notifyContact(c, 'delete')
     return { contact: c, delivery }
   }
@@ -765,7 +752,7 @@ export class Simulator {
     const body = encodePayload(
       contactUpdateParams({ contact: c, updateType: type, secret: hook.secret }),
     )
-    const { delivery } = await this.deliverer.send({
+    const { delivery } = await this.store.deliverer.send({
       event: 'contact_update',
       projectId: c.project_id,
       serviceId: null,
@@ -779,27 +766,27 @@ export class Simulator {
 
   /** The contact's state in a service, if any. */
   serviceState(contactId: string, serviceId: string): ContactServiceState | undefined {
-    return this.states.get(`${contactId}/${serviceId}`)
+    return this.store.states.get(`${contactId}/${serviceId}`)
   }
 
   // ---- messages ------------------------------------------------------------------------------
 
   /** Messages (of one project, or all), oldest first. */
   messages(projectId?: string): Message[] {
-    const all = [...this.messagesById.values()]
+    const all = [...this.store.messagesById.values()]
     return projectId === undefined ? all : all.filter((m) => m.project_id === projectId)
   }
 
   /** A message by id, or `not_found`. */
   message(id: string): Message {
-    const m = this.messagesById.get(id)
+    const m = this.store.messagesById.get(id)
     if (m === undefined) throw new SimError(404, 'not_found', `Message ${id} not found`)
     return m
   }
 
   /** Every webhook delivery with its attempts, oldest first. */
   deliveries(filter: { event?: string; status?: Delivery['status'] } = {}): Delivery[] {
-    return this.deliverer.all.filter(
+    return this.store.deliverer.all.filter(
       (d) =>
         (filter.event === undefined || d.event === filter.event) &&
         (filter.status === undefined || d.status === filter.status),
@@ -841,7 +828,7 @@ export class Simulator {
     > &
       Partial<Message>,
   ): Message {
-    const t = seconds(this.now())
+    const t = nowSeconds(this.store)
     // Keys in Telerivet's documented order; `fields` then overrides values, not positions.
     const m: Message = {
       id: newId('SM'),
@@ -889,8 +876,8 @@ export class Simulator {
       project_id: fields.project_id,
     }
     Object.assign(m, fields)
-    this.messagesById.set(m.id, m)
-    const c = this.contactsById.get(m.contact_id)
+    this.store.messagesById.set(m.id, m)
+    const c = this.store.contactsById.get(m.contact_id)
     if (c !== undefined) {
       c.message_count++
       c.last_message_time = t
@@ -1023,7 +1010,7 @@ export class Simulator {
         )
       }
     }
-    const { delivery, result } = await this.deliverer.send(
+    const { delivery, result } = await this.store.deliverer.send(
       {
         event: 'incoming_message',
         projectId: message.project_id,
@@ -1082,7 +1069,7 @@ export class Simulator {
     svc: Service,
     tempVars: Record<string, unknown>,
   ): void {
-    const now = seconds(this.now())
+    const now = nowSeconds(this.store)
     const setVar = (vars: Vars, key: string, value: string | number | boolean | null) => {
       if (value === null) delete vars[key]
       else vars[key] = value
@@ -1108,7 +1095,7 @@ export class Simulator {
         contact.time_updated = now
       } else if (name === 'state.id') {
         const key = `${contact.id}/${svc.id}`
-        if (value === null) this.states.delete(key)
+        if (value === null) this.store.states.delete(key)
         else this.upsertState(contact, svc, now).id = String(value)
       } else if (name.startsWith('state.vars.')) {
         setVar(this.upsertState(contact, svc, now).vars, name.slice('state.vars.'.length), value)
@@ -1126,7 +1113,7 @@ export class Simulator {
 
   private upsertState(contact: Contact, svc: Service, now: number): ContactServiceState {
     const key = `${contact.id}/${svc.id}`
-    let s = this.states.get(key)
+    let s = this.store.states.get(key)
     if (s === undefined) {
       s = {
         id: '',
@@ -1137,7 +1124,7 @@ export class Simulator {
         time_updated: now,
         project_id: contact.project_id,
       }
-      this.states.set(key, s)
+      this.store.states.set(key, s)
     }
     s.time_updated = now
     return s
@@ -1187,7 +1174,7 @@ export class Simulator {
       priority: a.priority ?? 1,
     })
     if (a.statusUrl)
-      this.statusTargets.set(m.id, { url: a.statusUrl, secret: a.statusSecret ?? null })
+      this.store.statusTargets.set(m.id, { url: a.statusUrl, secret: a.statusSecret ?? null })
     if (a.notifyQueued) {
       this.scheduler.schedule(0, async () => {
         await this.notifyStatus(m)
@@ -1212,14 +1199,14 @@ export class Simulator {
 
   /** Changes an outgoing message's status and notifies it (as the network would). */
   async changeStatus(m: Message, status: string, error: string | null): Promise<Delivery | null> {
-    const t = seconds(this.now())
+    const t = nowSeconds(this.store)
     m.status = status
     m.time_updated = t
     m.error_message = error
     if (status === 'sent' || status === 'failed' || status === 'failed_queued') m.send_attempts++
     if (status === 'sent' && m.time_sent === null) m.time_sent = t
     if (m.broadcast_id !== null) {
-      const b = this.broadcastsById.get(m.broadcast_id)
+      const b = this.store.broadcastsById.get(m.broadcast_id)
       if (b !== undefined) b.status_counts = this.statusCounts(b.id)
     }
     return this.notifyStatus(m)
@@ -1236,21 +1223,21 @@ export class Simulator {
     }
     if (m.time_clicked !== null) return null
     m.track_clicks = true
-    m.time_clicked = seconds(this.now())
+    m.time_clicked = nowSeconds(this.store)
     m.time_updated = m.time_clicked
     return this.notifyStatus(m)
   }
 
   private statusCounts(broadcastId: string): Record<string, number> {
     const counts: Record<string, number> = {}
-    for (const m of this.messagesById.values()) {
+    for (const m of this.store.messagesById.values()) {
       if (m.broadcast_id === broadcastId) counts[m.status] = (counts[m.status] ?? 0) + 1
     }
     return counts
   }
 
   private async notifyStatus(m: Message): Promise<Delivery | null> {
-    const own = this.statusTargets.get(m.id)
+    const own = this.store.statusTargets.get(m.id)
     const hook = this.project(m.project_id).webhook
     const target =
       own !== undefined
@@ -1262,11 +1249,11 @@ export class Simulator {
     const body = encodePayload(
       sendStatusParams({
         message: m,
-        contact: this.contactsById.get(m.contact_id) ?? null,
+        contact: this.store.contactsById.get(m.contact_id) ?? null,
         secret: target.secret,
       }),
     )
-    const { delivery } = await this.deliverer.send({
+    const { delivery } = await this.store.deliverer.send({
       event: 'send_status',
       projectId: m.project_id,
       serviceId: null,
@@ -1290,7 +1277,7 @@ export class Simulator {
     }
     let toNumber = input.to_number
     if (input.contact_id !== undefined) {
-      const c = this.contactsById.get(String(input.contact_id))
+      const c = this.store.contactsById.get(String(input.contact_id))
       if (c === undefined || c.project_id !== projectId)
         throw bad('contact_id', 'Unknown contact_id')
       toNumber ??= c.phone_number
@@ -1366,7 +1353,7 @@ export class Simulator {
     if (recipients.length === 0) {
       throw new SimError(400, 'invalid_param', 'At least one recipient is required', 'to_numbers')
     }
-    const t = seconds(this.now())
+    const t = nowSeconds(this.store)
     const routeId = input.route_id ?? p.project.default_route_id
     const b: Broadcast = {
       id: newId('BR'),
@@ -1403,7 +1390,7 @@ export class Simulator {
       user_id: 'UR0000000000000001',
       project_id: projectId,
     }
-    this.broadcastsById.set(b.id, b)
+    this.store.broadcastsById.set(b.id, b)
     const messages = [...numbers].map((n) =>
       this.queueOutgoing({
         projectId,
@@ -1429,7 +1416,7 @@ export class Simulator {
         }),
       )
       delivery = (
-        await this.deliverer.send({
+        await this.store.deliverer.send({
           event: 'send_broadcast',
           projectId,
           serviceId: null,
@@ -1484,20 +1471,20 @@ export class Simulator {
       default:
         throw bad('update_type', `Invalid update_type: ${String(input.update_type)}`)
     }
-    m.time_updated = seconds(this.now())
+    m.time_updated = nowSeconds(this.store)
     const hook = this.project(m.project_id).webhook
     if (hook === null || !hook.events.message_metadata) return { message: m, delivery: null }
     const isCall = m.message_type === 'call'
     const body = encodePayload(
       messageMetadataParams({
         message: m,
-        contact: this.contactsById.get(m.contact_id) ?? null,
+        contact: this.store.contactsById.get(m.contact_id) ?? null,
         updateType: input.update_type,
         inProgress: isCall ? input.update_type !== 'call_complete' : null,
         secret: hook.secret,
       }),
     )
-    const { delivery } = await this.deliverer.send({
+    const { delivery } = await this.store.deliverer.send({
       event: 'message_metadata',
       projectId: m.project_id,
       serviceId: null,
@@ -1589,81 +1576,4 @@ function parseReply(body: string | null): { reply: WebhookReply | null; errors: 
   }
   if (isValidReply(json)) return { reply: json, errors: [] }
   return { reply: null, errors: replyErrors(json) }
-}
-
-/** True for a plain JSON object. */
-export function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x)
-}
-
-function toBool(x: unknown): boolean | null {
-  if (x === true || x === 1 || x === '1' || x === 'true') return true
-  if (x === false || x === 0 || x === '0' || x === 'false') return false
-  return null
-}
-
-const VAR_NAME = /^[A-Za-z0-9_]{1,32}$/
-const utf8 = new TextEncoder()
-
-/** Validates custom variables as Telerivet does (null values delete). */
-export function checkVars(
-  x: unknown,
-  param: string,
-): Record<string, string | number | boolean | null> {
-  if (!isRecord(x)) throw new SimError(400, 'invalid_param', `${param} must be an object`, param)
-  const entries = Object.entries(x)
-  if (entries.length > 100)
-    throw new SimError(400, 'invalid_param', 'Too many variables (max 100)', param)
-  for (const [k, v] of entries) {
-    if (!VAR_NAME.test(k))
-      throw new SimError(400, 'invalid_param', `Invalid variable name: ${k}`, param)
-    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) {
-      throw new SimError(400, 'invalid_param', `Invalid value of variable ${k}`, param)
-    }
-    if (typeof v === 'string' && utf8.encode(v).length > 4096) {
-      throw new SimError(400, 'invalid_param', `Variable ${k} is longer than 4096 bytes`, param)
-    }
-  }
-  return x as Record<string, string | number | boolean | null>
-}
-
-function mergeVars(base: Vars, update: Record<string, string | number | boolean | null>): Vars {
-  const out: Vars = { ...base }
-  for (const [k, v] of Object.entries(update)) {
-    if (v === null) delete out[k]
-    else out[k] = v
-  }
-  return out
-}
-
-function checkHttpUrl(url: string, param: string): URL {
-  let u: URL
-  try {
-    u = new URL(url)
-  } catch {
-    throw new SimError(400, 'invalid_param', `Invalid URL: ${url}`, param)
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new SimError(400, 'invalid_param', 'URL must use http or https', param)
-  }
-  return u
-}
-
-/** Checks a webhook URL as Telerivet does: http(s) and one of the allowed ports. */
-export function checkWebhookUrl(
-  url: string,
-  param: string,
-  ports: readonly number[] | 'any',
-): void {
-  const u = checkHttpUrl(url, param)
-  if (ports === 'any') return
-  const port = webhookPort(u.href)
-  if (port === null || !ports.includes(port)) {
-    throw new SimError(
-      400,
-      'invalid_param',
-      `Webhook URL port ${port} is not allowed; use one of ${ports.join(', ')}`,
-      param,
-    )
-  }
 }
