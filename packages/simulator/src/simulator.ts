@@ -28,7 +28,7 @@ import {
   type FetchFn,
 } from './delivery.ts'
 import { jsonError, SimError } from './errors.ts'
-import { newApiKey, newId } from './ids.ts'
+import { newId } from './ids.ts'
 import type {
   Attempt,
   Broadcast,
@@ -55,6 +55,14 @@ import {
   sendBroadcastParams,
   sendStatusParams,
 } from './payloads.ts'
+import {
+  createProject,
+  phones,
+  project,
+  projectIdsForKey,
+  setProjectWebhook,
+  testRoute,
+} from './projects.ts'
 import { handleRest } from './rest.ts'
 import { createStore, nowSeconds, type ProjectState, type Store } from './store.ts'
 
@@ -144,13 +152,6 @@ export interface SendMessageInput {
   vars?: Vars
   label_ids?: string[]
   priority?: number
-}
-
-const ALL_EVENTS: ProjectWebhookEvents = {
-  send_status: true,
-  send_broadcast: true,
-  contact_update: true,
-  message_metadata: true,
 }
 
 /** Status sequences of Telerivet's test numbers (after `queued`). */
@@ -262,105 +263,39 @@ export class Simulator {
     this.scheduler.close()
   }
 
-  // ---- projects ------------------------------------------------------------------------------
+  // ---- projects: projects.ts ------------------------------------------------------------------
 
-  /** Adds a project with a default route and a test route. */
+  /** {@link createProject} */
   createProject(input: { id?: string; name?: string; apiKey?: string } = {}): ProjectState {
-    const id = input.id ?? newId('PJ')
-    if (this.store.projects.has(id))
-      throw new SimError(400, 'invalid_param', 'Project exists', 'id')
-    const t = nowSeconds(this.store)
-    const phone = (name: string, number: string, type: string): Phone => ({
-      id: newId('PN'),
-      name,
-      phone_number: number,
-      phone_type: type,
-      country: 'US',
-      send_paused: false,
-      time_created: t,
-      last_active_time: t,
-      vars: {},
-      project_id: id,
-      battery: type === 'android' ? 87 : null,
-      charging: type === 'android' ? false : null,
-      internet_type: type === 'android' ? 'wifi' : null,
-      app_version: type === 'android' ? '3.14.1' : null,
-      android_sdk: type === 'android' ? 34 : null,
-      mccmnc: type === 'android' ? '310260' : null,
-      manufacturer: type === 'android' ? 'Google' : null,
-      model: type === 'android' ? 'Pixel 8' : null,
-      send_limit: null,
-    })
-    const main = phone('Android phone', '+16505550100', 'android')
-    const test = phone('Test Number', '+15005550006', 'test')
-    const state: ProjectState = {
-      project: {
-        id,
-        name: input.name ?? 'Simulated project',
-        timezone_id: 'UTC',
-        url_slug: `sim-${id.slice(2, 8).toLowerCase()}`,
-        default_route_id: main.id,
-        auto_create_contacts: true,
-        vars: {},
-        organization_id: 'OG0000000000000000',
-      },
-      apiKeys: new Set([input.apiKey ?? newApiKey()]),
-      webhook: null,
-      phones: new Map([
-        [main.id, main],
-        [test.id, test],
-      ]),
-      services: new Map(),
-      groups: new Map(),
-      serviceSeq: 0,
-    }
-    this.store.projects.set(id, state)
-    return state
+    return createProject(this.store, input)
   }
 
-  /** The project, or a `not_found` error. */
+  /** {@link project}; the default project when no id is given. */
   project(id: string = this.projectId): ProjectState {
-    const p = this.store.projects.get(id)
-    if (p === undefined) throw new SimError(404, 'not_found', `Project ${id} not found`)
-    return p
+    return project(this.store, id)
   }
 
-  /** The project whose key this is, when the key is known at all. */
+  /** {@link projectIdsForKey} */
   projectIdsForKey(key: string): string[] {
-    const ids: string[] = []
-    for (const p of this.store.projects.values()) if (p.apiKeys.has(key)) ids.push(p.project.id)
-    return ids
+    return projectIdsForKey(this.store, key)
   }
 
-  /** Sets (or clears, with null) the project webhook for project-level notifications. */
+  /** {@link setProjectWebhook} */
   setProjectWebhook(
     projectId: string,
     webhook: { url: string; secret?: string | null; events?: Partial<ProjectWebhookEvents> } | null,
   ): ProjectWebhook | null {
-    const p = this.project(projectId)
-    if (webhook === null) {
-      p.webhook = null
-      return null
-    }
-    checkHttpUrl(webhook.url, 'url')
-    p.webhook = {
-      url: webhook.url,
-      secret: webhook.secret ?? null,
-      events: { ...ALL_EVENTS, ...(webhook.events ?? {}) },
-    }
-    return p.webhook
+    return setProjectWebhook(this.store, projectId, webhook)
   }
 
-  /** The project's phones and routes. */
+  /** {@link phones}; of the default project when no id is given. */
   phones(projectId: string = this.projectId): Phone[] {
-    return [...this.project(projectId).phones.values()]
+    return phones(this.store, projectId)
   }
 
-  /** The project's test route (Telerivet's "Test Number"). */
+  /** {@link testRoute}; of the default project when no id is given. */
   testRoute(projectId: string = this.projectId): Phone {
-    const phone = this.phones(projectId).find((p) => p.phone_type === 'test')
-    if (phone === undefined) throw new SimError(404, 'not_found', 'No test route')
-    return phone
+    return testRoute(this.store, projectId)
   }
 
   // ---- services ------------------------------------------------------------------------------
