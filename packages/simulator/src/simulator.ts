@@ -7,6 +7,21 @@
 import { isValidReply, replyErrors, WEBHOOK_PORTS, type WebhookReply } from '@telehook/protocol'
 import { checkHttpUrl, checkVars, isRecord, mergeVars } from './checks.ts'
 import { Scheduler } from './clock.ts'
+import {
+  addContact,
+  type ContactChanges,
+  type ContactNotified,
+  contact,
+  contactByNumber,
+  contacts,
+  deleteContact,
+  group,
+  type NewContact,
+  newContact,
+  notifyContact,
+  serviceState,
+  updateContact,
+} from './contacts.ts'
 import { handleControl } from './control.ts'
 import {
   type AttemptResult,
@@ -35,8 +50,6 @@ import type {
   Vars,
 } from './model.ts'
 import {
-  type ContactUpdateType,
-  contactUpdateParams,
   encodePayload,
   incomingMessageParams,
   type MetadataUpdateType,
@@ -334,168 +347,46 @@ export class Simulator {
     deleteService(this.store, projectId, serviceId)
   }
 
-  // ---- contacts ------------------------------------------------------------------------------
+  // ---- contacts: contacts.ts ------------------------------------------------------------------
 
-  /** Contacts of a project. */
+  /** {@link contacts}; of the default project when no id is given. */
   contacts(projectId: string = this.projectId): Contact[] {
-    return [...this.store.contactsById.values()].filter((c) => c.project_id === projectId)
+    return contacts(this.store, projectId)
   }
 
-  /** A contact by id, or `not_found`. */
+  /** {@link contact} */
   contact(id: string): Contact {
-    const c = this.store.contactsById.get(id)
-    if (c === undefined) throw new SimError(404, 'not_found', `Contact ${id} not found`)
-    return c
+    return contact(this.store, id)
   }
 
-  /** The project's contact with this phone number, if any. */
+  /** {@link contactByNumber} */
   contactByNumber(projectId: string, phoneNumber: string): Contact | undefined {
-    return this.contacts(projectId).find((c) => c.phone_number === phoneNumber)
+    return contactByNumber(this.store, projectId, phoneNumber)
   }
 
-  private newContact(projectId: string, phoneNumber: string, name: string | null = null): Contact {
-    const t = nowSeconds(this.store)
-    const c: Contact = {
-      id: newId('CT'),
-      name,
-      phone_number: phoneNumber,
-      time_created: t,
-      time_updated: t,
-      send_blocked: false,
-      conversation_status: 'closed',
-      last_message_time: null,
-      last_incoming_message_time: null,
-      last_outgoing_message_time: null,
-      message_count: 0,
-      incoming_message_count: 0,
-      outgoing_message_count: 0,
-      last_message_id: null,
-      default_route_id: null,
-      group_ids: [],
-      vars: {},
-      project_id: projectId,
-    }
-    this.store.contactsById.set(c.id, c)
-    return c
+  /** {@link addContact} */
+  addContact(projectId: string, input: NewContact): Promise<ContactNotified> {
+    return addContact(this.store, projectId, input)
   }
 
-  /**
-   * Adds a contact as a user would in the web app, and notifies the project webhook
-   * (`contact_update`, `add`).
-   */
-  async addContact(
-    projectId: string,
-    input: { phone_number: string; name?: string | null; vars?: Vars; group_ids?: string[] },
-  ): Promise<{ contact: Contact; delivery: Delivery | null }> {
-    if (this.contactByNumber(projectId, input.phone_number) !== undefined) {
-      throw new SimError(
-        400,
-        'invalid_param',
-        'A contact with this phone number exists',
-        'phone_number',
-      )
-    }
-    this.project(projectId)
-    const c = this.newContact(projectId, input.phone_number, input.name ?? null)
-    if (input.vars) c.vars = mergeVars({}, checkVars(input.vars, 'vars'))
-    if (input.group_ids) c.group_ids = this.checkGroupIds(projectId, input.group_ids)
-    const delivery = await this.notifyContact(c, 'add')
-    return { contact: c, delivery }
+  /** {@link updateContact} */
+  updateContact(contactId: string, input: ContactChanges): Promise<ContactNotified> {
+    return updateContact(this.store, contactId, input)
   }
 
-  /**
-   * Updates a contact as a user would in the web app and notifies the project webhook.
-   * `update_type` defaults to `update`.
-   */
-  async updateContact(
-    contactId: string,
-    input: {
-      name?: string | null
-      phone_number?: string
-      vars?: Record<string, unknown>
-      send_blocked?: boolean
-      add_group_ids?: string[]
-      remove_group_ids?: string[]
-      update_type?: ContactUpdateType
-    },
-  ): Promise<{ contact: Contact; delivery: Delivery | null }> {
-    const c = this.contact(contactId)
-    let type: ContactUpdateType = input.update_type ?? 'update'
-    if (input.name !== undefined) c.name = input.name
-    if (input.phone_number !== undefined) c.phone_number = input.phone_number
-    if (input.vars !== undefined) {
-      c.vars = mergeVars(c.vars, checkVars(input.vars, 'vars'))
-      if (input.update_type === undefined && input.name === undefined) type = 'update_field'
-    }
-    if (input.send_blocked !== undefined) {
-      c.send_blocked = input.send_blocked
-      if (input.update_type === undefined) type = input.send_blocked ? 'block_send' : 'unblock_send'
-    }
-    if (input.add_group_ids !== undefined) {
-      for (const g of this.checkGroupIds(c.project_id, input.add_group_ids)) {
-        if (!c.group_ids.includes(g)) c.group_ids.push(g)
-      }
-      if (input.update_type === undefined) type = 'add_group'
-    }
-    if (input.remove_group_ids !== undefined) {
-      c.group_ids = c.group_ids.filter((g) => !input.remove_group_ids?.includes(g))
-      if (input.update_type === undefined) type = 'remove_group'
-    }
-    c.time_updated = nowSeconds(this.store)
-    const delivery = await this.notifyContact(c, type)
-    return { contact: c, delivery }
+  /** {@link deleteContact} */
+  deleteContact(contactId: string): Promise<ContactNotified> {
+    return deleteContact(this.store, contactId)
   }
 
-  /** Deletes a contact and notifies the project webhook (`delete`). */
-  async deleteContact(contactId: string): Promise<{ contact: Contact; delivery: Delivery | null }> {
-    const c = this.contact(contactId)
-    this.store.contactsById.delete(contactId)
-    const delivery = await this.notifyContact(c, 'delete')
-    return { contact: c, delivery }
-  }
-
-  /** Creates a group (or returns the one with this name). */
+  /** {@link group} */
   group(projectId: string, name: string): Group {
-    const p = this.project(projectId)
-    for (const g of p.groups.values()) if (g.name === name) return g
-    const g: Group = { id: newId('GR'), name, project_id: projectId }
-    p.groups.set(g.id, g)
-    return g
+    return group(this.store, projectId, name)
   }
 
-  private checkGroupIds(projectId: string, ids: unknown): string[] {
-    const p = this.project(projectId)
-    if (!Array.isArray(ids))
-      throw new SimError(400, 'invalid_param', 'group_ids must be an array', 'group_ids')
-    for (const id of ids) {
-      if (typeof id !== 'string' || !p.groups.has(id)) {
-        throw new SimError(400, 'invalid_param', `Unknown group id: ${String(id)}`, 'group_ids')
-      }
-    }
-    return [...(ids as string[])]
-  }
-
-  private async notifyContact(c: Contact, type: ContactUpdateType): Promise<Delivery | null> {
-    const hook = this.project(c.project_id).webhook
-    if (hook === null || !hook.events.contact_update) return null
-    const body = encodePayload(
-      contactUpdateParams({ contact: c, updateType: type, secret: hook.secret }),
-    )
-    const { delivery } = await this.store.deliverer.send({
-      event: 'contact_update',
-      projectId: c.project_id,
-      serviceId: null,
-      target: 'project',
-      url: hook.url,
-      objectId: c.id,
-      body,
-    })
-    return delivery
-  }
-
-  /** The contact's state in a service, if any. */
+  /** {@link serviceState} */
   serviceState(contactId: string, serviceId: string): ContactServiceState | undefined {
-    return this.store.states.get(`${contactId}/${serviceId}`)
+    return serviceState(this.store, contactId, serviceId)
   }
 
   // ---- messages ------------------------------------------------------------------------------
@@ -642,7 +533,7 @@ export class Simulator {
     let contact = this.contactByNumber(projectId, input.from_number)
     let created = false
     if (contact === undefined) {
-      contact = this.newContact(projectId, input.from_number)
+      contact = newContact(this.store, projectId, input.from_number)
       created = true
     }
     const media = input.media ?? []
@@ -661,7 +552,7 @@ export class Simulator {
     })
     message.time_sent = message.time_created
     phone.last_active_time = message.time_created
-    if (created) await this.notifyContact(contact, 'auto_add')
+    if (created) await notifyContact(this.store, contact, 'auto_add')
 
     const outcomes: ServiceOutcome[] = []
     let handled = false
@@ -884,7 +775,8 @@ export class Simulator {
     if (route === undefined)
       throw new SimError(400, 'invalid_param', `Unknown route ${a.routeId}`, 'route_id')
     const contact =
-      this.contactByNumber(a.projectId, a.toNumber) ?? this.newContact(a.projectId, a.toNumber)
+      this.contactByNumber(a.projectId, a.toNumber) ??
+      newContact(this.store, a.projectId, a.toNumber)
     const m = this.newMessage({
       direction: 'outgoing',
       status: 'queued',
