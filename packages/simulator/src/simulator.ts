@@ -33,6 +33,15 @@ import {
 } from './delivery.ts'
 import { jsonError, SimError } from './errors.ts'
 import { newId } from './ids.ts'
+import {
+  type MessageNotified,
+  type MetadataChange,
+  message,
+  messageMetadata,
+  messages,
+  newMessage,
+  statusCounts,
+} from './messages.ts'
 import type {
   Attempt,
   Broadcast,
@@ -52,8 +61,6 @@ import type {
 import {
   encodePayload,
   incomingMessageParams,
-  type MetadataUpdateType,
-  messageMetadataParams,
   sendBroadcastParams,
   sendStatusParams,
 } from './payloads.ts'
@@ -389,20 +396,24 @@ export class Simulator {
     return serviceState(this.store, contactId, serviceId)
   }
 
-  // ---- messages ------------------------------------------------------------------------------
+  // ---- messages: messages.ts ------------------------------------------------------------------
 
-  /** Messages (of one project, or all), oldest first. */
+  /** {@link messages} */
   messages(projectId?: string): Message[] {
-    const all = [...this.store.messagesById.values()]
-    return projectId === undefined ? all : all.filter((m) => m.project_id === projectId)
+    return messages(this.store, projectId)
   }
 
-  /** A message by id, or `not_found`. */
+  /** {@link message} */
   message(id: string): Message {
-    const m = this.store.messagesById.get(id)
-    if (m === undefined) throw new SimError(404, 'not_found', `Message ${id} not found`)
-    return m
+    return message(this.store, id)
   }
+
+  /** {@link messageMetadata} */
+  messageMetadata(messageId: string, input: MetadataChange): Promise<MessageNotified> {
+    return messageMetadata(this.store, messageId, input)
+  }
+
+  // ---- webhook deliveries: delivery.ts -------------------------------------------------------
 
   /** Every webhook delivery with its attempts, oldest first. */
   deliveries(filter: { event?: string; status?: Delivery['status'] } = {}): Delivery[] {
@@ -432,88 +443,6 @@ export class Simulator {
     return def
   }
 
-  private newMessage(
-    fields: Pick<
-      Message,
-      | 'direction'
-      | 'status'
-      | 'message_type'
-      | 'source'
-      | 'from_number'
-      | 'to_number'
-      | 'content'
-      | 'phone_id'
-      | 'contact_id'
-      | 'project_id'
-    > &
-      Partial<Message>,
-  ): Message {
-    const t = nowSeconds(this.store)
-    // Keys in Telerivet's documented order; `fields` then overrides values, not positions.
-    const m: Message = {
-      id: newId('SM'),
-      direction: fields.direction,
-      status: fields.status,
-      message_type: fields.message_type,
-      source: fields.source,
-      time_created: t,
-      time_sent: null,
-      time_updated: t,
-      time_clicked: null,
-      from_number: fields.from_number,
-      to_number: fields.to_number,
-      content: fields.content,
-      starred: false,
-      simulated: true,
-      label_ids: [],
-      route_params: {},
-      vars: {},
-      priority: 1,
-      send_attempts: 0,
-      error_message: null,
-      error_code: null,
-      external_id: null,
-      num_parts: Math.max(1, Math.ceil(fields.content.length / 160)),
-      price: null,
-      price_currency: null,
-      duration: null,
-      ring_time: null,
-      audio_url: null,
-      tts_lang: null,
-      tts_voice: null,
-      track_clicks: false,
-      short_urls: [],
-      network_code: null,
-      media: [],
-      mms_parts: [],
-      service_id: null,
-      phone_id: fields.phone_id,
-      contact_id: fields.contact_id,
-      route_id: fields.phone_id,
-      broadcast_id: null,
-      scheduled_id: null,
-      user_id: null,
-      project_id: fields.project_id,
-    }
-    Object.assign(m, fields)
-    this.store.messagesById.set(m.id, m)
-    const c = this.store.contactsById.get(m.contact_id)
-    if (c !== undefined) {
-      c.message_count++
-      c.last_message_time = t
-      c.last_message_id = m.id
-      if (m.direction === 'incoming') {
-        c.incoming_message_count++
-        c.last_incoming_message_time = t
-        c.conversation_status = 'active'
-      } else {
-        c.outgoing_message_count++
-        c.last_outgoing_message_time = t
-      }
-    }
-    return m
-  }
-
   /**
    * A phone user sends a message to the project: the contact is found or created (notifying
    * `contact_update` `auto_add`), then the active `incoming_message_webhook` services run in
@@ -537,7 +466,7 @@ export class Simulator {
       created = true
     }
     const media = input.media ?? []
-    const message = this.newMessage({
+    const message = newMessage(this.store, {
       direction: 'incoming',
       status: 'received',
       message_type: input.message_type ?? (media.length > 0 ? 'mms' : 'sms'),
@@ -777,7 +706,7 @@ export class Simulator {
     const contact =
       this.contactByNumber(a.projectId, a.toNumber) ??
       newContact(this.store, a.projectId, a.toNumber)
-    const m = this.newMessage({
+    const m = newMessage(this.store, {
       direction: 'outgoing',
       status: 'queued',
       message_type: a.messageType,
@@ -828,7 +757,7 @@ export class Simulator {
     if (status === 'sent' && m.time_sent === null) m.time_sent = t
     if (m.broadcast_id !== null) {
       const b = this.store.broadcastsById.get(m.broadcast_id)
-      if (b !== undefined) b.status_counts = this.statusCounts(b.id)
+      if (b !== undefined) b.status_counts = statusCounts(this.store, b.id)
     }
     return this.notifyStatus(m)
   }
@@ -847,14 +776,6 @@ export class Simulator {
     m.time_clicked = nowSeconds(this.store)
     m.time_updated = m.time_clicked
     return this.notifyStatus(m)
-  }
-
-  private statusCounts(broadcastId: string): Record<string, number> {
-    const counts: Record<string, number> = {}
-    for (const m of this.store.messagesById.values()) {
-      if (m.broadcast_id === broadcastId) counts[m.status] = (counts[m.status] ?? 0) + 1
-    }
-    return counts
   }
 
   private async notifyStatus(m: Message): Promise<Delivery | null> {
@@ -1024,7 +945,7 @@ export class Simulator {
         notifyQueued: true,
       }),
     )
-    b.status_counts = this.statusCounts(b.id)
+    b.status_counts = statusCounts(this.store, b.id)
     b.status = 'complete'
     let delivery: Delivery | null = null
     if (p.webhook?.events.send_broadcast) {
@@ -1049,72 +970,6 @@ export class Simulator {
       ).delivery
     }
     return { broadcast: b, messages, delivery }
-  }
-
-  /** A user changes a message's metadata in the web app (or a call saves a variable or ends). */
-  async messageMetadata(
-    messageId: string,
-    input: {
-      update_type: MetadataUpdateType
-      label_id?: string
-      name?: string
-      value?: string | number | boolean | null
-    },
-  ): Promise<{ message: Message; delivery: Delivery | null }> {
-    const m = this.message(messageId)
-    const bad = (param: string, message: string) =>
-      new SimError(400, 'invalid_param', message, param)
-    switch (input.update_type) {
-      case 'star':
-        m.starred = true
-        break
-      case 'unstar':
-        m.starred = false
-        break
-      case 'add_label':
-        if (typeof input.label_id !== 'string') throw bad('label_id', 'label_id is required')
-        if (!m.label_ids.includes(input.label_id)) m.label_ids.push(input.label_id)
-        break
-      case 'remove_label':
-        if (typeof input.label_id !== 'string') throw bad('label_id', 'label_id is required')
-        m.label_ids = m.label_ids.filter((l) => l !== input.label_id)
-        break
-      case 'set_variable':
-        if (typeof input.name !== 'string' || input.name === '')
-          throw bad('name', 'name is required')
-        if (input.value === null || input.value === undefined) delete m.vars[input.name]
-        else m.vars[input.name] = input.value
-        break
-      case 'call_complete':
-        if (m.message_type !== 'call') throw bad('update_type', 'call_complete applies to calls')
-        m.status = m.direction === 'incoming' ? 'received' : 'sent'
-        break
-      default:
-        throw bad('update_type', `Invalid update_type: ${String(input.update_type)}`)
-    }
-    m.time_updated = nowSeconds(this.store)
-    const hook = this.project(m.project_id).webhook
-    if (hook === null || !hook.events.message_metadata) return { message: m, delivery: null }
-    const isCall = m.message_type === 'call'
-    const body = encodePayload(
-      messageMetadataParams({
-        message: m,
-        contact: this.store.contactsById.get(m.contact_id) ?? null,
-        updateType: input.update_type,
-        inProgress: isCall ? input.update_type !== 'call_complete' : null,
-        secret: hook.secret,
-      }),
-    )
-    const { delivery } = await this.store.deliverer.send({
-      event: 'message_metadata',
-      projectId: m.project_id,
-      serviceId: null,
-      target: 'project',
-      url: hook.url,
-      objectId: m.id,
-      body,
-    })
-    return { message: m, delivery }
   }
 }
 
