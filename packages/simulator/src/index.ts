@@ -25,16 +25,15 @@ export type {
   ProjectWebhook,
   Service,
 } from './model.ts'
+export { type SendMessageInput, statusSequence } from './outgoing.ts'
 export { encodePayload, toWire } from './payloads.ts'
 export { type RunningSimulator, type StartOptions, startSimulator } from './serve.ts'
 export {
   createSimulator,
   type IncomingMessageInput,
   type IncomingOutcome,
-  type SendMessageInput,
   type ServiceOutcome,
   Simulator,
   type SimulatorOptions,
-  statusSequence,
 } from './simulator.ts'
 export type { ProjectState } from './store.ts'

@@ -5,7 +5,6 @@
  * does (see `delivery.ts`) and acts on the replies.
  */
 import { isValidReply, replyErrors, WEBHOOK_PORTS, type WebhookReply } from '@telehook/protocol'
-import { checkHttpUrl, checkVars, isRecord, mergeVars } from './checks.ts'
 import { Scheduler } from './clock.ts'
 import {
   addContact,
@@ -59,11 +58,13 @@ import type {
   Vars,
 } from './model.ts'
 import {
-  encodePayload,
-  incomingMessageParams,
-  sendBroadcastParams,
-  sendStatusParams,
-} from './payloads.ts'
+  changeStatus,
+  clickMessage,
+  type NewOutgoing,
+  queueOutgoing,
+  sendMessage,
+} from './outgoing.ts'
+import { encodePayload, incomingMessageParams, sendBroadcastParams } from './payloads.ts'
 import {
   createProject,
   phones,
@@ -157,46 +158,6 @@ export interface IncomingOutcome {
   deliveries: ServiceOutcome[]
   /** True when a service handled the message (sent messages without `return_value` false). */
   handled: boolean
-}
-
-/** Input of {@link Simulator.sendMessage} (the REST `messages/send` body). */
-export interface SendMessageInput {
-  content?: string
-  to_number?: string
-  contact_id?: string
-  route_id?: string
-  message_type?: string
-  status_url?: string
-  status_secret?: string
-  vars?: Vars
-  label_ids?: string[]
-  priority?: number
-}
-
-/** Status sequences of Telerivet's test numbers (after `queued`). */
-const TEST_NUMBER_SEQUENCES: Record<string, { status: string; error?: string; delayMs: number }[]> =
-  {
-    '+15005550011': [{ status: 'failed', error: 'Example error message.', delayMs: 1000 }],
-    '+15005550012': [
-      { status: 'sent', delayMs: 1000 },
-      { status: 'delivered', delayMs: 2000 },
-    ],
-    '+15005550013': [
-      { status: 'sent', delayMs: 1000 },
-      { status: 'not_delivered', error: 'Example delivery failure message.', delayMs: 2000 },
-    ],
-    '+15005550014': [
-      { status: 'failed_queued', error: 'Example temporary failure message.', delayMs: 1000 },
-      { status: 'sent', delayMs: 60_000 },
-    ],
-  }
-const DEFAULT_SEQUENCE = [{ status: 'sent', delayMs: 1000 }]
-
-/** The status sequence an outgoing message to `toNumber` goes through after `queued`. */
-export function statusSequence(
-  toNumber: string,
-): { status: string; error?: string; delayMs: number }[] {
-  return TEST_NUMBER_SEQUENCES[toNumber] ?? DEFAULT_SEQUENCE
 }
 
 /** The whole simulated Telerivet. Create with {@link createSimulator}. */
@@ -679,179 +640,26 @@ export class Simulator {
     return s
   }
 
-  /**
-   * Creates an outgoing message and schedules its status changes (the test numbers' sequences),
-   * each one notified to the message's `status_url` or to the project webhook.
-   */
-  queueOutgoing(a: {
-    projectId: string
-    toNumber: string
-    content: string
-    messageType: string
-    routeId: string
-    source: string
-    serviceId?: string | null
-    broadcastId?: string | null
-    statusUrl?: string | null
-    statusSecret?: string | null
-    notifyQueued: boolean
-    vars?: Vars
-    labelIds?: string[]
-    priority?: number
-  }): Message {
-    const p = this.project(a.projectId)
-    const route = p.phones.get(a.routeId)
-    if (route === undefined)
-      throw new SimError(400, 'invalid_param', `Unknown route ${a.routeId}`, 'route_id')
-    const contact =
-      this.contactByNumber(a.projectId, a.toNumber) ??
-      newContact(this.store, a.projectId, a.toNumber)
-    const m = newMessage(this.store, {
-      direction: 'outgoing',
-      status: 'queued',
-      message_type: a.messageType,
-      source: a.source,
-      from_number: route.phone_number,
-      to_number: a.toNumber,
-      content: a.content,
-      phone_id: route.id,
-      contact_id: contact.id,
-      project_id: a.projectId,
-      service_id: a.serviceId ?? null,
-      broadcast_id: a.broadcastId ?? null,
-      vars: a.vars ?? {},
-      label_ids: a.labelIds ?? [],
-      priority: a.priority ?? 1,
-    })
-    if (a.statusUrl)
-      this.store.statusTargets.set(m.id, { url: a.statusUrl, secret: a.statusSecret ?? null })
-    if (a.notifyQueued) {
-      this.scheduler.schedule(0, async () => {
-        await this.notifyStatus(m)
-      })
-    }
-    if (contact.send_blocked) {
-      this.scheduler.schedule(1000, async () => {
-        await this.changeStatus(m, 'failed', 'Contact has blocked messages from this project')
-      })
-      return m
-    }
-    let at = 0
-    for (const step of statusSequence(a.toNumber)) {
-      at += step.delayMs
-      this.scheduler.schedule(at, async () => {
-        // A message the user cancelled is not sent any more.
-        if (m.status !== 'cancelled') await this.changeStatus(m, step.status, step.error ?? null)
-      })
-    }
-    return m
+  // ---- outgoing messages: outgoing.ts -------------------------------------------------------
+
+  /** {@link queueOutgoing} */
+  queueOutgoing(a: NewOutgoing): Message {
+    return queueOutgoing(this.store, a)
   }
 
-  /** Changes an outgoing message's status and notifies it (as the network would). */
-  async changeStatus(m: Message, status: string, error: string | null): Promise<Delivery | null> {
-    const t = nowSeconds(this.store)
-    m.status = status
-    m.time_updated = t
-    m.error_message = error
-    if (status === 'sent' || status === 'failed' || status === 'failed_queued') m.send_attempts++
-    if (status === 'sent' && m.time_sent === null) m.time_sent = t
-    if (m.broadcast_id !== null) {
-      const b = this.store.broadcastsById.get(m.broadcast_id)
-      if (b !== undefined) b.status_counts = statusCounts(this.store, b.id)
-    }
-    return this.notifyStatus(m)
+  /** {@link changeStatus} */
+  changeStatus(m: Message, status: string, error: string | null): Promise<Delivery | null> {
+    return changeStatus(this.store, m, status, error)
   }
 
-  /**
-   * The recipient clicks a short link in an outgoing message for the first time: Telerivet sets
-   * `time_clicked` and notifies the status URL once (later clicks notify nothing).
-   */
-  async clickMessage(messageId: string): Promise<Delivery | null> {
-    const m = this.message(messageId)
-    if (m.direction !== 'outgoing') {
-      throw new SimError(400, 'invalid_param', 'Only outgoing messages have short links', 'id')
-    }
-    if (m.time_clicked !== null) return null
-    m.track_clicks = true
-    m.time_clicked = nowSeconds(this.store)
-    m.time_updated = m.time_clicked
-    return this.notifyStatus(m)
+  /** {@link clickMessage} */
+  clickMessage(messageId: string): Promise<Delivery | null> {
+    return clickMessage(this.store, messageId)
   }
 
-  private async notifyStatus(m: Message): Promise<Delivery | null> {
-    const own = this.store.statusTargets.get(m.id)
-    const hook = this.project(m.project_id).webhook
-    const target =
-      own !== undefined
-        ? { url: own.url, secret: own.secret, kind: 'status_url' as const }
-        : hook?.events.send_status
-          ? { url: hook.url, secret: hook.secret, kind: 'project' as const }
-          : null
-    if (target === null) return null
-    const body = encodePayload(
-      sendStatusParams({
-        message: m,
-        contact: this.store.contactsById.get(m.contact_id) ?? null,
-        secret: target.secret,
-      }),
-    )
-    const { delivery } = await this.store.deliverer.send({
-      event: 'send_status',
-      projectId: m.project_id,
-      serviceId: null,
-      target: target.kind,
-      url: target.url,
-      objectId: m.id,
-      body,
-    })
-    return delivery
-  }
-
-  /** REST `messages/send`: one message, no `queued` notification (as Telerivet does for the API). */
+  /** {@link sendMessage} */
   sendMessage(projectId: string, input: unknown): Message {
-    const p = this.project(projectId)
-    if (!isRecord(input)) throw new SimError(400, 'invalid_param', 'Expected a JSON object')
-    const bad = (param: string, message: string) =>
-      new SimError(400, 'invalid_param', message, param)
-    const type = input.message_type ?? 'sms'
-    if (!['sms', 'mms', 'ussd', 'call', 'chat', 'service'].includes(type as string)) {
-      throw bad('message_type', `Invalid message_type: ${String(type)}`)
-    }
-    let toNumber = input.to_number
-    if (input.contact_id !== undefined) {
-      const c = this.store.contactsById.get(String(input.contact_id))
-      if (c === undefined || c.project_id !== projectId)
-        throw bad('contact_id', 'Unknown contact_id')
-      toNumber ??= c.phone_number
-    }
-    if (typeof toNumber !== 'string' || toNumber.trim() === '') {
-      throw bad('to_number', 'to_number or contact_id is required')
-    }
-    if (type !== 'ussd' && (typeof input.content !== 'string' || input.content === '')) {
-      throw bad('content', 'content is required')
-    }
-    const routeId = input.route_id ?? p.project.default_route_id
-    if (typeof routeId !== 'string' || !p.phones.has(routeId))
-      throw bad('route_id', 'Unknown route_id')
-    if (input.status_url !== undefined && input.status_url !== null) {
-      if (typeof input.status_url !== 'string')
-        throw bad('status_url', 'status_url must be a string')
-      checkHttpUrl(input.status_url, 'status_url')
-    }
-    return this.queueOutgoing({
-      projectId,
-      toNumber,
-      content: typeof input.content === 'string' ? input.content : '',
-      messageType: type as string,
-      routeId,
-      source: 'api',
-      statusUrl: (input.status_url as string | undefined) ?? null,
-      statusSecret: typeof input.status_secret === 'string' ? input.status_secret : null,
-      notifyQueued: false,
-      ...(input.vars === undefined ? {} : { vars: mergeVars({}, checkVars(input.vars, 'vars')) }),
-      ...(Array.isArray(input.label_ids) ? { labelIds: input.label_ids.map(String) } : {}),
-      ...(typeof input.priority === 'number' ? { priority: input.priority } : {}),
-    })
+    return sendMessage(this.store, projectId, input)
   }
 
   /**
