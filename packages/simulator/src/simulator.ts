@@ -5,6 +5,7 @@
  * does (see `delivery.ts`) and acts on the replies.
  */
 import { isValidReply, replyErrors, WEBHOOK_PORTS, type WebhookReply } from '@telehook/protocol'
+import { type BroadcastSent, broadcast, type NewBroadcast } from './broadcasts.ts'
 import { Scheduler } from './clock.ts'
 import {
   addContact,
@@ -31,7 +32,6 @@ import {
   type FetchFn,
 } from './delivery.ts'
 import { jsonError, SimError } from './errors.ts'
-import { newId } from './ids.ts'
 import {
   type MessageNotified,
   type MetadataChange,
@@ -39,12 +39,9 @@ import {
   messageMetadata,
   messages,
   newMessage,
-  statusCounts,
 } from './messages.ts'
 import type {
   Attempt,
-  Broadcast,
-  BroadcastRecipient,
   Contact,
   ContactServiceState,
   Delivery,
@@ -64,7 +61,7 @@ import {
   queueOutgoing,
   sendMessage,
 } from './outgoing.ts'
-import { encodePayload, incomingMessageParams, sendBroadcastParams } from './payloads.ts'
+import { encodePayload, incomingMessageParams } from './payloads.ts'
 import {
   createProject,
   phones,
@@ -662,122 +659,11 @@ export class Simulator {
     return sendMessage(this.store, projectId, input)
   }
 
-  /**
-   * A user sends a broadcast from the web app: messages go to every recipient (phone numbers,
-   * contacts, groups) and the project webhook gets `send_broadcast`.
-   */
-  async broadcast(
-    projectId: string,
-    input: {
-      content: string
-      to_numbers?: string[]
-      contact_ids?: string[]
-      group_ids?: string[]
-      title?: string
-      route_id?: string
-    },
-  ): Promise<{ broadcast: Broadcast; messages: Message[]; delivery: Delivery | null }> {
-    const p = this.project(projectId)
-    if (typeof input.content !== 'string' || input.content === '') {
-      throw new SimError(400, 'invalid_param', 'content is required', 'content')
-    }
-    const recipients: BroadcastRecipient[] = []
-    const numbers = new Set<string>()
-    for (const n of input.to_numbers ?? []) {
-      recipients.push({ type: 'phone_number', phone_number: n })
-      numbers.add(n)
-    }
-    for (const id of input.contact_ids ?? []) {
-      const c = this.contact(id)
-      recipients.push({ type: 'contact', id: c.id, name: c.name, phone_number: c.phone_number })
-      numbers.add(c.phone_number)
-    }
-    for (const id of input.group_ids ?? []) {
-      const g = p.groups.get(id)
-      if (g === undefined)
-        throw new SimError(400, 'invalid_param', `Unknown group ${id}`, 'group_ids')
-      recipients.push({ type: 'group', id: g.id, name: g.name })
-      for (const c of this.contacts(projectId))
-        if (c.group_ids.includes(g.id)) numbers.add(c.phone_number)
-    }
-    if (recipients.length === 0) {
-      throw new SimError(400, 'invalid_param', 'At least one recipient is required', 'to_numbers')
-    }
-    const t = nowSeconds(this.store)
-    const routeId = input.route_id ?? p.project.default_route_id
-    const b: Broadcast = {
-      id: newId('BR'),
-      recipients,
-      title: input.title ?? input.content.slice(0, 40),
-      time_created: t,
-      last_message_time: t,
-      last_send_time: t,
-      status_counts: {},
-      message_count: numbers.size,
-      estimated_count: numbers.size,
-      num_parts: Math.max(1, Math.ceil(input.content.length / 160)),
-      message_type: 'sms',
-      content: input.content,
-      audio_url: null,
-      tts_lang: null,
-      tts_voice: null,
-      replace_variables: false,
-      status: 'queuing',
-      source: 'web',
-      simulated: true,
-      track_clicks: false,
-      clicked_count: 0,
-      label_ids: [],
-      media: [],
-      vars: {},
-      route_params: {},
-      price: null,
-      price_currency: null,
-      reply_count: 0,
-      last_reply_time: null,
-      route_id: routeId,
-      service_id: null,
-      user_id: 'UR0000000000000001',
-      project_id: projectId,
-    }
-    this.store.broadcastsById.set(b.id, b)
-    const messages = [...numbers].map((n) =>
-      this.queueOutgoing({
-        projectId,
-        toNumber: n,
-        content: input.content,
-        messageType: 'sms',
-        routeId,
-        source: 'web',
-        broadcastId: b.id,
-        notifyQueued: true,
-      }),
-    )
-    b.status_counts = statusCounts(this.store, b.id)
-    b.status = 'complete'
-    let delivery: Delivery | null = null
-    if (p.webhook?.events.send_broadcast) {
-      const body = encodePayload(
-        sendBroadcastParams({
-          broadcast: b,
-          userName: 'Simulator User',
-          userEmail: 'user@example.com',
-          secret: p.webhook.secret,
-        }),
-      )
-      delivery = (
-        await this.store.deliverer.send({
-          event: 'send_broadcast',
-          projectId,
-          serviceId: null,
-          target: 'project',
-          url: p.webhook.url,
-          objectId: b.id,
-          body,
-        })
-      ).delivery
-    }
-    return { broadcast: b, messages, delivery }
+  // ---- broadcasts: broadcasts.ts -------------------------------------------------------------
+
+  /** {@link broadcast} */
+  broadcast(projectId: string, input: NewBroadcast): Promise<BroadcastSent> {
+    return broadcast(this.store, projectId, input)
   }
 }
 
