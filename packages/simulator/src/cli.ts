@@ -7,9 +7,10 @@
 import { createInterface } from 'node:readline'
 import { generateSecret, WEBHOOK_PORTS } from '@telehook/protocol'
 import { newId } from './ids.ts'
+import type { IncomingMessageInput, IncomingOutcome } from './incoming.ts'
 import type { Attempt, Delivery, Message } from './model.ts'
 import { startSimulator } from './serve.ts'
-import { createSimulator, type IncomingMessageInput, type IncomingOutcome } from './simulator.ts'
+import { createSimulator } from './simulator.ts'
 
 /** A bad command line: the message is one line, the exit code 2. */
 export class UsageError extends Error {

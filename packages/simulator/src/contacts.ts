@@ -1,12 +1,12 @@
 /**
  * @module contacts
  * A project's contacts and groups, changed as a user would in the web app (each change notified
- * to the project webhook as `contact_update`), and each contact's state per service.
+ * to the project webhook as `contact_update`).
  */
 import { checkVars, mergeVars } from './checks.ts'
 import { SimError } from './errors.ts'
 import { newId } from './ids.ts'
-import type { Contact, ContactServiceState, Delivery, Group, Vars } from './model.ts'
+import type { Contact, Delivery, Group, Vars } from './model.ts'
 import { type ContactUpdateType, contactUpdateParams, encodePayload } from './payloads.ts'
 import { project } from './projects.ts'
 import { nowSeconds, type Store } from './store.ts'
@@ -200,13 +200,4 @@ export async function notifyContact(
     body,
   })
   return delivery
-}
-
-/** The contact's state in a service, if any. */
-export function serviceState(
-  store: Store,
-  contactId: string,
-  serviceId: string,
-): ContactServiceState | undefined {
-  return store.states.get(`${contactId}/${serviceId}`)
 }

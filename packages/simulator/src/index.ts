@@ -12,6 +12,7 @@ export {
   postForm,
 } from './delivery.ts'
 export { SimError } from './errors.ts'
+export type { IncomingMessageInput, IncomingOutcome, ServiceOutcome } from './incoming.ts'
 export type {
   Attempt,
   Broadcast,
@@ -28,12 +29,5 @@ export type {
 export { type SendMessageInput, statusSequence } from './outgoing.ts'
 export { encodePayload, toWire } from './payloads.ts'
 export { type RunningSimulator, type StartOptions, startSimulator } from './serve.ts'
-export {
-  createSimulator,
-  type IncomingMessageInput,
-  type IncomingOutcome,
-  type ServiceOutcome,
-  Simulator,
-  type SimulatorOptions,
-} from './simulator.ts'
+export { createSimulator, Simulator, type SimulatorOptions } from './simulator.ts'
 export type { ProjectState } from './store.ts'

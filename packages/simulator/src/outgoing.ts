@@ -159,7 +159,7 @@ export async function clickMessage(store: Store, messageId: string): Promise<Del
   return notifyStatus(store, m)
 }
 
-/** Sends `send_status` to the message's `status_url`, else to the project webhook if it wants it. */
+/** Sends `send_status` to the `status_url`, else to the project webhook if it takes them. */
 async function notifyStatus(store: Store, m: Message): Promise<Delivery | null> {
   const own = store.statusTargets.get(m.id)
   const hook = project(store, m.project_id).webhook

@@ -4,14 +4,9 @@
  * that touches a runtime global, and only through `globalThis` at call time.
  */
 
+import type { IncomingMessageInput, IncomingOutcome } from './incoming.ts'
 import type { Delivery } from './model.ts'
-import {
-  createSimulator,
-  type IncomingMessageInput,
-  type IncomingOutcome,
-  type Simulator,
-  type SimulatorOptions,
-} from './simulator.ts'
+import { createSimulator, type Simulator, type SimulatorOptions } from './simulator.ts'
 
 /** Options of {@link startSimulator}. */
 export interface StartOptions extends SimulatorOptions {

@@ -4,7 +4,7 @@
  * the REST subset under `/v1`, the control API under `/_sim`. It delivers webhooks as Telerivet
  * does (see `delivery.ts`) and acts on the replies.
  */
-import { isValidReply, replyErrors, WEBHOOK_PORTS, type WebhookReply } from '@telehook/protocol'
+import { WEBHOOK_PORTS } from '@telehook/protocol'
 import { type BroadcastSent, broadcast, type NewBroadcast } from './broadcasts.ts'
 import { Scheduler } from './clock.ts'
 import {
@@ -17,14 +17,10 @@ import {
   deleteContact,
   group,
   type NewContact,
-  newContact,
-  notifyContact,
-  serviceState,
   updateContact,
 } from './contacts.ts'
 import { handleControl } from './control.ts'
 import {
-  type AttemptResult,
   DEFAULT_RETRY_DELAYS_MS,
   DEFAULT_RETRY_HORIZON_MS,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
@@ -32,13 +28,13 @@ import {
   type FetchFn,
 } from './delivery.ts'
 import { jsonError, SimError } from './errors.ts'
+import { type IncomingMessageInput, type IncomingOutcome, incomingMessage } from './incoming.ts'
 import {
   type MessageNotified,
   type MetadataChange,
   message,
   messageMetadata,
   messages,
-  newMessage,
 } from './messages.ts'
 import type {
   Attempt,
@@ -46,13 +42,11 @@ import type {
   ContactServiceState,
   Delivery,
   Group,
-  Media,
   Message,
   Phone,
   ProjectWebhook,
   ProjectWebhookEvents,
   Service,
-  Vars,
 } from './model.ts'
 import {
   changeStatus,
@@ -61,7 +55,6 @@ import {
   queueOutgoing,
   sendMessage,
 } from './outgoing.ts'
-import { encodePayload, incomingMessageParams } from './payloads.ts'
 import {
   createProject,
   phones,
@@ -70,18 +63,18 @@ import {
   setProjectWebhook,
   testRoute,
 } from './projects.ts'
+import { serviceState } from './replies.ts'
 import { handleRest } from './rest.ts'
 import {
   createService,
   deleteService,
   service,
   serviceConfig,
-  serviceRecords,
   services,
   setServiceConfig,
   updateService,
 } from './services.ts'
-import { createStore, nowSeconds, type ProjectState, type Store } from './store.ts'
+import { createStore, type ProjectState, type Store } from './store.ts'
 
 /** Options of {@link createSimulator}. */
 export interface SimulatorOptions {
@@ -109,52 +102,6 @@ export interface SimulatorOptions {
   fetch?: FetchFn
   /** Called after every webhook attempt (the CLI logs them). */
   onAttempt?: (delivery: Delivery, attempt: Attempt) => void
-}
-
-/** An incoming message to simulate. */
-export interface IncomingMessageInput {
-  /** Default: the simulator's default project. */
-  project_id?: string
-  from_number: string
-  /** Your phone's number (default: the default route's number). */
-  to_number?: string
-  content: string
-  /** sms (default; mms when media is given), mms, ussd, call, chat. */
-  message_type?: string
-  media?: Media[]
-  /** The phone that received it (default: the one whose number is `to_number`, else the default route). */
-  phone_id?: string
-}
-
-/** What one service's webhook did with an incoming message. */
-export interface ServiceOutcome {
-  service_id: string
-  delivery_id: string
-  /** Status of the first attempt (null: no answer). */
-  http_status: number | null
-  ok: boolean
-  error: string | null
-  reply_body: string | null
-  /** The parsed reply, when the body was a valid webhook reply. */
-  reply: WebhookReply | null
-  /** Why the body was not acted upon, when it was not a valid reply. */
-  reply_errors: string[]
-  /** What Telerivet asks for that the reply lacked (acted upon all the same). */
-  reply_warnings: string[]
-  /** The outgoing messages the reply caused. */
-  messages: Message[]
-  /** Temporary `$` variables the reply set. */
-  temporary_variables: Record<string, unknown>
-}
-
-/** The answer of {@link Simulator.incomingMessage}. */
-export interface IncomingOutcome {
-  message: Message
-  contact: Contact
-  /** One entry per service that was invoked, in order. */
-  deliveries: ServiceOutcome[]
-  /** True when a service handled the message (sent messages without `return_value` false). */
-  handled: boolean
 }
 
 /** The whole simulated Telerivet. Create with {@link createSimulator}. */
@@ -218,7 +165,7 @@ export class Simulator {
     }
   }
 
-  // ---- clock -------------------------------------------------------------------------------
+  // ---- clock ------------------------------------------------------------------------------------
 
   /** Simulated time, ms since the epoch. */
   now(): number {
@@ -240,7 +187,7 @@ export class Simulator {
     this.scheduler.close()
   }
 
-  // ---- projects: projects.ts ------------------------------------------------------------------
+  // ---- projects: projects.ts --------------------------------------------------------------------
 
   /** {@link createProject} */
   createProject(input: { id?: string; name?: string; apiKey?: string } = {}): ProjectState {
@@ -275,7 +222,7 @@ export class Simulator {
     return testRoute(this.store, projectId)
   }
 
-  // ---- services: services.ts ------------------------------------------------------------------
+  // ---- services: services.ts --------------------------------------------------------------------
 
   /** {@link services}; of the default project when no id is given. */
   services(projectId: string = this.projectId): Service[] {
@@ -312,7 +259,7 @@ export class Simulator {
     deleteService(this.store, projectId, serviceId)
   }
 
-  // ---- contacts: contacts.ts ------------------------------------------------------------------
+  // ---- contacts: contacts.ts --------------------------------------------------------------------
 
   /** {@link contacts}; of the default project when no id is given. */
   contacts(projectId: string = this.projectId): Contact[] {
@@ -349,12 +296,7 @@ export class Simulator {
     return group(this.store, projectId, name)
   }
 
-  /** {@link serviceState} */
-  serviceState(contactId: string, serviceId: string): ContactServiceState | undefined {
-    return serviceState(this.store, contactId, serviceId)
-  }
-
-  // ---- messages: messages.ts ------------------------------------------------------------------
+  // ---- messages: messages.ts --------------------------------------------------------------------
 
   /** {@link messages} */
   messages(projectId?: string): Message[] {
@@ -371,7 +313,7 @@ export class Simulator {
     return messageMetadata(this.store, messageId, input)
   }
 
-  // ---- webhook deliveries: delivery.ts -------------------------------------------------------
+  // ---- webhook deliveries: delivery.ts ----------------------------------------------------------
 
   /** Every webhook delivery with its attempts, oldest first. */
   deliveries(filter: { event?: string; status?: Delivery['status'] } = {}): Delivery[] {
@@ -382,262 +324,19 @@ export class Simulator {
     )
   }
 
-  private phoneFor(
-    p: ProjectState,
-    phoneId: string | undefined,
-    toNumber: string | undefined,
-  ): Phone {
-    if (phoneId !== undefined) {
-      const ph = p.phones.get(phoneId)
-      if (ph === undefined)
-        throw new SimError(400, 'invalid_param', `Unknown phone id ${phoneId}`, 'phone_id')
-      return ph
-    }
-    if (toNumber !== undefined) {
-      for (const ph of p.phones.values()) if (ph.phone_number === toNumber) return ph
-    }
-    const def = p.phones.get(p.project.default_route_id)
-    if (def === undefined) throw new SimError(500, 'internal_error', 'Project has no default route')
-    return def
+  // ---- incoming messages and replies: incoming.ts, replies.ts -----------------------------------
+
+  /** {@link incomingMessage}; to the default project when the input names none. */
+  incomingMessage(input: IncomingMessageInput): Promise<IncomingOutcome> {
+    return incomingMessage(this.store, input.project_id ?? this.projectId, input)
   }
 
-  /**
-   * A phone user sends a message to the project: the contact is found or created (notifying
-   * `contact_update` `auto_add`), then the active `incoming_message_webhook` services run in
-   * priority order with Telerivet's apply_mode and fall-through rules. Resolves once every
-   * service's first attempt is answered and its reply acted upon.
-   */
-  async incomingMessage(input: IncomingMessageInput): Promise<IncomingOutcome> {
-    const p = this.project(input.project_id ?? this.projectId)
-    const projectId = p.project.id
-    if (typeof input.from_number !== 'string' || input.from_number === '') {
-      throw new SimError(400, 'invalid_param', 'from_number is required', 'from_number')
-    }
-    if (typeof input.content !== 'string') {
-      throw new SimError(400, 'invalid_param', 'content must be a string', 'content')
-    }
-    const phone = this.phoneFor(p, input.phone_id, input.to_number)
-    let contact = this.contactByNumber(projectId, input.from_number)
-    let created = false
-    if (contact === undefined) {
-      contact = newContact(this.store, projectId, input.from_number)
-      created = true
-    }
-    const media = input.media ?? []
-    const message = newMessage(this.store, {
-      direction: 'incoming',
-      status: 'received',
-      message_type: input.message_type ?? (media.length > 0 ? 'mms' : 'sms'),
-      source: 'phone',
-      from_number: input.from_number,
-      to_number: input.to_number ?? phone.phone_number,
-      content: input.content,
-      phone_id: phone.id,
-      contact_id: contact.id,
-      project_id: projectId,
-      media,
-    })
-    message.time_sent = message.time_created
-    phone.last_active_time = message.time_created
-    if (created) await notifyContact(this.store, contact, 'auto_add')
-
-    const outcomes: ServiceOutcome[] = []
-    let handled = false
-    const tempVars: Record<string, unknown> = {}
-    for (const svc of serviceRecords(this.store, projectId)) {
-      if (!svc.active || svc.service_type !== 'incoming_message_webhook') continue
-      if (!serviceApplies(svc, message)) continue
-      if (svc.apply_mode === 'unhandled' && handled) continue
-      message.service_id ??= svc.id
-      const outcome = await this.invokeService(svc, message, contact, phone, tempVars)
-      outcomes.push(outcome)
-      if (
-        outcome.ok &&
-        outcome.messages.length > 0 &&
-        outcome.reply?.variables?.return_value !== false
-      ) {
-        handled = true
-      }
-    }
-    return { message, contact, deliveries: outcomes, handled }
+  /** {@link serviceState} */
+  serviceState(contactId: string, serviceId: string): ContactServiceState | undefined {
+    return serviceState(this.store, contactId, serviceId)
   }
 
-  private async invokeService(
-    svc: Service & { config: Record<string, unknown> },
-    message: Message,
-    contact: Contact,
-    phone: Phone,
-    tempVars: Record<string, unknown>,
-  ): Promise<ServiceOutcome> {
-    const secret = typeof svc.config.secret === 'string' ? svc.config.secret : null
-    const handlerServiceId = message.service_id ?? svc.id
-    const body = encodePayload(
-      incomingMessageParams({
-        message,
-        contact,
-        phone,
-        state: this.serviceState(contact.id, svc.id) ?? null,
-        service: svc,
-        handlerServiceId,
-        secret,
-      }),
-    )
-    const outcome: ServiceOutcome = {
-      service_id: svc.id,
-      delivery_id: '',
-      http_status: null,
-      ok: false,
-      error: null,
-      reply_body: null,
-      reply: null,
-      reply_errors: [],
-      reply_warnings: [],
-      messages: [],
-      temporary_variables: tempVars,
-    }
-    // Telerivet acts on the reply of whichever attempt succeeds, the first or a retry.
-    const onDelivered = async (_d: Delivery, result: AttemptResult) => {
-      const parsed = parseReply(result.response_body)
-      outcome.reply = parsed.reply
-      outcome.reply_errors = parsed.errors
-      const type = (result.response_content_type ?? '').split(';')[0]?.trim().toLowerCase()
-      if (parsed.reply !== null && type !== 'application/json') {
-        outcome.reply_warnings.push(
-          `the reply has Content-Type ${result.response_content_type ?? '(none)'}; Telerivet asks for application/json`,
-        )
-      }
-      if (parsed.reply !== null) {
-        outcome.messages = await this.actOnReply(
-          parsed.reply,
-          message,
-          contact,
-          phone,
-          svc,
-          tempVars,
-        )
-      }
-    }
-    const { delivery, result } = await this.store.deliverer.send(
-      {
-        event: 'incoming_message',
-        projectId: message.project_id,
-        serviceId: svc.id,
-        target: 'service',
-        url: String(svc.config.url),
-        objectId: message.id,
-        body,
-      },
-      onDelivered,
-    )
-    outcome.delivery_id = delivery.id
-    outcome.http_status = result.http_status
-    outcome.ok = result.ok
-    outcome.error = result.error
-    outcome.reply_body = result.response_body
-    return outcome
-  }
-
-  private async actOnReply(
-    reply: WebhookReply,
-    incoming: Message,
-    contact: Contact,
-    phone: Phone,
-    svc: Service,
-    tempVars: Record<string, unknown>,
-  ): Promise<Message[]> {
-    if (reply.variables)
-      this.applyVariables(reply.variables, incoming, contact, phone, svc, tempVars)
-    const sent: Message[] = []
-    for (const m of reply.messages ?? []) {
-      const type = m.message_type ?? 'sms'
-      sent.push(
-        this.queueOutgoing({
-          projectId: incoming.project_id,
-          toNumber: m.to_number ?? incoming.from_number,
-          content: type === 'ussd' ? '' : (m.content ?? ''),
-          messageType: type,
-          routeId: m.route_id ?? phone.id,
-          source: 'webhook',
-          serviceId: svc.id,
-          statusUrl: m.status_url ?? null,
-          statusSecret: m.status_secret ?? null,
-          notifyQueued: true,
-        }),
-      )
-    }
-    return sent
-  }
-
-  private applyVariables(
-    variables: Record<string, string | number | boolean | null>,
-    incoming: Message,
-    contact: Contact,
-    phone: Phone,
-    svc: Service,
-    tempVars: Record<string, unknown>,
-  ): void {
-    const now = nowSeconds(this.store)
-    const setVar = (vars: Vars, key: string, value: string | number | boolean | null) => {
-      if (value === null) delete vars[key]
-      else vars[key] = value
-    }
-    for (const [name, value] of Object.entries(variables)) {
-      if (name.startsWith('$')) {
-        tempVars[name] = value
-      } else if (name === 'contact.name') {
-        contact.name = value === null ? null : String(value)
-        contact.time_updated = now
-      } else if (name === 'contact.phone_number' && typeof value === 'string') {
-        contact.phone_number = value
-        contact.time_updated = now
-      } else if (name === 'contact.send_blocked' && typeof value === 'boolean') {
-        contact.send_blocked = value
-        contact.time_updated = now
-      } else if (name === 'contact.conversation_status' && typeof value === 'string') {
-        if (value === 'closed' || value === 'active' || value === 'handled') {
-          contact.conversation_status = value
-        }
-      } else if (name.startsWith('contact.vars.')) {
-        setVar(contact.vars, name.slice('contact.vars.'.length), value)
-        contact.time_updated = now
-      } else if (name === 'state.id') {
-        const key = `${contact.id}/${svc.id}`
-        if (value === null) this.store.states.delete(key)
-        else this.upsertState(contact, svc, now).id = String(value)
-      } else if (name.startsWith('state.vars.')) {
-        setVar(this.upsertState(contact, svc, now).vars, name.slice('state.vars.'.length), value)
-      } else if (name.startsWith('message.vars.')) {
-        setVar(incoming.vars, name.slice('message.vars.'.length), value)
-      } else if (name.startsWith('phone.vars.')) {
-        setVar(phone.vars, name.slice('phone.vars.'.length), value)
-      } else if (name.startsWith('project.vars.')) {
-        setVar(this.project(incoming.project_id).project.vars, name.slice(13), value)
-      } else if (name.startsWith('service.vars.')) {
-        setVar(svc.vars, name.slice('service.vars.'.length), value)
-      }
-    }
-  }
-
-  private upsertState(contact: Contact, svc: Service, now: number): ContactServiceState {
-    const key = `${contact.id}/${svc.id}`
-    let s = this.store.states.get(key)
-    if (s === undefined) {
-      s = {
-        id: '',
-        contact_id: contact.id,
-        service_id: svc.id,
-        vars: {},
-        time_created: now,
-        time_updated: now,
-        project_id: contact.project_id,
-      }
-      this.store.states.set(key, s)
-    }
-    s.time_updated = now
-    return s
-  }
-
-  // ---- outgoing messages: outgoing.ts -------------------------------------------------------
+  // ---- outgoing messages: outgoing.ts -----------------------------------------------------------
 
   /** {@link queueOutgoing} */
   queueOutgoing(a: NewOutgoing): Message {
@@ -659,7 +358,7 @@ export class Simulator {
     return sendMessage(this.store, projectId, input)
   }
 
-  // ---- broadcasts: broadcasts.ts -------------------------------------------------------------
+  // ---- broadcasts: broadcasts.ts ----------------------------------------------------------------
 
   /** {@link broadcast} */
   broadcast(projectId: string, input: NewBroadcast): Promise<BroadcastSent> {
@@ -670,35 +369,4 @@ export class Simulator {
 /** Creates a simulator without listening: `sim.fetch(request)` serves REST and control calls. */
 export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   return new Simulator(opts)
-}
-
-// ---- helpers -----------------------------------------------------------------------------------
-
-/** Whether a service's filters admit this incoming message. */
-function serviceApplies(svc: Service, m: Message): boolean {
-  if (svc.phone_ids !== null && !svc.phone_ids.includes(m.phone_id)) return false
-  if (svc.message_types !== null) {
-    const t = m.message_type
-    const kinds = new Set([t === 'ussd' ? 'ussd_session' : t])
-    if (t === 'sms' || t === 'mms' || t === 'chat') kinds.add('text')
-    if (!svc.message_types.some((k) => kinds.has(k))) return false
-  }
-  // long_number: Telerivet skips short codes and alphanumeric sender ids. A USSD response's
-  // from_number is the USSD code, never a contact's number, so the filter does not apply to it.
-  if (svc.contact_number_filter === 'long_number' && m.message_type !== 'ussd') {
-    return /^\+?\d{7,}$/.test(m.from_number.replace(/[\s().-]/g, ''))
-  }
-  return true
-}
-
-function parseReply(body: string | null): { reply: WebhookReply | null; errors: string[] } {
-  if (body === null || body.trim() === '') return { reply: null, errors: [] }
-  let json: unknown
-  try {
-    json = JSON.parse(body)
-  } catch {
-    return { reply: null, errors: ['response body is not JSON'] }
-  }
-  if (isValidReply(json)) return { reply: json, errors: [] }
-  return { reply: null, errors: replyErrors(json) }
 }
