@@ -9,6 +9,20 @@ import { newApiKey, newId } from './ids.ts'
 import type { Phone, ProjectWebhook, ProjectWebhookEvents } from './model.ts'
 import { nowSeconds, type ProjectState, type Store } from './store.ts'
 
+/** A project to add; what is left out is generated. */
+export interface NewProject {
+  id?: string
+  name?: string
+  apiKey?: string
+}
+
+/** The project webhook to set; `events` left out are on. */
+export interface ProjectWebhookInput {
+  url: string
+  secret?: string | null
+  events?: Partial<ProjectWebhookEvents>
+}
+
 /** Project Settings as they start: every notification on. */
 const ALL_EVENTS: ProjectWebhookEvents = {
   send_status: true,
@@ -18,10 +32,7 @@ const ALL_EVENTS: ProjectWebhookEvents = {
 }
 
 /** Adds a project with a default route and a test route. */
-export function createProject(
-  store: Store,
-  input: { id?: string; name?: string; apiKey?: string } = {},
-): ProjectState {
+export function createProject(store: Store, input: NewProject = {}): ProjectState {
   const id = input.id ?? newId('PJ')
   if (store.projects.has(id)) throw new SimError(400, 'invalid_param', 'Project exists', 'id')
   const t = nowSeconds(store)
@@ -91,7 +102,7 @@ export function projectIdsForKey(store: Store, key: string): string[] {
 export function setProjectWebhook(
   store: Store,
   projectId: string,
-  webhook: { url: string; secret?: string | null; events?: Partial<ProjectWebhookEvents> } | null,
+  webhook: ProjectWebhookInput | null,
 ): ProjectWebhook | null {
   const p = project(store, projectId)
   if (webhook === null) {

@@ -3,6 +3,10 @@
  * A local Telerivet, held in memory, answering through one web-standard `fetch(request)`:
  * the REST subset under `/v1`, the control API under `/_sim`. It delivers webhooks as Telerivet
  * does (see `delivery.ts`) and acts on the replies.
+ *
+ * The {@link Simulator} is the face: it owns the clock, the deliverer and the {@link Store}, and
+ * each method hands its call to the feature module named above its group (projects, services,
+ * contacts, messages, incoming and replies, outgoing, broadcasts), where it is documented.
  */
 import { WEBHOOK_PORTS } from '@telehook/protocol'
 import { type BroadcastSent, broadcast, type NewBroadcast } from './broadcasts.ts'
@@ -45,7 +49,6 @@ import type {
   Message,
   Phone,
   ProjectWebhook,
-  ProjectWebhookEvents,
   Service,
 } from './model.ts'
 import {
@@ -57,6 +60,8 @@ import {
 } from './outgoing.ts'
 import {
   createProject,
+  type NewProject,
+  type ProjectWebhookInput,
   phones,
   project,
   projectIdsForKey,
@@ -190,7 +195,7 @@ export class Simulator {
   // ---- projects: projects.ts --------------------------------------------------------------------
 
   /** {@link createProject} */
-  createProject(input: { id?: string; name?: string; apiKey?: string } = {}): ProjectState {
+  createProject(input: NewProject = {}): ProjectState {
     return createProject(this.store, input)
   }
 
@@ -205,10 +210,7 @@ export class Simulator {
   }
 
   /** {@link setProjectWebhook} */
-  setProjectWebhook(
-    projectId: string,
-    webhook: { url: string; secret?: string | null; events?: Partial<ProjectWebhookEvents> } | null,
-  ): ProjectWebhook | null {
+  setProjectWebhook(projectId: string, webhook: ProjectWebhookInput | null): ProjectWebhook | null {
     return setProjectWebhook(this.store, projectId, webhook)
   }
 
