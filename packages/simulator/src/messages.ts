@@ -137,7 +137,7 @@ export async function messageMetadata(
   input: MetadataChange,
 ): Promise<MessageNotified> {
   const m = message(store, messageId)
-  const bad = (param: string, message: string) => new SimError(400, 'invalid_param', message, param)
+  const bad = (param: string, text: string) => new SimError(400, 'invalid_param', text, param)
   switch (input.update_type) {
     case 'star':
       m.starred = true

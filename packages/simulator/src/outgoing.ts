@@ -193,7 +193,7 @@ async function notifyStatus(store: Store, m: Message): Promise<Delivery | null> 
 export function sendMessage(store: Store, projectId: string, input: unknown): Message {
   const p = project(store, projectId)
   if (!isRecord(input)) throw new SimError(400, 'invalid_param', 'Expected a JSON object')
-  const bad = (param: string, message: string) => new SimError(400, 'invalid_param', message, param)
+  const bad = (param: string, text: string) => new SimError(400, 'invalid_param', text, param)
   const type = input.message_type ?? 'sms'
   if (!['sms', 'mms', 'ussd', 'call', 'chat', 'service'].includes(type as string)) {
     throw bad('message_type', `Invalid message_type: ${String(type)}`)

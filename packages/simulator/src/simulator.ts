@@ -137,13 +137,13 @@ export class Simulator {
       deliverer,
       allowedPorts: this.allowedPorts,
     })
-    const project = this.createProject({
+    const first = this.createProject({
       ...(opts.projectId === undefined ? {} : { id: opts.projectId }),
       ...(opts.projectName === undefined ? {} : { name: opts.projectName }),
       ...(opts.apiKey === undefined ? {} : { apiKey: opts.apiKey }),
     })
-    this.projectId = project.project.id
-    this.apiKey = opts.apiKey ?? [...project.apiKeys][0] ?? ''
+    this.projectId = first.project.id
+    this.apiKey = opts.apiKey ?? [...first.apiKeys][0] ?? ''
   }
 
   /** The web-standard request handler: REST under `/v1`, control API under `/_sim`. */
