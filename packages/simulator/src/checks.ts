@@ -8,6 +8,10 @@ import { SimError } from './errors.ts'
 import type { Vars } from './model.ts'
 
 /** True for a plain JSON object. */
+/** The error of a parameter the REST API refuses (400 `invalid_param`). */
+export const invalidParam = (param: string, text: string): SimError =>
+  new SimError(400, 'invalid_param', text, param)
+
 export function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x)
 }

@@ -3,6 +3,7 @@
  * The messages of every project, incoming and outgoing, and the changes a web-app user makes to
  * their metadata (notified to the project webhook as `message_metadata`).
  */
+import { invalidParam } from './checks.ts'
 import { SimError } from './errors.ts'
 import { newId } from './ids.ts'
 import type { Delivery, Message } from './model.ts'
@@ -137,7 +138,6 @@ export async function messageMetadata(
   input: MetadataChange,
 ): Promise<MessageNotified> {
   const m = message(store, messageId)
-  const bad = (param: string, text: string) => new SimError(400, 'invalid_param', text, param)
   switch (input.update_type) {
     case 'star':
       m.starred = true
@@ -146,24 +146,26 @@ export async function messageMetadata(
       m.starred = false
       break
     case 'add_label':
-      if (typeof input.label_id !== 'string') throw bad('label_id', 'label_id is required')
+      if (typeof input.label_id !== 'string') throw invalidParam('label_id', 'label_id is required')
       if (!m.label_ids.includes(input.label_id)) m.label_ids.push(input.label_id)
       break
     case 'remove_label':
-      if (typeof input.label_id !== 'string') throw bad('label_id', 'label_id is required')
+      if (typeof input.label_id !== 'string') throw invalidParam('label_id', 'label_id is required')
       m.label_ids = m.label_ids.filter((l) => l !== input.label_id)
       break
     case 'set_variable':
-      if (typeof input.name !== 'string' || input.name === '') throw bad('name', 'name is required')
+      if (typeof input.name !== 'string' || input.name === '')
+        throw invalidParam('name', 'name is required')
       if (input.value === null || input.value === undefined) delete m.vars[input.name]
       else m.vars[input.name] = input.value
       break
     case 'call_complete':
-      if (m.message_type !== 'call') throw bad('update_type', 'call_complete applies to calls')
+      if (m.message_type !== 'call')
+        throw invalidParam('update_type', 'call_complete applies to calls')
       m.status = m.direction === 'incoming' ? 'received' : 'sent'
       break
     default:
-      throw bad('update_type', `Invalid update_type: ${String(input.update_type)}`)
+      throw invalidParam('update_type', `Invalid update_type: ${String(input.update_type)}`)
   }
   m.time_updated = nowSeconds(store)
   const hook = project(store, m.project_id).webhook

@@ -3,7 +3,7 @@
  * Outgoing messages: queued from a webhook reply, a broadcast or the REST `messages/send`, then
  * moved through their status sequence in simulated time, each status notified as `send_status`.
  */
-import { checkHttpUrl, checkVars, isRecord, mergeVars } from './checks.ts'
+import { checkHttpUrl, checkVars, invalidParam, isRecord, mergeVars } from './checks.ts'
 import { contactByNumber, newContact } from './contacts.ts'
 import { SimError } from './errors.ts'
 import { message, newMessage, statusCounts } from './messages.ts'
@@ -193,28 +193,29 @@ async function notifyStatus(store: Store, m: Message): Promise<Delivery | null> 
 export function sendMessage(store: Store, projectId: string, input: unknown): Message {
   const p = project(store, projectId)
   if (!isRecord(input)) throw new SimError(400, 'invalid_param', 'Expected a JSON object')
-  const bad = (param: string, text: string) => new SimError(400, 'invalid_param', text, param)
   const type = input.message_type ?? 'sms'
   if (!['sms', 'mms', 'ussd', 'call', 'chat', 'service'].includes(type as string)) {
-    throw bad('message_type', `Invalid message_type: ${String(type)}`)
+    throw invalidParam('message_type', `Invalid message_type: ${String(type)}`)
   }
   let toNumber = input.to_number
   if (input.contact_id !== undefined) {
     const c = store.contactsById.get(String(input.contact_id))
-    if (c === undefined || c.project_id !== projectId) throw bad('contact_id', 'Unknown contact_id')
+    if (c === undefined || c.project_id !== projectId)
+      throw invalidParam('contact_id', 'Unknown contact_id')
     toNumber ??= c.phone_number
   }
   if (typeof toNumber !== 'string' || toNumber.trim() === '') {
-    throw bad('to_number', 'to_number or contact_id is required')
+    throw invalidParam('to_number', 'to_number or contact_id is required')
   }
   if (type !== 'ussd' && (typeof input.content !== 'string' || input.content === '')) {
-    throw bad('content', 'content is required')
+    throw invalidParam('content', 'content is required')
   }
   const routeId = input.route_id ?? p.project.default_route_id
   if (typeof routeId !== 'string' || !p.phones.has(routeId))
-    throw bad('route_id', 'Unknown route_id')
+    throw invalidParam('route_id', 'Unknown route_id')
   if (input.status_url !== undefined && input.status_url !== null) {
-    if (typeof input.status_url !== 'string') throw bad('status_url', 'status_url must be a string')
+    if (typeof input.status_url !== 'string')
+      throw invalidParam('status_url', 'status_url must be a string')
     checkHttpUrl(input.status_url, 'status_url')
   }
   return queueOutgoing(store, {

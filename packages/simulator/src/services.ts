@@ -11,7 +11,7 @@ import {
   SERVICE_TYPES,
   type ServiceMessageType,
 } from '@telehook/protocol'
-import { checkVars, checkWebhookUrl, isRecord, mergeVars, toBool } from './checks.ts'
+import { checkVars, checkWebhookUrl, invalidParam, isRecord, mergeVars, toBool } from './checks.ts'
 import { SimError } from './errors.ts'
 import { newId } from './ids.ts'
 import type { Service } from './model.ts'
@@ -177,7 +177,6 @@ function checkServiceFields(
   input: Record<string, unknown>,
   selfId: string | null,
 ) {
-  const bad = (param: string, message: string) => new SimError(400, 'invalid_param', message, param)
   const out: { vars?: Record<string, string | number | boolean | null> } & Partial<
     Pick<
       Service,
@@ -195,40 +194,41 @@ function checkServiceFields(
   > = {}
   if (input.name !== undefined && input.name !== null) {
     if (typeof input.name !== 'string' || input.name.trim() === '') {
-      throw bad('name', 'name must be a non-empty string')
+      throw invalidParam('name', 'name must be a non-empty string')
     }
     for (const s of p.services.values()) {
       if (s.id !== selfId && s.name === input.name) {
-        throw bad('name', `A service named '${input.name}' already exists`)
+        throw invalidParam('name', `A service named '${input.name}' already exists`)
       }
     }
     out.name = input.name
   }
   if (input.active !== undefined) {
     const b = toBool(input.active)
-    if (b === null) throw bad('active', 'active must be a boolean')
+    if (b === null) throw invalidParam('active', 'active must be a boolean')
     out.active = b
   }
   if (input.priority !== undefined) {
     if (typeof input.priority !== 'number' || !Number.isInteger(input.priority)) {
-      throw bad('priority', 'priority must be an integer')
+      throw invalidParam('priority', 'priority must be an integer')
     }
     out.priority = input.priority
   }
   if (input.vars !== undefined) out.vars = checkVars(input.vars, 'vars')
   if (input.response_table_id !== undefined) {
     if (input.response_table_id !== null && typeof input.response_table_id !== 'string') {
-      throw bad('response_table_id', 'response_table_id must be a string')
+      throw invalidParam('response_table_id', 'response_table_id must be a string')
     }
     out.response_table_id = input.response_table_id
   }
   if (input.phone_ids !== undefined) {
     if (input.phone_ids === null) out.phone_ids = null
     else {
-      if (!Array.isArray(input.phone_ids)) throw bad('phone_ids', 'phone_ids must be an array')
+      if (!Array.isArray(input.phone_ids))
+        throw invalidParam('phone_ids', 'phone_ids must be an array')
       for (const id of input.phone_ids) {
         if (typeof id !== 'string' || !p.phones.has(id)) {
-          throw bad('phone_ids', `Unknown phone id: ${String(id)}`)
+          throw invalidParam('phone_ids', `Unknown phone id: ${String(id)}`)
         }
       }
       out.phone_ids = [...(input.phone_ids as string[])]
@@ -239,11 +239,11 @@ function checkServiceFields(
     if (input.message_types === null) out.message_types = null
     else {
       if (!Array.isArray(input.message_types)) {
-        throw bad('message_types', 'message_types must be an array')
+        throw invalidParam('message_types', 'message_types must be an array')
       }
       for (const t of input.message_types) {
         if (typeof t !== 'string' || !known.includes(t)) {
-          throw bad('message_types', `Invalid message type: ${String(t)}`)
+          throw invalidParam('message_types', `Invalid message type: ${String(t)}`)
         }
       }
       out.message_types = [...(input.message_types as ServiceMessageType[])]
@@ -251,25 +251,29 @@ function checkServiceFields(
   }
   if (input.apply_mode !== undefined) {
     const mode = APPLY_MODES.find((m) => m === input.apply_mode)
-    if (mode === undefined) throw bad('apply_mode', "apply_mode must be 'unhandled' or 'always'")
+    if (mode === undefined)
+      throw invalidParam('apply_mode', "apply_mode must be 'unhandled' or 'always'")
     out.apply_mode = mode
   }
   if (input.contact_number_filter !== undefined) {
     const filter = CONTACT_NUMBER_FILTERS.find((f) => f === input.contact_number_filter)
     if (filter === undefined) {
-      throw bad('contact_number_filter', "contact_number_filter must be 'long_number' or 'all'")
+      throw invalidParam(
+        'contact_number_filter',
+        "contact_number_filter must be 'long_number' or 'all'",
+      )
     }
     out.contact_number_filter = filter
   }
   if (input.show_action !== undefined) {
     const b = toBool(input.show_action)
-    if (b === null) throw bad('show_action', 'show_action must be a boolean')
+    if (b === null) throw invalidParam('show_action', 'show_action must be a boolean')
     out.show_action = b
   }
   if (input.direction !== undefined) {
     const direction = SERVICE_DIRECTIONS.find((d) => d === input.direction)
     if (direction === undefined) {
-      throw bad('direction', "direction must be 'incoming', 'outgoing' or 'both'")
+      throw invalidParam('direction', "direction must be 'incoming', 'outgoing' or 'both'")
     }
     out.direction = direction
   }
