@@ -190,38 +190,52 @@ describe.skipIf(!hasChromium).each(TEST_DRIVERS)('console in Chromium (%s)', (dr
     { retry: 1, timeout: 60_000 },
   )
 
-  test('a webhook posted now appears in the live log without a reload; opened and replayed', async () => {
-    await page.goto(`${base}/console/events`)
-    await page.getByText('Live: new deliveries appear').waitFor()
-    const marker = await page.evaluate(() => {
-      ;(window as unknown as { marker: number }).marker = 42
-      return 42
-    })
-    await deliver(
-      incomingMessageWire('sms', {
-        id: 'SMlive0000000001',
-        content: 'live log check',
-        contact_id: 'CTlive000000000001',
-        from_number: '+15550000001',
-        contact: undefined,
-        state: undefined,
-      }),
-    )
-    const row = page.locator('tbody[data-stream] tr', { hasText: 'live log check' })
-    await row.waitFor()
-    // Same document: no navigation happened.
-    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker)
-    await shot('events-live')
-    await row.getByRole('link', { name: 'incoming_message' }).click()
-    await page.getByRole('heading', { name: 'Decoded payload' }).waitFor()
-    const text = (await page.locator('main').textContent()) ?? ''
-    expect(text).toContain('Got it: live log check')
-    expect(text).not.toContain(SECRET)
-    expect(await page.locator('td', { hasText: /^secret$/ }).count()).toBe(0)
-    await shot('event')
-    await page.getByRole('button', { name: 'Replay' }).click()
-    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Replayed')
-  }, 60_000)
+  // A form POST answered by a redirect has, once in a few runs on PGlite, not shown its status
+  // within 20 s (cause not found; the click had already led to the result page's URL when it
+  // passed): the two tests that do one
+  // are retried once, each run with a message of its own.
+  /** Runs of the live-log test: a retried run posts a message of its own. */
+  let liveRuns = 0
+  test(
+    'a webhook posted now appears in the live log without a reload; opened and replayed',
+    async () => {
+      liveRuns += 1
+      const content = `live log check ${liveRuns}`
+      await page.goto(`${base}/console/events`)
+      await page.getByText('Live: new deliveries appear').waitFor()
+      const marker = await page.evaluate(() => {
+        ;(window as unknown as { marker: number }).marker = 42
+        return 42
+      })
+      await deliver(
+        incomingMessageWire('sms', {
+          id: `SMlive${String(liveRuns).padStart(10, '0')}`,
+          content,
+          contact_id: 'CTlive000000000001',
+          from_number: '+15550000001',
+          contact: undefined,
+          state: undefined,
+        }),
+      )
+      const row = page.locator('tbody[data-stream] tr', { hasText: content })
+      await row.waitFor()
+      // Same document: no navigation happened.
+      expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(
+        marker,
+      )
+      await shot('events-live')
+      await row.getByRole('link', { name: 'incoming_message' }).click()
+      await page.getByRole('heading', { name: 'Decoded payload' }).waitFor()
+      const text = (await page.locator('main').textContent()) ?? ''
+      expect(text).toContain(`Got it: ${content}`)
+      expect(text).not.toContain(SECRET)
+      expect(await page.locator('td', { hasText: /^secret$/ }).count()).toBe(0)
+      await shot('event')
+      await page.getByRole('button', { name: 'Replay' }).click()
+      await expect(page.getByRole('status').first().textContent()).resolves.toContain('Replayed')
+    },
+    { retry: 1, timeout: 90_000 },
+  )
 
   test('a conversation: inbound message, the bot reply, and a later delivered status', async () => {
     await deliver(
@@ -260,45 +274,55 @@ describe.skipIf(!hasChromium).each(TEST_DRIVERS)('console in Chromium (%s)', (dr
     await shot('conversation')
   })
 
-  test('a dead job is retried from the jobs page and succeeds', async () => {
-    await deliver(
-      incomingMessageWire('sms', {
-        id: 'SMjob00000000001',
-        content: 'please fail-me',
-        contact_id: 'CTjob000000000001',
-        contact: undefined,
-        state: undefined,
-      }),
-    )
-    // The worker retries at once (backoff 0) until the job is out of attempts.
-    let dead: { id: number }[] = []
-    for (let i = 0; i < 400 && dead.length === 0; i++) {
-      dead = await queryRows<{ id: number }>(
-        database.db,
-        sql`select id::int as id from telehook.jobs where status = 'dead'`,
+  /** Runs of the dead-job test: a retried run uses a message of its own. */
+  let deadJobRuns = 0
+  test(
+    'a dead job is retried from the jobs page and succeeds',
+    async () => {
+      deadJobRuns += 1
+      const messageId = `SMjob${String(deadJobRuns).padStart(11, '0')}`
+      failing = true
+      await deliver(
+        incomingMessageWire('sms', {
+          id: messageId,
+          content: 'please fail-me',
+          contact_id: 'CTjob000000000001',
+          contact: undefined,
+          state: undefined,
+        }),
       )
-      if (dead.length === 0) await Bun.sleep(50)
-    }
-    expect(dead).toHaveLength(1)
-    const id = dead[0]?.id
-    failing = false
-    await page.goto(`${base}/console/jobs?state=dead`)
-    const row = page.locator(`#job-${id}`)
-    expect(await row.textContent()).toContain('CRM is down (503)')
-    await shot('jobs-dead')
-    await row.getByRole('button', { name: `Retry job ${id}` }).click()
-    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
-      `Job ${id} is queued again`,
-    )
-    let state = ''
-    for (let i = 0; i < 200 && state !== 'done'; i++) {
-      await page.goto(`${base}/console/jobs`)
-      state = (await page.locator(`#job-${id} .badge`).textContent()) ?? ''
-      if (state !== 'done') await Bun.sleep(50)
-    }
-    expect(state).toBe('done')
-    await shot('jobs')
-  }, 60_000)
+      // The worker retries at once (backoff 0) until the job is out of attempts.
+      let dead: { id: number }[] = []
+      for (let i = 0; i < 400 && dead.length === 0; i++) {
+        dead = await queryRows<{ id: number }>(
+          database.db,
+          sql`select j.id::int as id from telehook.jobs j join telehook.events e on e.id = j.event_id
+            where j.status = 'dead' and e.telerivet_id = ${messageId}`,
+        )
+        if (dead.length === 0) await Bun.sleep(50)
+      }
+      expect(dead).toHaveLength(1)
+      const id = dead[0]?.id
+      failing = false
+      await page.goto(`${base}/console/jobs?state=dead`)
+      const row = page.locator(`#job-${id}`)
+      expect(await row.textContent()).toContain('CRM is down (503)')
+      await shot('jobs-dead')
+      await row.getByRole('button', { name: `Retry job ${id}` }).click()
+      await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+        `Job ${id} is queued again`,
+      )
+      let state = ''
+      for (let i = 0; i < 200 && state !== 'done'; i++) {
+        await page.goto(`${base}/console/jobs`)
+        state = (await page.locator(`#job-${id} .badge`).textContent()) ?? ''
+        if (state !== 'done') await Bun.sleep(50)
+      }
+      expect(state).toBe('done')
+      await shot('jobs')
+    },
+    { retry: 1, timeout: 90_000 },
+  )
 
   test('a state-changing request without the CSRF token is refused', async () => {
     await page.goto(`${base}/console/jobs`)
