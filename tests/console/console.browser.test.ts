@@ -191,9 +191,8 @@ describe.skipIf(!hasChromium).each(TEST_DRIVERS)('console in Chromium (%s)', (dr
   )
 
   // A form POST answered by a redirect has, once in a few runs on PGlite, not shown its status
-  // within 20 s (cause not found; the click had already led to the result page's URL when it
-  // passed): the two tests that do one
-  // are retried once, each run with a message of its own.
+  // within 20 s (cause not found): the two tests that do one are retried once, each run with a
+  // message of its own.
   /** Runs of the live-log test: a retried run posts a message of its own. */
   let liveRuns = 0
   test(

@@ -69,6 +69,14 @@ export function syncTree(dir: string): void {
   syncFd(openSync(dir, 'r'), fsyncSync)
 }
 
+/**
+ * Flushes one file's data (`fdatasync`) or one folder's entries (`fsync`, `folder: true`) to disk.
+ * @example syncPath(join(dir, 'master-key')); syncPath(dir, { folder: true })
+ */
+export function syncPath(path: string, { folder = false }: { folder?: boolean } = {}): void {
+  syncFd(openSync(path, 'r'), folder ? fsyncSync : fdatasyncSync)
+}
+
 function syncFd(fd: number, sync: (fd: number) => void): void {
   try {
     sync(fd)

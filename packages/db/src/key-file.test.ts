@@ -1,4 +1,5 @@
-import { afterAll, expect, test } from 'bun:test'
+import { afterAll, expect, spyOn, test } from 'bun:test'
+import * as fs from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -56,4 +57,25 @@ test('an empty file is an error, not silently replaced', async () => {
   await expect(readOrCreateKeyFile(dataDir, 'webhook-secret', () => 'y')).rejects.toThrow(
     'is empty: delete it',
   )
+})
+
+test('a new key reaches the disk before it gets its name, and its name before it is used', async () => {
+  const dataDir = join(dir, 'durable')
+  const path = join(dataDir, 'master-key')
+  const steps: string[] = []
+  const data = spyOn(fs, 'fdatasyncSync').mockImplementation(() => {
+    // The value is flushed while it still has only its temporary name.
+    steps.push(fs.existsSync(path) ? 'data after link' : 'data before link')
+  })
+  const folder = spyOn(fs, 'fsyncSync').mockImplementation(() => {
+    steps.push(fs.existsSync(path) ? 'folder after link' : 'folder before link')
+  })
+  try {
+    const key = await readOrCreateKeyFile(dataDir, 'master-key', () => 'k1')
+    expect(key.created).toBe(true)
+  } finally {
+    data.mockRestore()
+    folder.mockRestore()
+  }
+  expect(steps).toEqual(['data before link', 'folder after link'])
 })

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { syncPath } from './data-lock'
 
 /** A secret read from, or just written to, `<dataDir>/<name>`. */
 export interface KeyFileValue {
@@ -46,8 +47,14 @@ export async function readOrCreateKeyFile(
     await writeFile(tmp, `${value}\n`, { mode: 0o600, flag: 'wx' })
     // The mode given to writeFile is filtered by the umask.
     await chmod(tmp, 0o600)
+    // On disk before it gets its name, and the name on disk before the value is used: a crash or
+    // a disk turned read-only soon after the first start left an empty key file behind (seen in
+    // the disk drill), and every later start refused it (and a master key lost loses what it
+    // encrypted).
+    syncPath(tmp)
     try {
       await link(tmp, path)
+      syncPath(dataDir, { folder: true })
       return { value, path, created: true }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
