@@ -4,7 +4,7 @@
  * to the project webhook.
  */
 import { contact, contacts } from './contacts.ts'
-import { SimError } from './errors.ts'
+import { invalidParam } from './errors.ts'
 import { newId } from './ids.ts'
 import { statusCounts } from './messages.ts'
 import type { Broadcast, BroadcastRecipient, Delivery, Message } from './model.ts'
@@ -41,7 +41,7 @@ export async function broadcast(
 ): Promise<BroadcastSent> {
   const p = project(store, projectId)
   if (typeof input.content !== 'string' || input.content === '') {
-    throw new SimError(400, 'invalid_param', 'content is required', 'content')
+    throw invalidParam('content', 'content is required')
   }
   const recipients: BroadcastRecipient[] = []
   const numbers = new Set<string>()
@@ -56,14 +56,13 @@ export async function broadcast(
   }
   for (const id of input.group_ids ?? []) {
     const g = p.groups.get(id)
-    if (g === undefined)
-      throw new SimError(400, 'invalid_param', `Unknown group ${id}`, 'group_ids')
+    if (g === undefined) throw invalidParam('group_ids', `Unknown group ${id}`)
     recipients.push({ type: 'group', id: g.id, name: g.name })
     for (const c of contacts(store, projectId))
       if (c.group_ids.includes(g.id)) numbers.add(c.phone_number)
   }
   if (recipients.length === 0) {
-    throw new SimError(400, 'invalid_param', 'At least one recipient is required', 'to_numbers')
+    throw invalidParam('to_numbers', 'At least one recipient is required')
   }
   const t = nowSeconds(store)
   const routeId = input.route_id ?? p.project.default_route_id

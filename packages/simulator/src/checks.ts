@@ -4,14 +4,10 @@
  * the parameter), and the merge of custom variables.
  */
 import { webhookPort } from '@telehook/protocol'
-import { SimError } from './errors.ts'
+import { invalidParam, SimError } from './errors.ts'
 import type { Vars } from './model.ts'
 
 /** True for a plain JSON object. */
-/** The error of a parameter the REST API refuses (400 `invalid_param`). */
-export const invalidParam = (param: string, text: string): SimError =>
-  new SimError(400, 'invalid_param', text, param)
-
 export function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x)
 }
@@ -31,18 +27,16 @@ export function checkVars(
   x: unknown,
   param: string,
 ): Record<string, string | number | boolean | null> {
-  if (!isRecord(x)) throw new SimError(400, 'invalid_param', `${param} must be an object`, param)
+  if (!isRecord(x)) throw invalidParam(param, `${param} must be an object`)
   const entries = Object.entries(x)
-  if (entries.length > 100)
-    throw new SimError(400, 'invalid_param', 'Too many variables (max 100)', param)
+  if (entries.length > 100) throw invalidParam(param, 'Too many variables (max 100)')
   for (const [k, v] of entries) {
-    if (!VAR_NAME.test(k))
-      throw new SimError(400, 'invalid_param', `Invalid variable name: ${k}`, param)
+    if (!VAR_NAME.test(k)) throw invalidParam(param, `Invalid variable name: ${k}`)
     if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) {
-      throw new SimError(400, 'invalid_param', `Invalid value of variable ${k}`, param)
+      throw invalidParam(param, `Invalid value of variable ${k}`)
     }
     if (typeof v === 'string' && utf8.encode(v).length > 4096) {
-      throw new SimError(400, 'invalid_param', `Variable ${k} is longer than 4096 bytes`, param)
+      throw invalidParam(param, `Variable ${k} is longer than 4096 bytes`)
     }
   }
   return x as Record<string, string | number | boolean | null>
@@ -67,10 +61,10 @@ export function checkHttpUrl(url: string, param: string): URL {
   try {
     u = new URL(url)
   } catch {
-    throw new SimError(400, 'invalid_param', `Invalid URL: ${url}`, param)
+    throw invalidParam(param, `Invalid URL: ${url}`)
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new SimError(400, 'invalid_param', 'URL must use http or https', param)
+    throw invalidParam(param, 'URL must use http or https')
   }
   return u
 }

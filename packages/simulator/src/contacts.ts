@@ -4,7 +4,7 @@
  * to the project webhook as `contact_update`).
  */
 import { checkVars, mergeVars } from './checks.ts'
-import { SimError } from './errors.ts'
+import { invalidParam, SimError } from './errors.ts'
 import { newId } from './ids.ts'
 import type { Contact, Delivery, Group, Vars } from './model.ts'
 import { type ContactUpdateType, contactUpdateParams, encodePayload } from './payloads.ts'
@@ -169,11 +169,10 @@ export function group(store: Store, projectId: string, name: string): Group {
 
 function checkGroupIds(store: Store, projectId: string, ids: unknown): string[] {
   const p = project(store, projectId)
-  if (!Array.isArray(ids))
-    throw new SimError(400, 'invalid_param', 'group_ids must be an array', 'group_ids')
+  if (!Array.isArray(ids)) throw invalidParam('group_ids', 'group_ids must be an array')
   for (const id of ids) {
     if (typeof id !== 'string' || !p.groups.has(id)) {
-      throw new SimError(400, 'invalid_param', `Unknown group id: ${String(id)}`, 'group_ids')
+      throw invalidParam('group_ids', `Unknown group id: ${String(id)}`)
     }
   }
   return [...(ids as string[])]

@@ -6,7 +6,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { CONTACT_UPDATE_TYPES, METADATA_UPDATE_TYPES } from '@telehook/protocol'
-import { readJsonBody, SimError } from './errors.ts'
+import { invalidParam, readJsonBody, SimError } from './errors.ts'
 import { projectView } from './payloads.ts'
 import type { Simulator } from './simulator.ts'
 
@@ -202,8 +202,7 @@ export async function handleControl(sim: Simulator, req: Request, url: URL): Pro
       return Response.json(await sim.deleteContact(id))
     case 'GET /contacts/:/state': {
       const serviceId = q.get('service_id')
-      if (serviceId === null)
-        throw new SimError(400, 'invalid_param', 'service_id is required', 'service_id')
+      if (serviceId === null) throw invalidParam('service_id', 'service_id is required')
       sim.contact(id)
       return Response.json(sim.serviceState(id, serviceId) ?? null)
     }
@@ -223,7 +222,7 @@ export async function handleControl(sim: Simulator, req: Request, url: URL): Pro
       const b = await body(req, StatusBody)
       const m = sim.message(id)
       if (m.direction !== 'outgoing') {
-        throw new SimError(400, 'invalid_param', 'Only outgoing messages have a send status', 'id')
+        throw invalidParam('id', 'Only outgoing messages have a send status')
       }
       const delivery = await sim.changeStatus(m, b.status, b.error_message ?? null)
       return Response.json({ message: m, delivery })

@@ -13,6 +13,10 @@ export class SimError extends Error {
   }
 }
 
+/** A parameter the REST API refuses: 400 `invalid_param`, naming it. */
+export const invalidParam = (param: string, message: string): SimError =>
+  new SimError(400, 'invalid_param', message, param)
+
 /** The JSON response of a {@link SimError}. */
 export function jsonError(e: SimError): Response {
   const error: Record<string, string> = { code: e.code, message: e.message }

@@ -7,7 +7,7 @@
 import type { WebhookReply } from '@telehook/protocol'
 import { contactByNumber, newContact, notifyContact } from './contacts.ts'
 import type { AttemptResult } from './delivery.ts'
-import { SimError } from './errors.ts'
+import { invalidParam, SimError } from './errors.ts'
 import { newMessage } from './messages.ts'
 import type { Contact, Delivery, Media, Message, Phone, Service } from './model.ts'
 import { encodePayload, incomingMessageParams } from './payloads.ts'
@@ -70,8 +70,7 @@ function phoneFor(
 ): Phone {
   if (phoneId !== undefined) {
     const ph = p.phones.get(phoneId)
-    if (ph === undefined)
-      throw new SimError(400, 'invalid_param', `Unknown phone id ${phoneId}`, 'phone_id')
+    if (ph === undefined) throw invalidParam('phone_id', `Unknown phone id ${phoneId}`)
     return ph
   }
   if (toNumber !== undefined) {
@@ -95,10 +94,10 @@ export async function incomingMessage(
 ): Promise<IncomingOutcome> {
   const p = project(store, projectId)
   if (typeof input.from_number !== 'string' || input.from_number === '') {
-    throw new SimError(400, 'invalid_param', 'from_number is required', 'from_number')
+    throw invalidParam('from_number', 'from_number is required')
   }
   if (typeof input.content !== 'string') {
-    throw new SimError(400, 'invalid_param', 'content must be a string', 'content')
+    throw invalidParam('content', 'content must be a string')
   }
   const phone = phoneFor(p, input.phone_id, input.to_number)
   let contact = contactByNumber(store, projectId, input.from_number)

@@ -3,8 +3,8 @@
  * The messages of every project, incoming and outgoing, and the changes a web-app user makes to
  * their metadata (notified to the project webhook as `message_metadata`).
  */
-import { invalidParam } from './checks.ts'
-import { SimError } from './errors.ts'
+
+import { invalidParam, SimError } from './errors.ts'
 import { newId } from './ids.ts'
 import type { Delivery, Message } from './model.ts'
 import { encodePayload, type MetadataUpdateType, messageMetadataParams } from './payloads.ts'

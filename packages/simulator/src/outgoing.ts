@@ -3,9 +3,9 @@
  * Outgoing messages: queued from a webhook reply, a broadcast or the REST `messages/send`, then
  * moved through their status sequence in simulated time, each status notified as `send_status`.
  */
-import { checkHttpUrl, checkVars, invalidParam, isRecord, mergeVars } from './checks.ts'
+import { checkHttpUrl, checkVars, isRecord, mergeVars } from './checks.ts'
 import { contactByNumber, newContact } from './contacts.ts'
-import { SimError } from './errors.ts'
+import { invalidParam, SimError } from './errors.ts'
 import { message, newMessage, statusCounts } from './messages.ts'
 import type { Delivery, Message, Vars } from './model.ts'
 import { encodePayload, sendStatusParams } from './payloads.ts'
@@ -78,8 +78,7 @@ export function statusSequence(
 export function queueOutgoing(store: Store, a: NewOutgoing): Message {
   const p = project(store, a.projectId)
   const route = p.phones.get(a.routeId)
-  if (route === undefined)
-    throw new SimError(400, 'invalid_param', `Unknown route ${a.routeId}`, 'route_id')
+  if (route === undefined) throw invalidParam('route_id', `Unknown route ${a.routeId}`)
   const contact =
     contactByNumber(store, a.projectId, a.toNumber) ?? newContact(store, a.projectId, a.toNumber)
   const m = newMessage(store, {
@@ -150,7 +149,7 @@ export async function changeStatus(
 export async function clickMessage(store: Store, messageId: string): Promise<Delivery | null> {
   const m = message(store, messageId)
   if (m.direction !== 'outgoing') {
-    throw new SimError(400, 'invalid_param', 'Only outgoing messages have short links', 'id')
+    throw invalidParam('id', 'Only outgoing messages have short links')
   }
   if (m.time_clicked !== null) return null
   m.track_clicks = true

@@ -4,7 +4,7 @@
  * route, and the project webhook that receives project-level notifications.
  */
 import { checkHttpUrl } from './checks.ts'
-import { SimError } from './errors.ts'
+import { invalidParam, SimError } from './errors.ts'
 import { newApiKey, newId } from './ids.ts'
 import type { Phone, ProjectWebhook, ProjectWebhookEvents } from './model.ts'
 import { nowSeconds, type ProjectState, type Store } from './store.ts'
@@ -34,7 +34,7 @@ const ALL_EVENTS: ProjectWebhookEvents = {
 /** Adds a project with a default route and a test route. */
 export function createProject(store: Store, input: NewProject = {}): ProjectState {
   const id = input.id ?? newId('PJ')
-  if (store.projects.has(id)) throw new SimError(400, 'invalid_param', 'Project exists', 'id')
+  if (store.projects.has(id)) throw invalidParam('id', 'Project exists')
   const t = nowSeconds(store)
   const phone = (name: string, number: string, type: string): Phone => ({
     id: newId('PN'),

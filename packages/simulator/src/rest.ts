@@ -4,7 +4,7 @@
  * `messages/send`, behind HTTP Basic auth (user = API key, empty password).
  */
 import { SERVICE_CONTEXTS } from '@telehook/protocol'
-import { readJsonBody, SimError } from './errors.ts'
+import { invalidParam, readJsonBody, SimError } from './errors.ts'
 import type { Service } from './model.ts'
 import { projectView } from './payloads.ts'
 import type { Simulator } from './simulator.ts'
@@ -134,7 +134,7 @@ function offsetOfMarker(marker: string): number {
       if (Number.isInteger(n) && n >= 0) return n
     }
   } catch {}
-  throw new SimError(400, 'invalid_param', 'Invalid marker', 'marker')
+  throw invalidParam('marker', 'Invalid marker')
 }
 
 type NameFilter = (name: string) => boolean
@@ -172,7 +172,7 @@ function nameFilters(q: URLSearchParams): NameFilter[] {
         filters.push(() => value === '1' || value === 'true')
         break
       default:
-        throw new SimError(400, 'invalid_param', `Unknown modifier name[${m[1]}]`, key)
+        throw invalidParam(key, `Unknown modifier name[${m[1]}]`)
     }
   }
   return filters
@@ -189,27 +189,26 @@ export function queryServices(
   if (active !== null && active !== '') {
     const want = active === '1' || active === 'true'
     if (!want && active !== '0' && active !== 'false') {
-      throw new SimError(400, 'invalid_param', 'active must be true or false', 'active')
+      throw invalidParam('active', 'active must be true or false')
     }
     list = list.filter((s) => s.active === want)
   }
   const context = q.get('context')
   if (context !== null && context !== '') {
     if (!(SERVICE_CONTEXTS as readonly string[]).includes(context)) {
-      throw new SimError(400, 'invalid_param', `Invalid context: ${context}`, 'context')
+      throw invalidParam('context', `Invalid context: ${context}`)
     }
     list = list.filter((s) => context in s.contexts)
   }
   const sort = q.get('sort') ?? 'default'
   const dir = q.get('sort_dir') ?? 'asc'
   if (dir !== 'asc' && dir !== 'desc') {
-    throw new SimError(400, 'invalid_param', "sort_dir must be 'asc' or 'desc'", 'sort_dir')
+    throw invalidParam('sort_dir', "sort_dir must be 'asc' or 'desc'")
   }
   if (sort === 'priority') list = [...list].sort((a, b) => a.priority - b.priority)
   else if (sort === 'name')
     list = [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  else if (sort !== 'default')
-    throw new SimError(400, 'invalid_param', `Invalid sort: ${sort}`, 'sort')
+  else if (sort !== 'default') throw invalidParam('sort', `Invalid sort: ${sort}`)
   if (dir === 'desc') list = [...list].reverse()
   if (q.get('count') === '1' || q.get('count') === 'true') return { count: list.length }
   const pageSize = intParam(q, 'page_size', 1, MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE

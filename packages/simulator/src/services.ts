@@ -11,8 +11,8 @@ import {
   SERVICE_TYPES,
   type ServiceMessageType,
 } from '@telehook/protocol'
-import { checkVars, checkWebhookUrl, invalidParam, isRecord, mergeVars, toBool } from './checks.ts'
-import { SimError } from './errors.ts'
+import { checkVars, checkWebhookUrl, isRecord, mergeVars, toBool } from './checks.ts'
+import { invalidParam, SimError } from './errors.ts'
 import { newId } from './ids.ts'
 import type { Service } from './model.ts'
 import { project } from './projects.ts'
@@ -70,7 +70,7 @@ export function createService(store: Store, projectId: string, input: unknown): 
   if (!isRecord(input)) throw new SimError(400, 'invalid_param', 'Expected a JSON object')
   const type = input.service_type
   if (type === undefined || type === null || type === '') {
-    throw new SimError(400, 'invalid_param', 'service_type is required', 'service_type')
+    throw invalidParam('service_type', 'service_type is required')
   }
   if (typeof type !== 'string' || !(SERVICE_TYPES as readonly string[]).includes(type)) {
     throw new SimError(
@@ -81,7 +81,7 @@ export function createService(store: Store, projectId: string, input: unknown): 
     )
   }
   if (input.config === undefined || input.config === null) {
-    throw new SimError(400, 'invalid_param', 'config is required', 'config')
+    throw invalidParam('config', 'config is required')
   }
   const config = checkConfig(store, type, input.config, 'config')
   const fields = checkServiceFields(p, input, null)
@@ -155,19 +155,19 @@ function checkConfig(
   config: unknown,
   param: string,
 ): Record<string, unknown> {
-  if (!isRecord(config)) throw new SimError(400, 'invalid_param', 'config must be an object', param)
+  if (!isRecord(config)) throw invalidParam(param, 'config must be an object')
   if (type !== 'incoming_message_webhook') return { ...config }
   const url = config.url
   if (url === undefined || url === null || url === '') {
-    throw new SimError(400, 'invalid_param', 'config.url is required', `${param}.url`)
+    throw invalidParam(`${param}.url`, 'config.url is required')
   }
   if (typeof url !== 'string') {
-    throw new SimError(400, 'invalid_param', 'config.url must be a string', `${param}.url`)
+    throw invalidParam(`${param}.url`, 'config.url must be a string')
   }
   checkWebhookUrl(url, `${param}.url`, store.allowedPorts)
   const secret = config.secret
   if (secret !== undefined && secret !== null && typeof secret !== 'string') {
-    throw new SimError(400, 'invalid_param', 'config.secret must be a string', `${param}.secret`)
+    throw invalidParam(`${param}.secret`, 'config.secret must be a string')
   }
   return { url, ...(typeof secret === 'string' ? { secret } : {}) }
 }
