@@ -27,7 +27,8 @@ import {
   startWebhookServer,
 } from '@telehook/webhook'
 import { sql } from 'drizzle-orm'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
+import { type LaunchedChromium, launchChromium } from './chromium'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ADMIN_TOKEN = 'console-browser-token-5a4b3c2d1e'
@@ -54,18 +55,6 @@ const handlers = defineHandlers({
   },
 })
 
-// The fresh --user-data-dir is the first argument of launchPersistentContext (Playwright passes it).
-const BROWSER_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
 // Without Chromium a developer's run skips this suite; CI (which installs it) fails instead.
 const hasChromium = existsSync(CHROMIUM)
 test.skipIf(hasChromium || process.env.CI !== 'true')('Chromium is installed for CI', () => {
@@ -79,6 +68,7 @@ describe.skipIf(!hasChromium).each(TEST_DRIVERS)('console in Chromium (%s)', (dr
   let worker: Worker
   let sim: RunningSimulator
   let context: BrowserContext
+  let launched: LaunchedChromium | undefined
   let page: Page
   let profile = ''
   let base = ''
@@ -140,22 +130,17 @@ describe.skipIf(!hasChromium).each(TEST_DRIVERS)('console in Chromium (%s)', (dr
       from generate_series(1, 500) as i,
         lateral (select now() - make_interval(secs => abs(hashtext('t' || i)) % 3540) as t) s`)
     profile = mkdtempSync(join(tmpdir(), 'telehook-chromium-'))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: BROWSER_ARGS,
-      viewport: { width: 1280, height: 860 },
-    })
-    page = context.pages()[0] ?? (await context.newPage())
+    launched = await launchChromium(CHROMIUM, profile, { width: 1280, height: 860 })
+    context = launched.context
+    page = await context.newPage()
     // A step that hangs fails alone, with Playwright's account of what it waited for, instead of
-    // the test's own timeout killing Chromium under every later test (seen once under CI load:
-    // the first sign-in's answer never showed, and the eight tests after it all failed).
+    // the test's own timeout killing Chromium under every later test.
     context.setDefaultTimeout(20_000)
     context.setDefaultNavigationTimeout(20_000)
   }, 120_000)
 
   afterAll(async () => {
-    await context?.close()
+    await launched?.close()
     if (profile) rmSync(profile, { recursive: true, force: true })
     await worker?.stop()
     await sim?.close()
@@ -164,77 +149,60 @@ describe.skipIf(!hasChromium).each(TEST_DRIVERS)('console in Chromium (%s)', (dr
     await database?.drop()
   })
 
-  // The browser's first steps: retried once (signed out again first) if a step hangs.
-  test(
-    'sign in: a wrong token is refused, the right one opens the overview',
-    async () => {
-      await context.clearCookies()
-      await page.goto(`${base}/`)
-      expect(new URL(page.url()).pathname).toBe('/console/sign-in')
-      await shot('sign-in')
-      await page.getByLabel('Admin token').fill('not-the-token')
-      await page.getByRole('button', { name: 'Sign in' }).click()
-      await expect(page.getByRole('alert').textContent()).resolves.toContain('not valid')
-      await page.getByLabel('Admin token').fill(ADMIN_TOKEN)
-      await page.getByRole('button', { name: 'Sign in' }).click()
-      await page.getByRole('heading', { name: 'Overview' }).waitFor()
-      expect(new URL(page.url()).pathname).toBe('/')
-      const cookies = await context.cookies(base)
-      const session = cookies.find((c) => c.name === 'telehook_session')
-      expect(session?.httpOnly).toBe(true)
-      expect(session?.sameSite).toBe('Strict')
-      // The chart shows the seeded hour.
-      expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(20)
-      await shot('overview')
-    },
-    { retry: 1, timeout: 60_000 },
-  )
+  test('sign in: a wrong token is refused, the right one opens the overview', async () => {
+    await context.clearCookies()
+    await page.goto(`${base}/`)
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in')
+    await shot('sign-in')
+    await page.getByLabel('Admin token').fill('not-the-token')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('not valid')
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { name: 'Overview' }).waitFor()
+    expect(new URL(page.url()).pathname).toBe('/')
+    const cookies = await context.cookies(base)
+    const session = cookies.find((c) => c.name === 'telehook_session')
+    expect(session?.httpOnly).toBe(true)
+    expect(session?.sameSite).toBe('Strict')
+    // The chart shows the seeded hour.
+    expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(20)
+    await shot('overview')
+  }, 60_000)
 
-  // A form POST answered by a redirect has, once in a few runs on PGlite, not shown its status
-  // within 20 s (cause not found): the two tests that do one are retried once, each run with a
-  // message of its own.
-  /** Runs of the live-log test: a retried run posts a message of its own. */
-  let liveRuns = 0
-  test(
-    'a webhook posted now appears in the live log without a reload; opened and replayed',
-    async () => {
-      liveRuns += 1
-      const content = `live log check ${liveRuns}`
-      await page.goto(`${base}/console/events`)
-      await page.getByText('Live: new deliveries appear').waitFor()
-      const marker = await page.evaluate(() => {
-        ;(window as unknown as { marker: number }).marker = 42
-        return 42
-      })
-      await deliver(
-        incomingMessageWire('sms', {
-          id: `SMlive${String(liveRuns).padStart(10, '0')}`,
-          content,
-          contact_id: 'CTlive000000000001',
-          from_number: '+15550000001',
-          contact: undefined,
-          state: undefined,
-        }),
-      )
-      const row = page.locator('tbody[data-stream] tr', { hasText: content })
-      await row.waitFor()
-      // Same document: no navigation happened.
-      expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(
-        marker,
-      )
-      await shot('events-live')
-      await row.getByRole('link', { name: 'incoming_message' }).click()
-      await page.getByRole('heading', { name: 'Decoded payload' }).waitFor()
-      const text = (await page.locator('main').textContent()) ?? ''
-      expect(text).toContain(`Got it: ${content}`)
-      expect(text).not.toContain(SECRET)
-      expect(await page.locator('td', { hasText: /^secret$/ }).count()).toBe(0)
-      await shot('event')
-      await page.getByRole('button', { name: 'Replay' }).click()
-      await expect(page.getByRole('status').first().textContent()).resolves.toContain('Replayed')
-    },
-    { retry: 1, timeout: 90_000 },
-  )
+  test('a webhook posted now appears in the live log without a reload; opened and replayed', async () => {
+    const content = 'live log check'
+    await page.goto(`${base}/console/events`)
+    await page.getByText('Live: new deliveries appear').waitFor()
+    const marker = await page.evaluate(() => {
+      ;(window as unknown as { marker: number }).marker = 42
+      return 42
+    })
+    await deliver(
+      incomingMessageWire('sms', {
+        id: 'SMlive0000000001',
+        content,
+        contact_id: 'CTlive000000000001',
+        from_number: '+15550000001',
+        contact: undefined,
+        state: undefined,
+      }),
+    )
+    const row = page.locator('tbody[data-stream] tr', { hasText: content })
+    await row.waitFor()
+    // Same document: no navigation happened.
+    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker)
+    await shot('events-live')
+    await row.getByRole('link', { name: 'incoming_message' }).click()
+    await page.getByRole('heading', { name: 'Decoded payload' }).waitFor()
+    const text = (await page.locator('main').textContent()) ?? ''
+    expect(text).toContain(`Got it: ${content}`)
+    expect(text).not.toContain(SECRET)
+    expect(await page.locator('td', { hasText: /^secret$/ }).count()).toBe(0)
+    await shot('event')
+    await page.getByRole('button', { name: 'Replay' }).click()
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Replayed')
+  }, 60_000)
 
   test('a conversation: inbound message, the bot reply, and a later delivered status', async () => {
     await deliver(
@@ -273,55 +241,48 @@ describe.skipIf(!hasChromium).each(TEST_DRIVERS)('console in Chromium (%s)', (dr
     await shot('conversation')
   })
 
-  /** Runs of the dead-job test: a retried run uses a message of its own. */
-  let deadJobRuns = 0
-  test(
-    'a dead job is retried from the jobs page and succeeds',
-    async () => {
-      deadJobRuns += 1
-      const messageId = `SMjob${String(deadJobRuns).padStart(11, '0')}`
-      failing = true
-      await deliver(
-        incomingMessageWire('sms', {
-          id: messageId,
-          content: 'please fail-me',
-          contact_id: 'CTjob000000000001',
-          contact: undefined,
-          state: undefined,
-        }),
-      )
-      // The worker retries at once (backoff 0) until the job is out of attempts.
-      let dead: { id: number }[] = []
-      for (let i = 0; i < 400 && dead.length === 0; i++) {
-        dead = await queryRows<{ id: number }>(
-          database.db,
-          sql`select j.id::int as id from telehook.jobs j join telehook.events e on e.id = j.event_id
+  test('a dead job is retried from the jobs page and succeeds', async () => {
+    const messageId = 'SMjob00000000001'
+    failing = true
+    await deliver(
+      incomingMessageWire('sms', {
+        id: messageId,
+        content: 'please fail-me',
+        contact_id: 'CTjob000000000001',
+        contact: undefined,
+        state: undefined,
+      }),
+    )
+    // The worker retries at once (backoff 0) until the job is out of attempts.
+    let dead: { id: number }[] = []
+    for (let i = 0; i < 400 && dead.length === 0; i++) {
+      dead = await queryRows<{ id: number }>(
+        database.db,
+        sql`select j.id::int as id from telehook.jobs j join telehook.events e on e.id = j.event_id
             where j.status = 'dead' and e.telerivet_id = ${messageId}`,
-        )
-        if (dead.length === 0) await Bun.sleep(50)
-      }
-      expect(dead).toHaveLength(1)
-      const id = dead[0]?.id
-      failing = false
-      await page.goto(`${base}/console/jobs?state=dead`)
-      const row = page.locator(`#job-${id}`)
-      expect(await row.textContent()).toContain('CRM is down (503)')
-      await shot('jobs-dead')
-      await row.getByRole('button', { name: `Retry job ${id}` }).click()
-      await expect(page.getByRole('status').first().textContent()).resolves.toContain(
-        `Job ${id} is queued again`,
       )
-      let state = ''
-      for (let i = 0; i < 200 && state !== 'done'; i++) {
-        await page.goto(`${base}/console/jobs`)
-        state = (await page.locator(`#job-${id} .badge`).textContent()) ?? ''
-        if (state !== 'done') await Bun.sleep(50)
-      }
-      expect(state).toBe('done')
-      await shot('jobs')
-    },
-    { retry: 1, timeout: 90_000 },
-  )
+      if (dead.length === 0) await Bun.sleep(50)
+    }
+    expect(dead).toHaveLength(1)
+    const id = dead[0]?.id
+    failing = false
+    await page.goto(`${base}/console/jobs?state=dead`)
+    const row = page.locator(`#job-${id}`)
+    expect(await row.textContent()).toContain('CRM is down (503)')
+    await shot('jobs-dead')
+    await row.getByRole('button', { name: `Retry job ${id}` }).click()
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+      `Job ${id} is queued again`,
+    )
+    let state = ''
+    for (let i = 0; i < 200 && state !== 'done'; i++) {
+      await page.goto(`${base}/console/jobs`)
+      state = (await page.locator(`#job-${id} .badge`).textContent()) ?? ''
+      if (state !== 'done') await Bun.sleep(50)
+    }
+    expect(state).toBe('done')
+    await shot('jobs')
+  }, 60_000)
 
   test('a state-changing request without the CSRF token is refused', async () => {
     await page.goto(`${base}/console/jobs`)
