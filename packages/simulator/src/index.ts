@@ -26,7 +26,7 @@ export type {
   ProjectWebhook,
   Service,
 } from './model.ts'
-export { type SendMessageInput, statusSequence } from './outgoing.ts'
+export { statusSequence } from './outgoing.ts'
 export { encodePayload, toWire } from './payloads.ts'
 export { type RunningSimulator, type StartOptions, startSimulator } from './serve.ts'
 export { createSimulator, Simulator, type SimulatorOptions } from './simulator.ts'

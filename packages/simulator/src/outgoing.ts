@@ -12,20 +12,6 @@ import { encodePayload, sendStatusParams } from './payloads.ts'
 import { project } from './projects.ts'
 import { nowSeconds, type Store } from './store.ts'
 
-/** Input of {@link sendMessage} (the REST `messages/send` body). */
-export interface SendMessageInput {
-  content?: string
-  to_number?: string
-  contact_id?: string
-  route_id?: string
-  message_type?: string
-  status_url?: string
-  status_secret?: string
-  vars?: Vars
-  label_ids?: string[]
-  priority?: number
-}
-
 /** An outgoing message to queue, and where its statuses go. */
 export interface NewOutgoing {
   projectId: string
