@@ -8,7 +8,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { CONTACT_UPDATE_TYPES, METADATA_UPDATE_TYPES } from '@telehook/protocol'
 import { invalidParam, readJsonBody, SimError } from './errors.ts'
 import { projectView } from './payloads.ts'
-import type { Simulator } from './simulator.ts'
+import type { SimulatorFace } from './types.ts'
 
 const VarValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])
 const Str = (opts = {}) => Type.String({ minLength: 1, ...opts })
@@ -157,7 +157,7 @@ async function body<T extends TSchema>(req: Request, schema: T): Promise<Static<
 }
 
 /** Serves `/_sim/...`. */
-export async function handleControl(sim: Simulator, req: Request, url: URL): Promise<Response> {
+export async function handleControl(sim: SimulatorFace, req: Request, url: URL): Promise<Response> {
   const parts = url.pathname
     .split('/')
     .filter((s) => s !== '')
@@ -282,7 +282,7 @@ export async function handleControl(sim: Simulator, req: Request, url: URL): Pro
   throw new SimError(404, 'not_found', `No control route ${method} ${url.pathname}`)
 }
 
-function projectInfo(sim: Simulator, projectId: string) {
+function projectInfo(sim: SimulatorFace, projectId: string) {
   const p = sim.project(projectId)
   return {
     project: projectView(p.project),

@@ -7,7 +7,7 @@ import { SERVICE_CONTEXTS } from '@telehook/protocol'
 import { invalidParam, readJsonBody, SimError } from './errors.ts'
 import type { Service } from './model.ts'
 import { projectView } from './payloads.ts'
-import type { Simulator } from './simulator.ts'
+import type { SimulatorFace } from './types.ts'
 
 /** Largest `page_size` Telerivet accepts. */
 export const MAX_PAGE_SIZE = 500
@@ -32,7 +32,7 @@ export function apiKeyOf(req: Request): string | null {
 }
 
 /** Serves `/v1/...`. */
-export async function handleRest(sim: Simulator, req: Request, url: URL): Promise<Response> {
+export async function handleRest(sim: SimulatorFace, req: Request, url: URL): Promise<Response> {
   const key = apiKeyOf(req)
   if (key === null) {
     throw new SimError(

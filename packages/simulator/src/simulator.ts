@@ -80,6 +80,7 @@ import {
   updateService,
 } from './services.ts'
 import { createStore, type ProjectState, type Store } from './store.ts'
+import type { SimulatorFace } from './types.ts'
 
 /** Options of {@link createSimulator}. */
 export interface SimulatorOptions {
@@ -110,7 +111,7 @@ export interface SimulatorOptions {
 }
 
 /** The whole simulated Telerivet. Create with {@link createSimulator}. */
-export class Simulator {
+export class Simulator implements SimulatorFace {
   readonly apiKey: string
   readonly projectId: string
   readonly scheduler: Scheduler
