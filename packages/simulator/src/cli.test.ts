@@ -196,7 +196,7 @@ describe('runSimCli against real webhooks', () => {
     }
   })
 
-  test('serve prints the API URL, key and project; send --sim drives it over HTTP', async () => {
+  test('serve prints its banner; send --sim drives it over HTTP', async () => {
     const rx = socketReceiver(() => reply({ messages: [{ content: 'pong' }] }))
     const server = io()
     const argv = ['--port', '0', '--api-key', 'K1', '--project-id', 'PJcli', '--any-port']
@@ -207,10 +207,16 @@ describe('runSimCli against real webhooks', () => {
       expect(apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
       // Only what Telehook reads is given as a variable; the key and project go to its admin API.
       expect(server.out.join('\n')).not.toContain('TELERIVET_API_KEY')
-      expect(server.out).toContain(
-        '  Onboard with:   {"project_id": "PJcli", "api_key": "K1"}  (POST /v1/projects on Telehook\'s admin API)',
-      )
       const base = apiUrl.replace(/\/v1$/, '')
+      expect(server.out.slice(0, 7)).toEqual([
+        `Telehook simulator listening on ${base}`,
+        '',
+        `  Give Telehook:  TELERIVET_API_URL=${apiUrl}`,
+        '  Onboard with:   {"project_id": "PJcli", "api_key": "K1"}  (POST /v1/projects on Telehook\'s admin API)',
+        '',
+        `Control API: POST ${base}/_sim/incoming {"from_number":"+16505550123","content":"hi"}`,
+        `             GET  ${base}/_sim/deliveries   (every route: --help)`,
+      ])
       const none = io()
       expect(await runSimCli(['send', '--sim', base, 'ping'], none.io)).toBe(1)
       expect(none.out).toEqual(['(no active incoming_message_webhook service took the message)'])
