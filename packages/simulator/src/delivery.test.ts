@@ -105,6 +105,44 @@ describe('webhook delivery over real sockets', () => {
     expect(expected.length).toBeGreaterThan(8)
   })
 
+  test('onAttempt sees the state each attempt left: its own retry time, then given up', async () => {
+    const rx = socketReceiver(() => new Response('nope', { status: 503 }))
+    cleanup.push(() => rx.stop())
+    const seen: { number: number; status: string; next: number | null; time: number }[] = []
+    const sim = createSimulator({
+      manualClock: true,
+      allowedPorts: 'any',
+      onAttempt: (d, a) =>
+        seen.push({ number: a.number, status: d.status, next: d.next_attempt_at, time: a.time }),
+    })
+    cleanup.push(() => sim.close())
+    sim.setProjectWebhook(sim.projectId, { url: `${rx.url}/project`, secret: 'p' })
+    await sim.addContact(sim.projectId, { phone_number: '+16505550002' })
+    await sim.advance(DEFAULT_RETRY_HORIZON_MS + HOUR)
+    const expected = expectedAttemptOffsets()
+    expect(seen).toHaveLength(expected.length)
+    // Every attempt but the last announces the time of the next one, which is when it happened.
+    for (let i = 0; i < seen.length - 1; i++) {
+      expect(seen[i]).toMatchObject({ number: i + 1, status: 'pending', next: seen[i + 1]?.time })
+    }
+    expect(seen.at(-1)).toMatchObject({ number: expected.length, status: 'failed', next: null })
+  })
+
+  test('onAttempt sees a delivered attempt as delivered', async () => {
+    const rx = socketReceiver(() => reply({}))
+    cleanup.push(() => rx.stop())
+    const seen: string[] = []
+    const sim = createSimulator({
+      manualClock: true,
+      allowedPorts: 'any',
+      onAttempt: (d) => seen.push(d.status),
+    })
+    cleanup.push(() => sim.close())
+    sim.setProjectWebhook(sim.projectId, { url: `${rx.url}/project`, secret: 'p' })
+    await sim.addContact(sim.projectId, { phone_number: '+16505550003' })
+    expect(seen).toEqual(['delivered'])
+  })
+
   test('a refused connection is a failure with an error and no status', async () => {
     const rx = socketReceiver()
     const url = `${rx.url}/gone`

@@ -114,11 +114,12 @@ export class Deliverer {
       error: result.error,
     }
     delivery.attempts.push(attempt)
-    this.opts.onAttempt?.(delivery, attempt)
     const full: AttemptResult = { ...attempt, ok: result.ok }
     if (result.ok) {
       delivery.status = 'delivered'
       delivery.next_attempt_at = null
+      // Told after the delivery's state is updated, so that a log line shows this attempt's outcome.
+      this.opts.onAttempt?.(delivery, attempt)
       const hook = this.hooks.get(delivery.id)
       this.hooks.delete(delivery.id)
       if (hook !== undefined) await hook(delivery, full)
@@ -137,6 +138,7 @@ export class Deliverer {
         if (delivery.status === 'pending') await this.attempt(delivery)
       })
     }
+    this.opts.onAttempt?.(delivery, attempt)
     return full
   }
 }
