@@ -48,6 +48,22 @@ export {
   type RetentionOptions,
 } from './retention'
 export {
+  DEFAULT_STOP_TIMEOUT_MS,
+  type DrainableServer,
+  drainServer,
+  MAX_STOP_TIMEOUT_MS,
+  MIN_STOP_TIMEOUT_MS,
+  type SignalSource,
+  STOP_FINAL_MS,
+  STOP_TIMEOUT_RULE,
+  type StopBudget,
+  type StopOnSignalsOptions,
+  type StopSignal,
+  signalExitCode,
+  stopBudget,
+  stopOnSignals,
+} from './stop'
+export {
   type BatchOptions,
   type BatchStats,
   JOBS_CHANNEL,

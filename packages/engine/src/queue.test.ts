@@ -11,7 +11,9 @@ import {
   createWorker,
   type Endpoint,
   type Engine,
+  MIN_STOP_TIMEOUT_MS,
   replayEvent,
+  stopBudget,
 } from './index'
 
 for (const driver of TEST_DRIVERS) {
@@ -373,6 +375,19 @@ for (const driver of TEST_DRIVERS) {
         const refused = outage.refused()
         await Bun.sleep(200)
         expect(outage.refused()).toBe(refused)
+        await settleAway(eventId)
+      })
+
+      test('a job that never ends over a database that stays down: stop() fits its budget', async () => {
+        // A short budget standing for the default one (stopBudget(), 8 s): the same split.
+        const budget = stopBudget(MIN_STOP_TIMEOUT_MS)
+        const { eventId, took } = await runUntilStopped('BCstop5', 1e9, {
+          stopGraceMs: budget.stopGraceMs,
+          stopSettleMs: budget.stopSettleMs,
+        })
+        expect(took).toBeGreaterThanOrEqual(budget.stopGraceMs + budget.stopSettleMs - 20)
+        // Within the budget, leaving it the part for closing the database (1 s of STOP_FINAL_MS).
+        expect(took).toBeLessThan(budget.totalMs - 1000)
         await settleAway(eventId)
       })
 

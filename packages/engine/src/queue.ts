@@ -13,6 +13,7 @@ import { asyncHandlerTypes } from './ingest'
 import { errorMessage, type Logger, silentLogger } from './logger'
 import { applyProjections, projectionKeys } from './projections'
 import { createSettleRetries, settlesBy } from './settle'
+import { stopBudget } from './stop'
 import { enqueueJobs, JOBS_CHANNEL, lockRows } from './store'
 
 export interface WorkerOptions {
@@ -33,13 +34,14 @@ export interface WorkerOptions {
   /** Delay before retry number `attempt` (1-based); default 1 s doubling up to 1 h, +0–25 % jitter. */
   backoffMs?: (attempt: number) => number
   /**
-   * How long stop() lets running jobs finish (default 10 s). Then their signals abort and they go
-   * back to the queue, due at once and without counting the attempt, for this or another worker.
+   * How long stop() lets running jobs finish (default 4500 ms: {@link stopBudget} of the default
+   * 8 s stop). Then their signals abort and they go back to the queue, due at once and without
+   * counting the attempt, for this or another worker.
    */
   stopGraceMs?: number
   /**
    * How long stop(), once its jobs ended or were interrupted, keeps writing what gives jobs back
-   * when the database does not take it at first (default 5000 ms): the requeues of interrupted
+   * when the database does not take it at first (default 1500 ms): the requeues of interrupted
    * jobs, outcomes still being written again, the release of a failed claim. They are tried at
    * once, then every `settleRetryMs`; past this time stop() returns anyway, with a warn line
    * naming the jobs left to their leases (`leaseMs`).
@@ -74,6 +76,9 @@ export function defaultBackoffMs(attempt: number): number {
   return Math.round(base * (1 + Math.random() * 0.25))
 }
 
+/** The defaults fit the default whole stop of an entry point (see stopBudget). */
+const DEFAULT_STOP = stopBudget()
+
 /** The abort reason of a job interrupted because its worker stops: requeued, not failed. */
 class WorkerStopping extends Error {
   override name = 'WorkerStopping'
@@ -101,8 +106,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   const pollMs = opts.pollMs ?? 1000
   const leaseMs = opts.leaseMs ?? 300_000
   const backoff = opts.backoffMs ?? defaultBackoffMs
-  const stopGraceMs = opts.stopGraceMs ?? 10_000
-  const stopSettleMs = Math.max(0, opts.stopSettleMs ?? 5000)
+  const stopGraceMs = opts.stopGraceMs ?? DEFAULT_STOP.stopGraceMs
+  const stopSettleMs = Math.max(0, opts.stopSettleMs ?? DEFAULT_STOP.stopSettleMs)
   const settleRetryMs = Math.max(1, opts.settleRetryMs ?? 1000)
   /** Outcomes being written again after a failure (tried until stop()'s deadline). */
   const retries = createSettleRetries({ retryMs: settleRetryMs, logger })

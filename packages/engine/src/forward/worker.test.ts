@@ -7,6 +7,7 @@ import { createEndpoint, type Endpoint } from '../endpoints'
 import { incomingMessage, loseAnswer, SECRET, sendStatus } from '../fixtures'
 import { createEngine, type Engine } from '../ingest'
 import { createJsonLogger } from '../logger'
+import { MIN_STOP_TIMEOUT_MS, stopBudget } from '../stop'
 import {
   createDestination,
   createForwarder,
@@ -677,6 +678,42 @@ for (const driver of TEST_DRIVERS) {
       gate(key).release()
       await drain(destination.id)
       expect((await jobsOf(destination.id))[0]?.status).toBe('done')
+    })
+
+    test('a request that never ends over a database that stays down: stop() fits its budget', async () => {
+      const { projectId, endpoint, key } = await scope()
+      const { destination } = await createDestination(database, masterKey, {
+        projectId,
+        url: `${base}/hang/once/${key}`,
+      })
+      await store(endpoint)
+      const outage = loseAnswer(database.db, null, {
+        refuse: { match: /attempts = attempts - 1/, times: 1e9 },
+      })
+      // A short budget standing for the default one (stopBudget(), 8 s): the same split.
+      const budget = stopBudget(MIN_STOP_TIMEOUT_MS)
+      const f = forwarder({
+        database: { ...database, db: outage.db },
+        stopGraceMs: budget.stopGraceMs,
+        stopSettleMs: budget.stopSettleMs,
+        pollMs: 50,
+        releaseRetryMs: 50,
+        leaseMs: 60_000,
+      })
+      f.start()
+      await until(() => of(key).length === 1, 'request in flight')
+      const stopping = performance.now()
+      await f.stop()
+      const took = performance.now() - stopping
+      expect(took).toBeGreaterThanOrEqual(budget.stopGraceMs + budget.stopSettleMs - 20)
+      // Within the budget, leaving it the part for closing the database (1 s of STOP_FINAL_MS).
+      expect(took).toBeLessThan(budget.totalMs - 1000)
+      // Left to its lease; out of the way of the next tests.
+      gate(key).release()
+      await database.db
+        .update(forwardJobs)
+        .set({ status: 'dead' })
+        .where(eq(forwardJobs.destinationId, destination.id))
     })
 
     test('start() delivers what is enqueued while it runs (LISTEN or polling)', async () => {

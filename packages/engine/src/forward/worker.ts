@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm'
 import { createClaimReleaser, newClaimToken } from '../claim'
 import { errorMessage, type Logger, silentLogger } from '../logger'
 import { createSettleRetries, settlesBy } from '../settle'
+import { stopBudget } from '../stop'
 import {
   AttemptAborted,
   type AttemptResult,
@@ -46,11 +47,14 @@ export interface ForwarderOptions {
   pollMs?: number
   /** Delay before retry number `attempt` (1-based); default {@link defaultForwardBackoffMs}. */
   backoffMs?: (attempt: number) => number
-  /** How long stop() lets requests in flight finish before they are aborted and requeued (10 s). */
+  /**
+   * How long stop() lets requests in flight finish before they are aborted and requeued (default
+   * 4500 ms: {@link stopBudget} of the default 8 s stop).
+   */
   stopGraceMs?: number
   /**
    * How long stop(), once its requests ended or were aborted, keeps writing what gives jobs back
-   * when the database does not take it at first (default 5000 ms): the requeues of aborted
+   * when the database does not take it at first (default 1500 ms): the requeues of aborted
    * requests, outcomes still being written again, the release of a failed claim. They are tried
    * at once, then every `releaseRetryMs`; past this time stop() returns anyway, with a warn line
    * naming the jobs left to their leases (`leaseMs`).
@@ -90,6 +94,9 @@ interface ClaimedJob {
   received_at: Date | string
 }
 
+/** The defaults fit the default whole stop of an entry point (see stopBudget). */
+const DEFAULT_STOP = stopBudget()
+
 /** PostgreSQL text cannot hold U+0000; a response body may. */
 const storable = (s: string | null, max: number) =>
   s === null ? null : s.replaceAll('\u0000', '\uFFFD').slice(0, max)
@@ -112,8 +119,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const leaseMs = opts.leaseMs ?? timeoutMs + 60_000
   const pollMs = opts.pollMs ?? 1000
   const backoffMs = opts.backoffMs ?? defaultForwardBackoffMs
-  const stopGraceMs = opts.stopGraceMs ?? 10_000
-  const stopSettleMs = Math.max(0, opts.stopSettleMs ?? 5000)
+  const stopGraceMs = opts.stopGraceMs ?? DEFAULT_STOP.stopGraceMs
+  const stopSettleMs = Math.max(0, opts.stopSettleMs ?? DEFAULT_STOP.stopSettleMs)
   const retryMs = opts.releaseRetryMs ?? 1000
   /** Outcomes being written again after a failure (tried until stop()'s deadline). */
   const retries = createSettleRetries({ retryMs, logger })
