@@ -9,6 +9,7 @@ import {
   type Engine,
   ensureSingleEndpoint,
   type Logger,
+  stopBudget,
 } from '@telehook/engine'
 import type { Handlers } from '@telehook/protocol'
 import { createWebhookApp, type WebhookApp } from './app'
@@ -37,7 +38,10 @@ export interface WebhookParts {
   metrics: WebhookMetrics
   /** The single-project endpoint's secret; null when `TELEHOOK_SINGLE_PROJECT=0` turned it off. */
   secret: SingleSecret | null
-  /** Stops the async-job worker, if one was started (the caller closes the database). */
+  /**
+   * Stops the async-job worker, if one was started, within the grace and settle of the
+   * configured stop budget (the caller closes the database).
+   */
   stop(): Promise<void>
 }
 
@@ -64,7 +68,11 @@ export async function assembleWebhook(
     handlerTimeoutMs: config.handlerTimeoutMs,
     logger,
   })
-  const worker = opts.worker === false ? null : createWorker({ database, handlers, logger })
+  const { stopGraceMs, stopSettleMs } = stopBudget(config.stopTimeoutMs)
+  const worker =
+    opts.worker === false
+      ? null
+      : createWorker({ database, handlers, logger, stopGraceMs, stopSettleMs })
   worker?.start()
   const metrics = createMetrics()
   const app = createWebhookApp({

@@ -1,7 +1,14 @@
 /** @module Environment configuration of the webhook server, validated with TypeBox at start-up. */
 import { type Static, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { LOG_LEVELS, type LogLevel } from '@telehook/engine'
+import {
+  DEFAULT_STOP_TIMEOUT_MS,
+  LOG_LEVELS,
+  type LogLevel,
+  MAX_STOP_TIMEOUT_MS,
+  MIN_STOP_TIMEOUT_MS,
+  STOP_TIMEOUT_RULE,
+} from '@telehook/engine'
 
 /** Telerivet gives up after 10 s; the deadline must leave room to send the 503 before that. */
 const MAX_DEADLINE_MS = 9500
@@ -37,6 +44,12 @@ export const WebhookEnv = Type.Object({
   TELEHOOK_DB_CONNECT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
   /** Seconds to keep retrying PostgreSQL at start-up (0: fail on the first attempt). */
   TELEHOOK_WAIT_FOR_DB: Type.Integer({ minimum: 0, maximum: 3600, default: 0 }),
+  /** Milliseconds a stop may take in all, from the signal to the exit (engine's stopBudget). */
+  TELEHOOK_STOP_TIMEOUT_MS: Type.Integer({
+    minimum: MIN_STOP_TIMEOUT_MS,
+    maximum: MAX_STOP_TIMEOUT_MS,
+    default: DEFAULT_STOP_TIMEOUT_MS,
+  }),
 })
 export type WebhookEnv = Static<typeof WebhookEnv>
 
@@ -77,6 +90,12 @@ export interface WebhookConfig {
   connectTimeoutMs: number
   /** PostgreSQL: how long start-up keeps retrying an unreachable database (0: no retry). */
   waitForDbMs: number
+  /**
+   * How long a stop may take in all, from the signal to the exit (`TELEHOOK_STOP_TIMEOUT_MS`,
+   * default 8000): split by the engine's `stopBudget` into the worker's grace and settle and the
+   * HTTP drain.
+   */
+  stopTimeoutMs: number
 }
 
 /** Shortest accepted TELEHOOK_SECRET. */
@@ -101,6 +120,7 @@ const INTEGER_KEYS = new Set([
   'TELEHOOK_DB_CONNECT_TIMEOUT',
   'TELEHOOK_WAIT_FOR_DB',
   'TELEHOOK_RETENTION_DAYS',
+  'TELEHOOK_STOP_TIMEOUT_MS',
 ])
 /** Values never echoed back in an error line. */
 const SECRET_KEYS = new Set(['TELEHOOK_SECRET', 'DATABASE_URL'])
@@ -125,6 +145,7 @@ function expectation(variable: string, value: unknown): string {
   if (variable === 'TELEHOOK_TRUSTED_PROXIES') {
     return `must be IP addresses separated by commas, like 127.0.0.1,::1${shown}`
   }
+  if (variable === 'TELEHOOK_STOP_TIMEOUT_MS') return `${STOP_TIMEOUT_RULE}${shown}`
   if (schema.type === 'integer') {
     const zero = variable === 'PORT' ? ', 0 picks a free port' : ''
     return `must be a whole number from ${schema.minimum} to ${schema.maximum}${zero}${shown}`
@@ -203,6 +224,7 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         retentionDays: e.TELEHOOK_RETENTION_DAYS,
         connectTimeoutMs: e.TELEHOOK_DB_CONNECT_TIMEOUT * 1000,
         waitForDbMs: e.TELEHOOK_WAIT_FOR_DB * 1000,
+        stopTimeoutMs: e.TELEHOOK_STOP_TIMEOUT_MS,
       }
     }
   }

@@ -1,4 +1,5 @@
 /** @module Entry point: `bun run src/main.ts` serves the single-project webhook (see README). */
+import { stopOnSignals } from '@telehook/engine'
 import { ConfigError, loadWebhookConfig } from './config'
 import { displayOrigin, startBanner } from './secret'
 import { bootWebhook } from './server'
@@ -26,20 +27,16 @@ const base = displayOrigin(config.host, service.server.port)
 const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`
 console.error([...startBanner(base, where, service.secret), ''].join('\n'))
 
-let signals = 0
-async function shutdown(signal: string): Promise<void> {
-  signals += 1
-  if (signals > 1) process.exit(1)
-  console.error(`telehook-webhook: ${signal}, draining`)
-  try {
-    await service.stop()
-  } catch (error) {
-    console.error(
-      `telehook-webhook: stop failed: ${error instanceof Error ? error.message : error}`,
-    )
-    process.exit(1)
-  }
-  process.exit(0)
+// The first SIGINT/SIGTERM drains and closes within TELEHOOK_STOP_TIMEOUT_MS; its repeats that
+// arrive together are the same request; one 2 s later exits at once (130 or 143).
+const signal = await stopOnSignals(process, { name: 'telehook-webhook' })
+console.error(
+  `telehook-webhook: ${signal}, draining (at most ${config.stopTimeoutMs / 1000} s; a later signal exits at once)`,
+)
+try {
+  await service.stop()
+} catch (error) {
+  console.error(`telehook-webhook: stop failed: ${error instanceof Error ? error.message : error}`)
+  process.exit(1)
 }
-process.on('SIGINT', () => void shutdown('SIGINT'))
-process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.exit(0)

@@ -2,7 +2,14 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Database, openDb } from '@telehook/db'
-import { createJsonLogger, type Engine, type Logger, pgliteReportsTo } from '@telehook/engine'
+import {
+  createJsonLogger,
+  drainServer,
+  type Engine,
+  type Logger,
+  pgliteReportsTo,
+  stopBudget,
+} from '@telehook/engine'
 import type { Handlers } from '@telehook/protocol'
 import { rememberClientAddress, type WebhookApp } from './app'
 import { assembleWebhook, handlersFor, type WebhookParts } from './compose'
@@ -14,8 +21,11 @@ import type { SingleSecret } from './secret'
 export interface RunningServer {
   url: URL
   port: number
-  /** Stops accepting connections and resolves once the requests in flight are answered. */
-  stop(): Promise<void>
+  /**
+   * Stops accepting connections and resolves once the requests in flight are answered; with
+   * `drainMs`, closes the connections still open after that long (a warn line says so).
+   */
+  stop(drainMs?: number): Promise<void>
 }
 
 /**
@@ -27,7 +37,7 @@ export interface RunningServer {
  */
 export function startWebhookServer(
   app: WebhookApp,
-  opts: { port: number; hostname: string; bodyLimit: number },
+  opts: { port: number; hostname: string; bodyLimit: number; logger?: Logger },
 ): RunningServer {
   const server = Bun.serve({
     port: opts.port,
@@ -43,8 +53,9 @@ export function startWebhookServer(
   return {
     url: server.url,
     port: server.port ?? opts.port,
-    async stop() {
-      await server.stop()
+    async stop(drainMs) {
+      if (drainMs === undefined) await server.stop()
+      else await drainServer(server, drainMs, { logger: opts.logger, what: 'webhook' })
     },
   }
 }
@@ -75,7 +86,10 @@ export interface WebhookService {
   server: RunningServer
   metrics: WebhookMetrics
   secret: SingleSecret | null
-  /** Stop accepting, drain requests in flight, stop the worker, close the database. */
+  /**
+   * Stop accepting, drain requests in flight while the worker stops, close the database: within
+   * `config.stopTimeoutMs` (engine's `stopBudget`).
+   */
   stop(): Promise<void>
 }
 
@@ -103,6 +117,7 @@ export async function bootWebhook(
       port: config.port,
       hostname: config.host,
       bodyLimit: config.bodyLimit,
+      logger,
     })
     let stopping: Promise<void> | undefined
     return {
@@ -115,9 +130,11 @@ export async function bootWebhook(
       secret: parts.secret,
       stop() {
         stopping ??= (async () => {
-          await server.stop()
-          await started.stop()
+          // Side by side: the worker's grace runs while deliveries in flight are answered.
+          const { drainMs } = stopBudget(config.stopTimeoutMs)
+          const [drained, worker] = await Promise.allSettled([server.stop(drainMs), started.stop()])
           await database.close()
+          for (const r of [drained, worker]) if (r.status === 'rejected') throw r.reason
         })()
         return stopping
       },

@@ -30,6 +30,7 @@ describe('loadWebhookConfig', () => {
       retentionDays: 0,
       connectTimeoutMs: 10_000,
       waitForDbMs: 0,
+      stopTimeoutMs: 8000,
     })
   })
 
@@ -131,6 +132,24 @@ describe('loadWebhookConfig', () => {
     expect(problemsOf({ TELEHOOK_WAIT_FOR_DB: 'soon' })).toEqual([
       'TELEHOOK_WAIT_FOR_DB must be a whole number from 0 to 3600 (got "soon")',
     ])
+  })
+
+  test('TELEHOOK_STOP_TIMEOUT_MS: milliseconds from 3000 to an hour; anything else stops start-up', () => {
+    expect(loadWebhookConfig({ TELEHOOK_STOP_TIMEOUT_MS: '25000' }).stopTimeoutMs).toBe(25_000)
+    expect(loadWebhookConfig({ TELEHOOK_STOP_TIMEOUT_MS: ' 3000 ' }).stopTimeoutMs).toBe(3000)
+    expect(loadWebhookConfig({ TELEHOOK_STOP_TIMEOUT_MS: '' }).stopTimeoutMs).toBe(8000)
+    for (const [bad, got] of [
+      ['10s', '"10s"'],
+      ['2999', '2999'],
+      ['-1', '"-1"'],
+      ['3600001', '3600001'],
+      ['8e3', '"8e3"'],
+      ['8000.5', '"8000.5"'],
+    ]) {
+      expect(problemsOf({ TELEHOOK_STOP_TIMEOUT_MS: bad ?? '' })).toEqual([
+        `TELEHOOK_STOP_TIMEOUT_MS must be a whole number of milliseconds from 3000 to 3600000: the whole stop, to keep under the time your supervisor waits before SIGKILL (docker stop: 10 s) (got ${got})`,
+      ])
+    }
   })
 
   test('the handler timeout must be below the deadline', () => {

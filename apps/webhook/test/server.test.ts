@@ -4,9 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
+import { openDb } from '@telehook/db'
+import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS, type TestDriver } from '@telehook/db/testing'
 import { defineHandlers, reply } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
 import { loadWebhookConfig } from '../src/config'
@@ -227,6 +229,135 @@ describe('main.ts as a process', () => {
       }
     },
   )
+})
+
+describe('main.ts stopping', () => {
+  const STOP_SECRET = 'main-stopping-secret-42'
+  let n = 0
+  /** main.ts on a fresh database of `driver`; `jobs()` reads the jobs once it has exited. */
+  async function startMain(driver: TestDriver, extra: Record<string, string> = {}) {
+    const dataDir = join(dir, `stop-${driver}-${++n}`)
+    const owner = driver === 'postgres' ? await openTestDb('postgres') : null
+    let databaseUrl = ''
+    if (owner) {
+      const [row] = await rows<{ name: string }>(owner, sql`select current_database() as name`)
+      const url = new URL(TEST_DATABASE_URL)
+      url.pathname = `/${row?.name}`
+      databaseUrl = url.toString()
+    }
+    const proc = Bun.spawn(['bun', 'run', 'src/main.ts'], {
+      cwd: join(import.meta.dir, '..'),
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+        TELEHOOK_DATA_DIR: dataDir,
+        TELEHOOK_SECRET: STOP_SECRET,
+        ...extra,
+      },
+      stdout: 'ignore',
+      stderr: 'pipe',
+    })
+    const banner = await readUntil(proc.stderr, /\n\n$/)
+    const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(banner)?.[1])
+    if (!port) throw new Error(`main.ts did not start: ${banner}`)
+    return {
+      proc,
+      port,
+      /** What it printed after the banner, once it has exited. */
+      rest: () => readUntil(proc.stderr, /(?!)/),
+      async jobs() {
+        const database = owner ?? (await openDb({ dataDir }))
+        try {
+          return await rows<{ status: string; attempts: number }>(
+            database,
+            sql`select status, attempts from telehook.jobs`,
+          )
+        } finally {
+          if (!owner) await database.close()
+        }
+      },
+      async end() {
+        if (proc.exitCode === null) proc.kill('SIGKILL')
+        await proc.exited
+        await owner?.drop()
+      },
+    }
+  }
+
+  for (const driver of TEST_DRIVERS) {
+    test(`${driver}: a job that never ends is given back, the stop within TELEHOOK_STOP_TIMEOUT_MS`, async () => {
+      const started = join(dir, `job-started-${driver}`)
+      const module = join(dir, `never-ending-${driver}.ts`)
+      await writeFile(
+        module,
+        `import { writeFileSync } from 'node:fs'
+export default {
+  async: {
+    incoming_message: async () => {
+      writeFileSync(${JSON.stringify(started)}, 'started')
+      await new Promise(() => {})
+    },
+  },
+}
+`,
+      )
+      const main = await startMain(driver, {
+        TELEHOOK_HANDLERS: module,
+        TELEHOOK_STOP_TIMEOUT_MS: '3000',
+      })
+      try {
+        const r = await fetch(`http://127.0.0.1:${main.port}/webhook`, {
+          method: 'POST',
+          headers: { 'content-type': FORM },
+          body: form({ event: 'incoming_message', id: newId('SM'), secret: STOP_SECRET }),
+        })
+        expect(r.status).toBe(200)
+        while (!(await Bun.file(started).exists())) await Bun.sleep(20)
+        const stopping = performance.now()
+        main.proc.kill('SIGTERM')
+        expect(await main.proc.exited).toBe(0)
+        const took = performance.now() - stopping
+        // Its grace (750 ms of 3000), then the requeue; the old grace alone was 10 s.
+        expect(took).toBeGreaterThanOrEqual(700)
+        expect(took).toBeLessThan(3000)
+        expect(await main.rest()).toContain('telehook-webhook: SIGTERM, draining (at most 3 s;')
+        expect(await main.jobs()).toEqual([{ status: 'queued', attempts: 0 }])
+      } finally {
+        await main.end()
+      }
+    })
+
+    test(`${driver}: a second SIGTERM during the stop exits at once with 143, after one line`, async () => {
+      const main = await startMain(driver)
+      try {
+        // A delivery whose body stops arriving holds the drain (until its 8 s deadline).
+        const socket = connect(main.port, '127.0.0.1')
+        await new Promise((resolve) => socket.on('connect', resolve))
+        socket.on('error', () => {})
+        socket.write(
+          `POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\nContent-Length: 1000\r\n\r\nevent=`,
+        )
+        await Bun.sleep(100)
+        main.proc.kill('SIGTERM')
+        // Past the 2 s in which repeats are the same request (one Ctrl-C relayed by bun run).
+        await Bun.sleep(2300)
+        expect(main.proc.exitCode).toBeNull()
+        const again = performance.now()
+        main.proc.kill('SIGTERM')
+        expect(await main.proc.exited).toBe(143)
+        expect(performance.now() - again).toBeLessThan(1000)
+        const lines = (await main.rest()).trim().split('\n')
+        expect(lines.at(-1)).toStartWith(
+          'telehook-webhook: SIGTERM while stopping: stop cut short, exit 143 now; running jobs not given back are left to their leases',
+        )
+        socket.destroy()
+      } finally {
+        await main.end()
+      }
+    })
+  }
 })
 
 async function readUntil(stream: ReadableStream<Uint8Array>, end: RegExp): Promise<string> {
