@@ -1,8 +1,11 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openDb, projects } from '@telehook/db'
+import { openDb, projects, queryRows } from '@telehook/db'
+import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
+import { sql } from 'drizzle-orm'
 import { AdminConfigError, loadAdminConfig, publicUrlProblem } from './config'
 import {
   DecryptError,
@@ -27,6 +30,7 @@ describe('loadAdminConfig', () => {
       telerivetApiUrl: 'https://api.telerivet.com/v1',
       adminToken: undefined,
       masterKey: undefined,
+      stopTimeoutMs: 8000,
     })
   })
 
@@ -38,6 +42,7 @@ describe('loadAdminConfig', () => {
       TELERIVET_API_URL: 'http://127.0.0.1:8090/v1/',
       TELEHOOK_ADMIN_TOKEN: 'a-long-enough-token',
       TELEHOOK_MASTER_KEY: KEY,
+      TELEHOOK_STOP_TIMEOUT_MS: '25000',
     })
     expect(c).toEqual({
       allowedHosts: '*',
@@ -47,6 +52,7 @@ describe('loadAdminConfig', () => {
       telerivetApiUrl: 'http://127.0.0.1:8090/v1',
       adminToken: 'a-long-enough-token',
       masterKey: KEY,
+      stopTimeoutMs: 25_000,
     })
   })
 
@@ -87,6 +93,27 @@ describe('loadAdminConfig', () => {
       expect(lines[i]).not.toContain('\n')
     }
     expect(() => loadAdminConfig({ ADMIN_PORT: '70000' })).toThrow('ADMIN_PORT')
+  })
+
+  test('TELEHOOK_STOP_TIMEOUT_MS: milliseconds from 3000 to an hour, in the webhook loader’s words', () => {
+    expect(loadAdminConfig({ TELEHOOK_STOP_TIMEOUT_MS: '3000' }).stopTimeoutMs).toBe(3000)
+    expect(loadAdminConfig({ TELEHOOK_STOP_TIMEOUT_MS: ' ' }).stopTimeoutMs).toBe(8000)
+    for (const [bad, got] of [
+      ['10s', '"10s"'],
+      ['2999', '2999'],
+      ['3600001', '3600001'],
+      ['-5000', '"-5000"'],
+    ]) {
+      let err: unknown
+      try {
+        loadAdminConfig({ TELEHOOK_STOP_TIMEOUT_MS: bad })
+      } catch (e) {
+        err = e
+      }
+      expect((err as AdminConfigError).problems).toEqual([
+        `TELEHOOK_STOP_TIMEOUT_MS must be a whole number of milliseconds from 3000 to 3600000: the whole stop, to keep under the time your supervisor waits before SIGKILL (docker stop: 10 s) (got ${got})`,
+      ])
+    }
   })
 
   test('public URL rule: https, or http on a port Telerivet accepts', () => {
@@ -196,6 +223,79 @@ describe('main.ts', () => {
     expect(lines[0]).toStartWith('ADMIN_PORT')
     expect(lines[1]).toStartWith('TELEHOOK_MASTER_KEY')
   })
+})
+
+describe('main.ts stopping', () => {
+  for (const driver of TEST_DRIVERS) {
+    test(`${driver}: a second SIGTERM during the stop exits at once with 143, after one line`, async () => {
+      const probe = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('') })
+      const port = probe.port ?? 0
+      probe.stop(true)
+      const dataDir = await mkdtemp(join(tmpdir(), 'telehook-admin-stop-'))
+      const owner = driver === 'postgres' ? await openTestDb('postgres') : null
+      let databaseUrl = ''
+      if (owner) {
+        const [row] = await queryRows<{ name: string }>(
+          owner.db,
+          sql`select current_database() as name`,
+        )
+        const url = new URL(TEST_DATABASE_URL)
+        url.pathname = `/${row?.name}`
+        databaseUrl = url.toString()
+      }
+      const token = 'stop-test-token-0123456789'
+      const proc = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ADMIN_PORT: String(port),
+          DATABASE_URL: databaseUrl,
+          TELEHOOK_DATA_DIR: dataDir,
+          TELEHOOK_ADMIN_TOKEN: token,
+        },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      try {
+        const reader = proc.stdout.getReader()
+        let out = ''
+        while (!out.includes('admin API listening')) {
+          const { value, done } = await reader.read()
+          if (done) throw new Error(`main.ts exited: ${out}`)
+          out += new TextDecoder().decode(value)
+        }
+        reader.releaseLock()
+        // A request whose body stops arriving holds the drain.
+        const socket = connect(port, '127.0.0.1')
+        await new Promise((resolve) => socket.on('connect', resolve))
+        socket.on('error', () => {})
+        socket.write(
+          `POST /v1/projects HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"project_id":`,
+        )
+        await Bun.sleep(100)
+        proc.kill('SIGTERM')
+        // Past the 2 s in which repeats are the same request (one Ctrl-C relayed by bun run).
+        await Bun.sleep(2300)
+        expect(proc.exitCode).toBeNull()
+        const again = performance.now()
+        proc.kill('SIGTERM')
+        expect(await proc.exited).toBe(143)
+        expect(performance.now() - again).toBeLessThan(1000)
+        const lines = (await new Response(proc.stderr).text()).trim().split('\n')
+        expect(lines).toEqual([
+          'telehook-admin: SIGTERM, draining (at most 8 s; a later signal exits at once)',
+          expect.stringMatching(
+            /^telehook-admin: SIGTERM while stopping: stop cut short, exit 143 now; running jobs not given back are left to their leases/,
+          ),
+        ])
+        socket.destroy()
+      } finally {
+        if (proc.exitCode === null) proc.kill('SIGKILL')
+        await proc.exited
+        await owner?.drop()
+        await rm(dataDir, { recursive: true, force: true })
+      }
+    }, 60_000)
+  }
 })
 
 describe('main.ts serving', () => {

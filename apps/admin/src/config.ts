@@ -1,5 +1,11 @@
 /** @module Admin configuration from the environment, validated once at start-up. */
 
+import {
+  DEFAULT_STOP_TIMEOUT_MS,
+  MAX_STOP_TIMEOUT_MS,
+  MIN_STOP_TIMEOUT_MS,
+  STOP_TIMEOUT_RULE,
+} from '@telehook/engine'
 import { WEBHOOK_PORTS, webhookPort } from '@telehook/protocol'
 import { defaultAllowedHosts } from './request-guard'
 
@@ -21,6 +27,11 @@ export interface AdminConfig {
    * Default: the loopback names when bound to loopback, any well-formed Host otherwise.
    */
   allowedHosts: string[] | '*'
+  /**
+   * `TELEHOOK_STOP_TIMEOUT_MS`, default 8000: how long a stop may take in all, from the signal to
+   * the exit (the engine's `stopBudget` splits it).
+   */
+  stopTimeoutMs: number
 }
 
 /** A configuration error; `problems` has one line per bad variable. */
@@ -140,6 +151,27 @@ export function loadAdminConfig(env: Record<string, string | undefined>): AdminC
     }
   }
 
+  let stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS
+  const rawStop = nonEmpty(env.TELEHOOK_STOP_TIMEOUT_MS)
+  if (rawStop !== undefined) {
+    const digits = /^\d{1,15}$/.test(rawStop)
+    stopTimeoutMs = Number(rawStop)
+    if (!digits || stopTimeoutMs < MIN_STOP_TIMEOUT_MS || stopTimeoutMs > MAX_STOP_TIMEOUT_MS) {
+      // The webhook app's loader says the same words: `telehook serve` prints the line once.
+      const got = JSON.stringify(digits ? stopTimeoutMs : rawStop)
+      problems.push(`TELEHOOK_STOP_TIMEOUT_MS ${STOP_TIMEOUT_RULE} (got ${got})`)
+    }
+  }
+
   if (problems.length > 0) throw new AdminConfigError(problems)
-  return { port, host, publicUrl, telerivetApiUrl, adminToken, masterKey, allowedHosts }
+  return {
+    port,
+    host,
+    publicUrl,
+    telerivetApiUrl,
+    adminToken,
+    masterKey,
+    allowedHosts,
+    stopTimeoutMs,
+  }
 }

@@ -1,6 +1,13 @@
 /** @module Entry point: `bun run src/main.ts` serves the admin API on ADMIN_HOST:ADMIN_PORT. */
 import { openDb } from '@telehook/db'
-import { createEngine, createJsonLogger, pgliteReportsTo } from '@telehook/engine'
+import {
+  createEngine,
+  createJsonLogger,
+  drainServer,
+  pgliteReportsTo,
+  stopBudget,
+  stopOnSignals,
+} from '@telehook/engine'
 import { verifyStoredApiKeys } from './api-keys'
 import { createAdminApp } from './app'
 import { adminFetch } from './auth-limit'
@@ -61,16 +68,19 @@ logger.info({
   docs: '/docs',
 })
 
-const stop = async () => {
-  try {
-    await server.stop()
-    // A PGlite lock file a read-only disk keeps is a warning line, not a failure (openDb).
-    await database.close()
-  } catch (error) {
-    console.error(`telehook-admin: stop failed: ${error instanceof Error ? error.message : error}`)
-    process.exit(1)
-  }
-  process.exit(0)
+// The first SIGINT/SIGTERM drains and closes within TELEHOOK_STOP_TIMEOUT_MS; its repeats that
+// arrive together are the same request; one 2 s later exits at once (130 or 143).
+const signal = await stopOnSignals(process, { name: 'telehook-admin' })
+console.error(
+  `telehook-admin: ${signal}, draining (at most ${config.stopTimeoutMs / 1000} s; a later signal exits at once)`,
+)
+try {
+  // A console's live log never ends by itself: closed at the end of the drain.
+  await drainServer(server, stopBudget(config.stopTimeoutMs).drainMs, { logger, what: 'admin' })
+  // A PGlite lock file a read-only disk keeps is a warning line, not a failure (openDb).
+  await database.close()
+} catch (error) {
+  console.error(`telehook-admin: stop failed: ${error instanceof Error ? error.message : error}`)
+  process.exit(1)
 }
-process.on('SIGINT', stop)
-process.on('SIGTERM', stop)
+process.exit(0)
