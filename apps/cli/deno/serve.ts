@@ -8,7 +8,14 @@
  *     --allow-write --allow-sys apps/cli/deno/serve.ts
  */
 import { openDb } from '@telehook/db'
-import { createJsonLogger, type Engine, type Logger } from '@telehook/engine'
+import {
+  createJsonLogger,
+  drainServer,
+  type Engine,
+  type Logger,
+  stopBudget,
+  stopOnSignals,
+} from '@telehook/engine'
 import {
   assembleWebhook,
   ConfigError,
@@ -39,6 +46,8 @@ export interface DenoServer {
   url: string | null
   /** The admin API's origin; null without the admin role. */
   adminUrl: string | null
+  /** How long stop() may take in all (`TELEHOOK_STOP_TIMEOUT_MS`). */
+  stopTimeoutMs: number
   stop(): Promise<void>
 }
 
@@ -74,14 +83,14 @@ export async function startOnDeno(
       ),
   })
   const ac = new AbortController()
+  const budget = stopBudget(config.stopTimeoutMs)
   const servers: Deno.HttpServer[] = []
-  const stops: (() => Promise<void>)[] = []
+  const stops: (() => Promise<unknown>)[] = []
   const lines: string[] = []
   const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`
   let url: string | null = null
   let adminUrl: string | null = null
   try {
-    // The worker first, so that it stops last, after the servers stopped taking work.
     if (roles.has('worker')) {
       const worker = await startWorkerRole({
         database,
@@ -89,6 +98,7 @@ export async function startOnDeno(
         logger,
         env,
         dataDir: config.dataDir,
+        stopTimeoutMs: budget.totalMs,
       })
       stops.push(() => worker.stop())
       lines.push(worker.banner)
@@ -148,13 +158,23 @@ export async function startOnDeno(
   return {
     url,
     adminUrl,
+    stopTimeoutMs: budget.totalMs,
     banner: [...lines, '(on Deno)'].join('\n'),
     stop() {
       stopping ??= (async () => {
+        // Within the budget: the servers drain while the workers stop, then the database closes.
+        // Deno cannot close a connection that is still open: past the drain, exiting does.
+        const drain = (server: Deno.HttpServer) =>
+          drainServer({ stop: (force) => (force ? undefined : server.finished) }, budget.drainMs, {
+            logger,
+          })
         ac.abort()
-        for (const server of servers) await server.finished
-        for (const stop of stops.reverse()) await stop()
+        const results = await Promise.allSettled([
+          ...servers.map(drain),
+          ...stops.map((stop) => stop()),
+        ])
         await database.close()
+        for (const r of results) if (r.status === 'rejected') throw r.reason
       })()
       return stopping
     },
@@ -163,21 +183,24 @@ export async function startOnDeno(
 
 if (import.meta.main) {
   try {
-    const server = await startOnDeno(Deno.env.toObject())
+    const env = Deno.env.toObject()
+    const server = await startOnDeno(env)
     console.error(server.banner)
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      Deno.addSignalListener(signal, () => {
-        server.stop().then(
-          () => Deno.exit(0),
-          (error: unknown) => {
-            console.error(
-              `telehook: stop failed: ${error instanceof Error ? error.message : error}`,
-            )
-            Deno.exit(1)
-          },
-        )
-      })
-    }
+    // As `telehook serve`: the first signal stops within the budget, one 2 s later exits at once.
+    const signal = await stopOnSignals(
+      { on: (name, listener) => Deno.addSignalListener(name, listener) },
+      { name: 'telehook', exit: (code) => Deno.exit(code) },
+    )
+    console.error(
+      `telehook: ${signal}, stopping (draining requests in flight and jobs, at most ${server.stopTimeoutMs / 1000} s; a later signal exits at once)`,
+    )
+    await server.stop().then(
+      () => Deno.exit(0),
+      (error: unknown) => {
+        console.error(`telehook: stop failed: ${error instanceof Error ? error.message : error}`)
+        Deno.exit(1)
+      },
+    )
   } catch (error) {
     if (
       error instanceof ConfigError ||

@@ -97,6 +97,7 @@ export const SERVE_FLAGS: Readonly<Record<string, { env: string; short?: string 
   role: { env: 'TELEHOOK_ROLE' },
   'single-project': { env: 'TELEHOOK_SINGLE_PROJECT' },
   'retention-days': { env: 'TELEHOOK_RETENTION_DAYS' },
+  'stop-timeout-ms': { env: 'TELEHOOK_STOP_TIMEOUT_MS' },
   'secret-file': { env: 'TELEHOOK_SECRET_FILE' },
   'admin-token-file': { env: 'TELEHOOK_ADMIN_TOKEN_FILE' },
   'master-key-file': { env: 'TELEHOOK_MASTER_KEY_FILE' },

@@ -102,10 +102,11 @@ export async function runCli(
         return await runSimCli(command.argv, { out: io.out, err: io.err, prog: 'telehook sim' })
       }
       case 'serve': {
-        const server = await startServer(resolveServeConfig(command.args), io, signal)
+        const config = resolveServeConfig(command.args)
+        const server = await startServer(config, io, signal)
         const reason = await stopSignal
         io.err(
-          `telehook: ${typeof reason === 'string' ? `${reason}, ` : ''}stopping (draining requests in flight)`,
+          `telehook: ${typeof reason === 'string' ? `${reason}, ` : ''}stopping (draining requests in flight and jobs, at most ${config.webhook.stopTimeoutMs / 1000} s; a later signal exits at once)`,
         )
         await server.stop()
         io.err('telehook: stopped')

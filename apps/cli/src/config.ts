@@ -82,7 +82,8 @@ export function resolveServeConfig(args: ServeArgs): ServeConfig {
       `${rename('ADMIN_PORT')} must differ from ${rename('PORT')} (both ${admin.port}): the webhook and the admin API each listen on their own port`,
     )
   }
-  if (problems.length > 0 || !webhook) throw new UsageError(problems.join('; '))
+  // Both apps read TELEHOOK_STOP_TIMEOUT_MS, in the same words: one line for it.
+  if (problems.length > 0 || !webhook) throw new UsageError([...new Set(problems)].join('; '))
   return {
     webhook,
     admin,

@@ -53,6 +53,14 @@ Options (flag, environment variable, default):
   --log-level L            LOG_LEVEL             info        debug, info, warn or error (JSON lines on stdout)
   --retention-days N       TELEHOOK_RETENTION_DAYS 0         delete stored events older than N days (0: keep)
   --single-project 0|1     TELEHOOK_SINGLE_PROJECT 1         0 turns POST /webhook off (projects' /hooks/<id> only)
+  --stop-timeout-ms N      TELEHOOK_STOP_TIMEOUT_MS 8000     how long a stop may take in all (3000 to 3600000 ms)
+
+On SIGINT or SIGTERM, running jobs get three quarters of what the stop timeout leaves after 2 s
+to finish (4.5 s of 8 s) and the last quarter to write back what the database did not take (1.5 s);
+requests in flight get both (6 s); the last 2 s close the database. 8 s fits inside the 10 s
+docker stop waits before SIGKILL; under a supervisor that waits longer, raise it to a little below
+its limit. A signal more than 2 s after the first cuts the stop short: exit 130 (SIGINT) or 143
+(SIGTERM) at once, the jobs not given back left to their leases.
 
 Secrets that are not given are generated once and kept (mode 0600) in the data folder.
 --secret-file, --admin-token-file, --master-key-file PATH (TELEHOOK_SECRET_FILE, TELEHOOK_ADMIN_TOKEN_FILE,

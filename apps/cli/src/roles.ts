@@ -3,7 +3,7 @@
  * Which roles a process runs is parsed with the other flags (`parseRoles` in args.ts).
  */
 import { type Database, readOrCreateKeyFile } from '@telehook/db'
-import { createWorker, type Logger } from '@telehook/engine'
+import { createWorker, type Logger, stopBudget } from '@telehook/engine'
 import { createForwarder, ForwardConfigError, loadForwarderConfig } from '@telehook/engine/forward'
 import type { Handlers } from '@telehook/protocol'
 import { UsageError } from './args.ts'
@@ -56,7 +56,7 @@ export async function loadForwardingKey(
 export interface WorkerRole {
   /** What the banner says about this worker. */
   banner: string
-  /** Stops both loops (each lets its running jobs finish within its grace). */
+  /** Stops both loops side by side, each within the grace and settle of the stop budget. */
   stop(): Promise<void>
 }
 
@@ -73,9 +73,12 @@ export async function startWorkerRole(opts: {
   logger: Logger
   env: Record<string, string | undefined>
   dataDir: string
+  /** The stop's budget (`TELEHOOK_STOP_TIMEOUT_MS`, default 8000): both loops stop within it. */
+  stopTimeoutMs?: number
 }): Promise<WorkerRole> {
   const { database, handlers, logger, env } = opts
-  const worker = createWorker({ database, handlers, logger })
+  const { stopGraceMs, stopSettleMs } = stopBudget(opts.stopTimeoutMs)
+  const worker = createWorker({ database, handlers, logger, stopGraceMs, stopSettleMs })
   worker.start()
   const shared = database.driver === 'postgres'
   if (shared && !env.TELEHOOK_MASTER_KEY?.trim()) {
@@ -91,6 +94,8 @@ export async function startWorkerRole(opts: {
     database,
     masterKey,
     logger,
+    stopGraceMs,
+    stopSettleMs,
     ...loadForwarderConfig(env),
   })
   forwarder.start()

@@ -16,7 +16,14 @@ import {
   readOrCreateKeyFile,
   StartupAbortedError,
 } from '@telehook/db'
-import { createJsonLogger, createRetention, type Engine, pgliteReportsTo } from '@telehook/engine'
+import {
+  createJsonLogger,
+  createRetention,
+  drainServer,
+  type Engine,
+  pgliteReportsTo,
+  stopBudget,
+} from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import {
   assembleWebhook,
@@ -157,6 +164,17 @@ export async function stopEach(steps: readonly (() => Promise<void> | void)[]): 
 }
 
 /**
+ * Runs every step at once and waits for all of them (a server draining and a worker in its grace
+ * wait for nothing of each other), then throws the first failure in the order given, if any.
+ * @example await stopTogether([() => server.stop(), () => worker.stop()])
+ */
+export async function stopTogether(steps: readonly (() => unknown)[]): Promise<void> {
+  const results = await Promise.allSettled(steps.map(async (step) => step()))
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
+/**
  * Starts the roles `config` asks for (webhook receiver, admin API, worker) and returns once their
  * ports listen. On PGlite, a webhook
  * secret or an admin token that is not configured is generated once and kept (mode 0600) in the
@@ -184,15 +202,16 @@ export async function startServer(
     { ...config.db, dataDir },
     { signal, err: io.err, log: pgliteReportsTo(logger) },
   )
-  const stops: (() => Promise<void> | void)[] = []
-  const stopAll = () => stopEach([...stops.reverse(), () => database.close()])
+  const stops: (() => unknown)[] = []
+  // Within the budget: servers drain while the workers stop, then the database closes.
+  const budget = stopBudget(config.webhook.stopTimeoutMs)
+  const stopAll = () => stopEach([() => stopTogether(stops), () => database.close()])
   try {
     const aborted = () => {
       if (signal?.aborted) throw new StartupAbortedError(signal.reason)
     }
     aborted()
     let workerBanner: string | null = null
-    // The worker first, so that it stops last: servers stop taking work before it drains.
     if (config.worker) {
       const workerRole = await startWorkerRole({
         database,
@@ -200,6 +219,7 @@ export async function startServer(
         logger,
         env: config.env,
         dataDir: wh.dataDir,
+        stopTimeoutMs: budget.totalMs,
       })
       stops.push(() => workerRole.stop())
       workerBanner = workerRole.banner
@@ -228,8 +248,9 @@ export async function startServer(
         port: wh.port,
         hostname: wh.host,
         bodyLimit: wh.bodyLimit,
+        logger,
       })
-      stops.push(() => server.stop())
+      stops.push(() => server.stop(budget.drainMs))
       webhook = { port: server.port, secret: parts.secret }
     }
     const webhookUrl = webhook ? localOrigin(wh.host, webhook.port) : null
@@ -298,7 +319,8 @@ export async function startServer(
         fetch: adminFetch(admin),
         error: () => new Response('Internal error', { status: 500 }),
       })
-      stops.push(() => adminServer.stop())
+      // A console's live log never ends by itself: closed at the end of the drain.
+      stops.push(() => drainServer(adminServer, budget.drainMs, { logger, what: 'admin' }))
       const adminPort = adminServer.port ?? adminConfig.port
       adminUrl = localOrigin(adminConfig.host, adminPort)
       banner.push(

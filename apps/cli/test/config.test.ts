@@ -109,6 +109,21 @@ describe('resolveServeConfig', () => {
     expect(resolve(['--no-admin', '--port', '8081']).webhook.port).toBe(8081)
   })
 
+  test('--stop-timeout-ms / TELEHOOK_STOP_TIMEOUT_MS: the whole stop, one line when wrong', () => {
+    expect(resolve([]).webhook.stopTimeoutMs).toBe(8000)
+    expect(resolve(['--stop-timeout-ms', '25000']).webhook.stopTimeoutMs).toBe(25_000)
+    const c = resolve([], { TELEHOOK_STOP_TIMEOUT_MS: '3000' })
+    expect([c.webhook.stopTimeoutMs, c.admin?.stopTimeoutMs]).toEqual([3000, 3000])
+    // Both apps read it; the line is printed once, naming the flag that set it.
+    expect(problem(['--stop-timeout-ms', '10s'])).toBe(
+      '--stop-timeout-ms (TELEHOOK_STOP_TIMEOUT_MS) must be a whole number of milliseconds from 3000 to 3600000: the whole stop, to keep under the time your supervisor waits before SIGKILL (docker stop: 10 s) (got "10s")',
+    )
+    expect(problem([], { TELEHOOK_STOP_TIMEOUT_MS: '500' })).toStartWith(
+      'TELEHOOK_STOP_TIMEOUT_MS must be a whole number of milliseconds from 3000 to 3600000',
+    )
+    expect(problem([], { TELEHOOK_STOP_TIMEOUT_MS: '500' })).not.toContain(';')
+  })
+
   test('--no-admin skips the admin settings entirely', () => {
     const c = resolve(['--no-admin'], { ADMIN_PORT: 'not-a-port' })
     expect(c.admin).toBeNull()

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { resolve } from 'node:path'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
 import { freePorts, waitUntilHealthy } from '@telehook/webhook/testing'
 import postgres from 'postgres'
@@ -21,22 +23,23 @@ afterAll(async () => {
   await adminSql.end()
 })
 
+const command = [
+  'bun',
+  'apps/cli/deno/run-deno.ts',
+  'run',
+  '--no-check',
+  '--allow-net',
+  '--allow-env',
+  '--allow-read',
+  '--allow-write',
+  '--allow-sys',
+  'apps/cli/deno/serve.ts',
+]
+
 test.skipIf(!enabled)(
   'SIGINT to the documented Deno command stops deno: exit 0, port closed',
   async () => {
     const [port] = await freePorts(1)
-    const command = [
-      'bun',
-      'apps/cli/deno/run-deno.ts',
-      'run',
-      '--no-check',
-      '--allow-net',
-      '--allow-env',
-      '--allow-read',
-      '--allow-write',
-      '--allow-sys',
-      'apps/cli/deno/serve.ts',
-    ]
     const proc = Bun.spawn(command, {
       cwd: root,
       stdout: 'pipe',
@@ -59,6 +62,77 @@ test.skipIf(!enabled)(
     }
     // Nothing is left serving: deno itself stopped, not only the wrapper.
     await expect(fetch(`${base}/healthz`)).rejects.toThrow()
+  },
+  120_000,
+)
+
+test.skipIf(!enabled)(
+  'a second SIGTERM during the stop exits at once with 143, after one line, as telehook serve',
+  async () => {
+    const [port] = await freePorts(1)
+    // A job that never ends holds the stop for its grace (4.5 s of the default 8 s).
+    const dir = await mkdtemp(join(tmpdir(), 'telehook-deno-stop-'))
+    const started = join(dir, 'job-started')
+    const module = join(dir, 'never-ending.ts')
+    await writeFile(
+      module,
+      `import { writeFileSync } from 'node:fs'
+export default {
+  async: {
+    incoming_message: async () => {
+      writeFileSync(${JSON.stringify(started)}, 'started')
+      await new Promise(() => {})
+    },
+  },
+}
+`,
+    )
+    const proc = Bun.spawn(command, {
+      cwd: root,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: url.toString(),
+        TELEHOOK_SECRET: 'a-secret-for-deno',
+        TELEHOOK_HANDLERS: module,
+      },
+    })
+    try {
+      await waitUntilHealthy(`http://127.0.0.1:${port}`, {
+        timeoutMs: 90_000,
+        exitCode: () => proc.exitCode,
+      })
+      const r = await fetch(`http://127.0.0.1:${port}/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          event: 'incoming_message',
+          id: 'SMdenostop1',
+          secret: 'a-secret-for-deno',
+        }),
+      })
+      expect(r.status).toBe(200)
+      while (!(await Bun.file(started).exists())) await Bun.sleep(20)
+      proc.kill('SIGTERM')
+      // Past the 2 s in which repeats are the same request.
+      await Bun.sleep(2300)
+      expect(proc.exitCode).toBeNull()
+      const again = performance.now()
+      proc.kill('SIGTERM')
+      expect(await proc.exited).toBe(143)
+      expect(performance.now() - again).toBeLessThan(1000)
+      const lines = (await new Response(proc.stderr).text()).trim().split('\n')
+      expect(lines.at(-2)).toStartWith('telehook: SIGTERM, stopping (draining requests in flight')
+      expect(lines.at(-1)).toStartWith(
+        'telehook: SIGTERM while stopping: stop cut short, exit 143 now; running jobs not given back are left to their leases',
+      )
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+      await rm(dir, { recursive: true, force: true })
+    }
   },
   120_000,
 )

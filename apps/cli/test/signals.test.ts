@@ -1,36 +1,171 @@
-import { expect, test } from 'bun:test'
-import { EventEmitter } from 'node:events'
-import { stopOnSignals } from '../src/signals.ts'
+/**
+ * `telehook serve` as a process, stopped by signals: within `--stop-timeout-ms`, and cut short by
+ * a later signal (the rules themselves, stopOnSignals and stopBudget, are tested in the engine).
+ */
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { jobs, openDb } from '@telehook/db'
+import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS, type TestDriver } from '@telehook/db/testing'
+import { freePorts, waitUntilHealthy } from '@telehook/webhook/testing'
 
-function setup() {
-  const source = new EventEmitter()
-  const exits: number[] = []
-  let clock = 0
-  const stop = stopOnSignals(source, {
-    exit: (code) => exits.push(code),
-    now: () => clock,
+// Each test starts a server (PGlite: a fresh data folder) and waits past the 2 s of one request.
+setDefaultTimeout(30_000)
+
+const dir = await mkdtemp(join(tmpdir(), 'telehook-cli-signals-'))
+afterAll(() => rm(dir, { recursive: true, force: true }))
+
+const SECRET = 'signals-test-secret-0123'
+const FORM = 'application/x-www-form-urlencoded'
+let n = 0
+
+/** `telehook serve` on a fresh database of `driver`; `jobs()` reads the jobs once it has exited. */
+async function serve(driver: TestDriver, argv: string[] = []) {
+  const [port, adminPort] = await freePorts(2)
+  const dataDir = join(dir, `${driver}-${++n}`)
+  const owner = driver === 'postgres' ? await openTestDb('postgres') : null
+  let databaseUrl = ''
+  if (owner) {
+    const [row] = (await owner.db.execute('select current_database() as name')) as unknown as {
+      name: string
+    }[]
+    const url = new URL(TEST_DATABASE_URL)
+    url.pathname = `/${row?.name}`
+    databaseUrl = url.toString()
+  }
+  const proc = Bun.spawn(['bun', join(import.meta.dir, '../src/main.ts'), 'serve', ...argv], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      TELEHOOK_DATA_DIR: dataDir,
+      TELEHOOK_SECRET: SECRET,
+      TELEHOOK_ADMIN_TOKEN: 'signals-test-admin-token',
+      TELEHOOK_MASTER_KEY: Buffer.alloc(32, 5).toString('base64'),
+    },
+    stdout: 'ignore',
+    stderr: 'pipe',
   })
-  return { source, exits, stop, advance: (ms: number) => (clock += ms) }
+  let output = ''
+  const read = (async () => {
+    const decoder = new TextDecoder()
+    const reader = proc.stderr.getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      output += decoder.decode(value, { stream: true })
+    }
+  })()
+  await waitUntilHealthy(`http://127.0.0.1:${port}`, {
+    timeoutMs: 60_000,
+    until: () => output.includes('Admin API listening'),
+    exitCode: () => proc.exitCode,
+    context: () => output,
+  })
+  return {
+    proc,
+    port: port ?? 0,
+    /** What it printed on stderr, in full once it has exited. */
+    output: async () => {
+      if (proc.exitCode !== null) await read
+      return output
+    },
+    async jobs() {
+      const database = owner ?? (await openDb({ dataDir }))
+      try {
+        return await database.db.select({ status: jobs.status, attempts: jobs.attempts }).from(jobs)
+      } finally {
+        if (!owner) await database.close()
+      }
+    },
+    async end() {
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+      await proc.exited
+      await owner?.drop()
+    },
+  }
 }
 
-test('one Ctrl-C relayed three times (terminal, turbo, bun run) is one stop request', async () => {
-  const { source, exits, stop, advance } = setup()
-  source.emit('SIGINT')
-  advance(11)
-  source.emit('SIGINT')
-  advance(30)
-  source.emit('SIGINT')
-  expect(await stop).toBe('SIGINT')
-  expect(exits).toEqual([])
-})
+describe('telehook serve stopped by signals', () => {
+  for (const driver of TEST_DRIVERS) {
+    test(`${driver}: --stop-timeout-ms bounds the stop; a job that never ends is given back`, async () => {
+      const started = join(dir, `job-started-${driver}`)
+      const module = join(dir, `never-ending-${driver}.ts`)
+      await writeFile(
+        module,
+        `import { writeFileSync } from 'node:fs'
+export default {
+  async: {
+    incoming_message: async () => {
+      writeFileSync(${JSON.stringify(started)}, 'started')
+      await new Promise(() => {})
+    },
+  },
+}
+`,
+      )
+      const server = await serve(driver, ['--stop-timeout-ms', '3000', '--handlers', module])
+      try {
+        const r = await fetch(`http://127.0.0.1:${server.port}/webhook`, {
+          method: 'POST',
+          headers: { 'content-type': FORM },
+          body: new URLSearchParams({
+            event: 'incoming_message',
+            id: 'SMsignals1',
+            secret: SECRET,
+          }),
+        })
+        expect(r.status).toBe(200)
+        while (!(await Bun.file(started).exists())) await Bun.sleep(20)
+        const stopping = performance.now()
+        server.proc.kill('SIGTERM')
+        expect(await server.proc.exited).toBe(0)
+        const took = performance.now() - stopping
+        // Its grace (750 ms of 3000), then the requeue; the old grace alone was 10 s.
+        expect(took).toBeGreaterThanOrEqual(700)
+        expect(took).toBeLessThan(3000)
+        const output = await server.output()
+        expect(output).toContain(
+          'telehook: SIGTERM, stopping (draining requests in flight and jobs, at most 3 s; a later signal exits at once)',
+        )
+        expect(output.trim().split('\n').at(-1)).toBe('telehook: stopped')
+        expect(await server.jobs()).toEqual([{ status: 'queued', attempts: 0 }])
+      } finally {
+        await server.end()
+      }
+    })
 
-test('a signal well after the first exits at once (128 + its number)', async () => {
-  const { source, exits, stop, advance } = setup()
-  source.emit('SIGTERM')
-  expect(await stop).toBe('SIGTERM')
-  advance(2500)
-  source.emit('SIGINT')
-  advance(10)
-  source.emit('SIGTERM')
-  expect(exits).toEqual([130, 143])
+    test(`${driver}: a second SIGTERM during the stop exits at once with 143, after one line`, async () => {
+      const server = await serve(driver)
+      try {
+        // A delivery whose body stops arriving holds the drain (until its 8 s deadline).
+        const socket = connect(server.port, '127.0.0.1')
+        await new Promise((resolve) => socket.on('connect', resolve))
+        socket.on('error', () => {})
+        socket.write(
+          `POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\nContent-Length: 1000\r\n\r\nevent=`,
+        )
+        await Bun.sleep(100)
+        server.proc.kill('SIGTERM')
+        // Past the 2 s in which repeats are the same request (one Ctrl-C relayed by bun run).
+        await Bun.sleep(2300)
+        expect(server.proc.exitCode).toBeNull()
+        const again = performance.now()
+        server.proc.kill('SIGTERM')
+        expect(await server.proc.exited).toBe(143)
+        expect(performance.now() - again).toBeLessThan(1000)
+        const lines = (await server.output()).trim().split('\n')
+        expect(lines.at(-1)).toStartWith(
+          'telehook: SIGTERM while stopping: stop cut short, exit 143 now; running jobs not given back are left to their leases',
+        )
+        socket.destroy()
+      } finally {
+        await server.end()
+      }
+    })
+  }
 })

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test'
-import { stopEach } from '../src/serve'
+import { stopEach, stopTogether } from '../src/serve'
 
 test('stopEach runs every step after a failure, in order, and throws the first failure', async () => {
   const ran: string[] = []
@@ -24,4 +24,35 @@ test('stopEach resolves when every step stops', async () => {
   const ran: number[] = []
   await stopEach([1, 2, 3].map((n) => () => void ran.push(n)))
   expect(ran).toEqual([1, 2, 3])
+})
+
+test('stopTogether starts every step at once, waits for all, and throws the first failure', async () => {
+  const started: string[] = []
+  let release: () => void = () => {}
+  const slow = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let done = false
+  const run = stopTogether([
+    async () => {
+      started.push('webhook')
+      await slow
+    },
+    () => {
+      started.push('worker')
+      throw new Error('worker would not stop')
+    },
+    async () => {
+      started.push('admin')
+      throw new Error('admin would not stop')
+    },
+  ]).finally(() => {
+    done = true
+  })
+  // The failures do not end it while the drain still runs.
+  await Bun.sleep(20)
+  expect(started).toEqual(['webhook', 'worker', 'admin'])
+  expect(done).toBe(false)
+  release()
+  await expect(run).rejects.toThrow('worker would not stop')
 })
