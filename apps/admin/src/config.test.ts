@@ -212,16 +212,24 @@ describe('master key and API key encryption', () => {
 describe('main.ts', () => {
   test('a bad configuration stops the process with one line per variable', async () => {
     const proc = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
-      env: { PATH: process.env.PATH ?? '', ADMIN_PORT: 'eighty', TELEHOOK_MASTER_KEY: 'nope' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        ADMIN_PORT: 'eighty',
+        TELEHOOK_MASTER_KEY: 'nope',
+        TELEHOOK_STOP_TIMEOUT_MS: '10s',
+      },
       stdout: 'pipe',
       stderr: 'pipe',
     })
     const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
     expect(code).toBe(1)
     const lines = err.trim().split('\n')
-    expect(lines.length).toBe(2)
+    expect(lines.length).toBe(3)
     expect(lines[0]).toStartWith('ADMIN_PORT')
     expect(lines[1]).toStartWith('TELEHOOK_MASTER_KEY')
+    expect(lines[2]).toStartWith(
+      'TELEHOOK_STOP_TIMEOUT_MS must be a whole number of milliseconds from 3000',
+    )
   })
 })
 

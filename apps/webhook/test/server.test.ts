@@ -172,7 +172,12 @@ describe('main.ts as a process', () => {
   test('a bad variable: one line naming it, exit code 2', async () => {
     const proc = Bun.spawn(['bun', 'run', 'src/main.ts'], {
       cwd: join(import.meta.dir, '..'),
-      env: { ...process.env, PORT: 'eighty', TELEHOOK_DEADLINE_MS: '99999' },
+      env: {
+        ...process.env,
+        PORT: 'eighty',
+        TELEHOOK_DEADLINE_MS: '99999',
+        TELEHOOK_STOP_TIMEOUT_MS: '10s',
+      },
       stdout: 'pipe',
       stderr: 'pipe',
     })
@@ -180,9 +185,12 @@ describe('main.ts as a process', () => {
     const err = await new Response(proc.stderr).text()
     expect(code).toBe(2)
     const lines = err.trim().split('\n')
-    expect(lines).toHaveLength(2)
+    expect(lines).toHaveLength(3)
     expect(lines[0]).toStartWith('telehook-webhook: PORT must be ')
     expect(lines[1]).toStartWith('telehook-webhook: TELEHOOK_DEADLINE_MS must be ')
+    expect(lines[2]).toStartWith(
+      'telehook-webhook: TELEHOOK_STOP_TIMEOUT_MS must be a whole number of milliseconds from 3000',
+    )
   })
 
   const MAIN_SECRET = 'main-process-secret-42'
