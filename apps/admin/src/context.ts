@@ -43,6 +43,12 @@ export interface AdminDeps {
   healthTimeoutMs?: number
   /** How often the console's live log looks for new events (default 1000 ms). */
   consoleLivePollMs?: number
+  /**
+   * Aborted when the process begins to stop: the console's live logs end then (their browsers
+   * reconnect to whichever instance answers), so the HTTP drain does not wait for streams that
+   * never end by themselves.
+   */
+  stopping?: AbortSignal
 }
 
 /** The dependencies as the modules use them (built once per admin app). */

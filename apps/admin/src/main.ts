@@ -44,6 +44,8 @@ if (!config.adminToken) {
     msg: 'TELEHOOK_ADMIN_TOKEN is not set: only tokens made with `telehook token create` are accepted',
   })
 }
+/** Aborted when the stop begins: the console's live logs end instead of holding the drain. */
+const stopping = new AbortController()
 const app = createAdminApp({
   database,
   engine: createEngine({ database, logger }),
@@ -53,6 +55,7 @@ const app = createAdminApp({
   allowedHosts: config.allowedHosts,
   masterKey,
   logger,
+  stopping: stopping.signal,
 })
 const server = Bun.serve({
   port: config.port,
@@ -75,7 +78,8 @@ console.error(
   `telehook-admin: ${signal}, draining (at most ${config.stopTimeoutMs / 1000} s; a later signal exits at once)`,
 )
 try {
-  // A console's live log never ends by itself: closed at the end of the drain.
+  stopping.abort()
+  // What is still open at the end of the drain (a body that stops arriving) is closed then.
   await drainServer(server, stopBudget(config.stopTimeoutMs).drainMs, { logger, what: 'admin' })
   // A PGlite lock file a read-only disk keeps is a warning line, not a failure (openDb).
   await database.close()

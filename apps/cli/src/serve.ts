@@ -205,7 +205,12 @@ export async function startServer(
   const stops: (() => unknown)[] = []
   // Within the budget: servers drain while the workers stop, then the database closes.
   const budget = stopBudget(config.webhook.stopTimeoutMs)
-  const stopAll = () => stopEach([() => stopTogether(stops), () => database.close()])
+  /** Aborted when the stop begins: the console's live logs end instead of holding the drain. */
+  const stopBegun = new AbortController()
+  const stopAll = () => {
+    stopBegun.abort()
+    return stopEach([() => stopTogether(stops), () => database.close()])
+  }
   try {
     const aborted = () => {
       if (signal?.aborted) throw new StartupAbortedError(signal.reason)
@@ -309,6 +314,7 @@ export async function startServer(
         // The webhook's counters, on the private port behind the admin token.
         ...(renderMetrics ? { metrics: () => renderMetrics().text() } : {}),
         logger,
+        stopping: stopBegun.signal,
       })
       const adminServer = Bun.serve({
         hostname: adminConfig.host,
@@ -319,7 +325,7 @@ export async function startServer(
         fetch: adminFetch(admin),
         error: () => new Response('Internal error', { status: 500 }),
       })
-      // A console's live log never ends by itself: closed at the end of the drain.
+      // What is still open at the end of the drain (a body that stops arriving) is closed then.
       stops.push(() => drainServer(adminServer, budget.drainMs, { logger, what: 'admin' }))
       const adminPort = adminServer.port ?? adminConfig.port
       adminUrl = localOrigin(adminConfig.host, adminPort)

@@ -76,6 +76,33 @@ describe.each(TEST_DRIVERS)('console over app.handle on %s', (driver) => {
     await database?.drop()
   })
 
+  test('a live log ends when the process begins to stop (deps.stopping), not at the drain', async () => {
+    const stopping = new AbortController()
+    const stoppable = createAdminApp({
+      database,
+      publicUrl: 'http://127.0.0.1:8000',
+      adminToken: TOKEN,
+      masterKey: await importMasterKey(MASTER),
+      stopping: stopping.signal,
+    })
+    const { cookie } = await session()
+    const res = await stoppable.handle(
+      new Request('http://localhost/console/events/stream', { headers: { cookie } }),
+    )
+    expect(res.headers.get('content-type')).toContain('text/event-stream')
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const first = await reader.read()
+    expect(new TextDecoder().decode(first.value)).toContain(': connected')
+    const next = reader.read()
+    const within = (ms: number) =>
+      Promise.race([next, Bun.sleep(ms).then(() => 'still open' as const)])
+    // Open while nothing stops it (the next ping is 5 s away) ...
+    expect(await within(300)).toBe('still open')
+    stopping.abort()
+    // ... and ended at once when the stop begins.
+    expect(await within(2000)).toEqual({ done: true, value: undefined })
+  })
+
   test('without a session: pages redirect to the sign-in form, actions get 401', async () => {
     const root = await h('/')
     expect(root.status).toBe(303)

@@ -315,7 +315,7 @@ export function consoleModule(ctx: AdminContext) {
             feed,
             (row) => matches(row, f),
             (row) => eventRow(row).value,
-            request.signal,
+            deps.stopping ? AbortSignal.any([request.signal, deps.stopping]) : request.signal,
           )
         },
         { query: EventFilterQuery, detail: { hide: true } },
