@@ -2,6 +2,7 @@
  * @module The admin API: one Elysia app composed of a feature module per resource (`modules/*`),
  * behind one request guard (deny by default), one error mapping and the OpenAPI document.
  */
+import { routerPath } from '@telehook/engine/request-guard'
 import { type AnyElysia, Elysia } from 'elysia'
 import { clientAddress, createAuthFailureLimiter } from './auth-limit'
 import { type AdminDeps, createContext } from './context'
@@ -20,7 +21,7 @@ import { projectsModule } from './modules/projects'
 import { servicesModule } from './modules/services'
 import { tokensModule } from './modules/tokens'
 import { bearerToken, verifyAdminToken } from './modules/tokens/service'
-import { inspectRequest, routerPath } from './request-guard'
+import { inspectRequest } from './request-guard'
 
 export type { AdminDeps } from './context'
 

@@ -1,5 +1,6 @@
 /** @module @telehook/admin — the admin API: projects, services, events, replay. */
 
+export { routerPath } from '@telehook/engine/request-guard'
 export {
   readApiKey,
   type StoredKeysReport,
@@ -44,5 +45,4 @@ export {
   defaultAllowedHosts,
   inspectRequest,
   PUBLIC_PATHS,
-  routerPath,
 } from './request-guard'

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { connect } from 'node:net'
 import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { createJsonLogger } from '@telehook/engine'
+import { routerPath } from '@telehook/engine/request-guard'
 import { createAdminApp } from './app'
 import { importMasterKey } from './crypto'
-import { defaultAllowedHosts, inspectRequest, isConsolePath, routerPath } from './request-guard'
+import { defaultAllowedHosts, inspectRequest, isConsolePath } from './request-guard'
 
 const TOKEN = 'guard-test-admin-token-0123456789'
 const MASTER = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
@@ -103,6 +104,9 @@ describe.each(TEST_DRIVERS)('admin request guard on %s', (driver) => {
       ['http://localhost/v1%2Fprojects', {}, 401],
       ['http://localhost/%2Fv1/projects', {}, 401],
       ['http://localhost/v1/projects', { host: '' }, 400],
+      // The admin port's Host syntax is strict: no `_`, no trailing dot (the webhook's is lenient).
+      ['http://localhost/v1/projects', { host: 'admin_host' }, 400],
+      ['http://localhost/v1/projects', { host: 'localhost.' }, 400],
       ['http://localhost/no/such/route', {}, 401],
       // The console's home page: without a session, off to the sign-in form.
       ['http://localhost/', {}, 303],

@@ -8,6 +8,7 @@ import {
   type Logger,
   SINGLE_ENDPOINT_ID,
 } from '@telehook/engine'
+import { routerPath, TARGET_MESSAGE } from '@telehook/engine/request-guard'
 import {
   EVENT_TYPES,
   FormError,
@@ -29,7 +30,7 @@ import {
   renderBatchStats,
   type WebhookMetrics,
 } from './metrics'
-import { GUARD_MESSAGE, inspectRequest, routerPath } from './request-guard'
+import { inspectRequest } from './request-guard'
 import { scanSecret } from './secret-scan'
 
 /** Default largest accepted body: 256 KiB. */
@@ -484,7 +485,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
           path: verdict.path.slice(0, 200),
           ...(address === null ? {} : { client: address }),
         })
-        return new Response(GUARD_MESSAGE[verdict.code], { status: verdict.status, headers: TEXT })
+        return new Response(TARGET_MESSAGE[verdict.code], { status: verdict.status, headers: TEXT })
       }
     })
     // Elysia takes a thrown error's own `code` as the code it reports; ours are WebhookErrorCode.

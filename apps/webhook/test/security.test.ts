@@ -15,6 +15,7 @@ import {
   type Engine,
   ensureSingleEndpoint,
 } from '@telehook/engine'
+import { routerPath } from '@telehook/engine/request-guard'
 import { createWebhookApp, metricsHandler, type WebhookApp } from '../src/app'
 import {
   addressKey,
@@ -23,7 +24,6 @@ import {
   rememberClientAddress,
 } from '../src/limiter'
 import { createMetrics } from '../src/metrics'
-import { routerPath } from '../src/request-guard'
 import { scanSecret } from '../src/secret-scan'
 import { startWebhookServer } from '../src/server'
 import { captureLogger, countEvents, FORM, form, newId, post } from './helpers'
@@ -162,6 +162,16 @@ describe('the router path and the URL must agree', () => {
     const ok = await app.handle(post('/webhook', body()))
     expect(ok.status).toBe(200)
     expect(calls.ingest).toBe(1)
+    // This port's Host syntax is lenient: `_` in a label and a trailing dot are served.
+    const lenient = await app.handle(
+      new Request('http://telehook.test/webhook', {
+        method: 'POST',
+        headers: { 'content-type': FORM, host: 'telehook_webhook.example.' },
+        body: body(),
+      }),
+    )
+    expect(lenient.status).toBe(200)
+    expect(calls.ingest).toBe(2)
   })
 
   test('over a socket: empty Host, no Host, a short Host with a prefix are 400, never an error page', async () => {
