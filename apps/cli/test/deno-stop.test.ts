@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
+import {
+  cutShortLine,
+  neverEndingHandlers,
+  signalTwice,
+  untilExists,
+} from '@telehook/engine/testing'
 import { freePorts, waitUntilHealthy } from '@telehook/webhook/testing'
 import postgres from 'postgres'
 
@@ -72,21 +78,7 @@ test.skipIf(!enabled)(
     const [port] = await freePorts(1)
     // A job that never ends holds the stop for its grace (4.5 s of the default 8 s).
     const dir = await mkdtemp(join(tmpdir(), 'telehook-deno-stop-'))
-    const started = join(dir, 'job-started')
-    const module = join(dir, 'never-ending.ts')
-    await writeFile(
-      module,
-      `import { writeFileSync } from 'node:fs'
-export default {
-  async: {
-    incoming_message: async () => {
-      writeFileSync(${JSON.stringify(started)}, 'started')
-      await new Promise(() => {})
-    },
-  },
-}
-`,
-    )
+    const { module, started } = await neverEndingHandlers(dir)
     const proc = Bun.spawn(command, {
       cwd: root,
       stdout: 'ignore',
@@ -115,20 +107,13 @@ export default {
         }),
       })
       expect(r.status).toBe(200)
-      while (!(await Bun.file(started).exists())) await Bun.sleep(20)
-      proc.kill('SIGTERM')
-      // Past the 2 s in which repeats are the same request.
-      await Bun.sleep(2300)
-      expect(proc.exitCode).toBeNull()
-      const again = performance.now()
-      proc.kill('SIGTERM')
-      expect(await proc.exited).toBe(143)
-      expect(performance.now() - again).toBeLessThan(1000)
+      await untilExists(started)
+      const two = await signalTwice(proc)
+      expect(two).toMatchObject({ runningAtSecond: true, exitCode: 143 })
+      expect(two.exitAfterMs).toBeLessThan(1000)
       const lines = (await new Response(proc.stderr).text()).trim().split('\n')
       expect(lines.at(-2)).toStartWith('telehook: SIGTERM, stopping (draining requests in flight')
-      expect(lines.at(-1)).toStartWith(
-        'telehook: SIGTERM while stopping: stop cut short, exit 143 now; running jobs not given back are left to their leases',
-      )
+      expect(lines.at(-1)).toStartWith(cutShortLine('telehook'))
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL')
       await rm(dir, { recursive: true, force: true })

@@ -3,12 +3,18 @@
  * a later signal (the rules themselves, stopOnSignals and stopBudget, are tested in the engine).
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { connect } from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { jobs, openDb } from '@telehook/db'
 import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS, type TestDriver } from '@telehook/db/testing'
+import {
+  cutShortLine,
+  neverEndingHandlers,
+  signalTwice,
+  stalledDelivery,
+  stopDuringJob,
+} from '@telehook/engine/testing'
 import { freePorts, waitUntilHealthy } from '@telehook/webhook/testing'
 
 // Each test starts a server (PGlite: a fresh data folder) and waits past the 2 s of one request.
@@ -18,7 +24,6 @@ const dir = await mkdtemp(join(tmpdir(), 'telehook-cli-signals-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
 const SECRET = 'signals-test-secret-0123'
-const FORM = 'application/x-www-form-urlencoded'
 let n = 0
 
 /** `telehook serve` on a fresh database of `driver`; `jobs()` reads the jobs once it has exited. */
@@ -93,38 +98,17 @@ async function serve(driver: TestDriver, argv: string[] = []) {
 describe('telehook serve stopped by signals', () => {
   for (const driver of TEST_DRIVERS) {
     test(`${driver}: --stop-timeout-ms bounds the stop; a job that never ends is given back`, async () => {
-      const started = join(dir, `job-started-${driver}`)
-      const module = join(dir, `never-ending-${driver}.ts`)
-      await writeFile(
-        module,
-        `import { writeFileSync } from 'node:fs'
-export default {
-  async: {
-    incoming_message: async () => {
-      writeFileSync(${JSON.stringify(started)}, 'started')
-      await new Promise(() => {})
-    },
-  },
-}
-`,
-      )
+      const { module, started } = await neverEndingHandlers(dir, `never-ending-${driver}`)
       const server = await serve(driver, ['--stop-timeout-ms', '3000', '--handlers', module])
       try {
-        const r = await fetch(`http://127.0.0.1:${server.port}/webhook`, {
-          method: 'POST',
-          headers: { 'content-type': FORM },
-          body: new URLSearchParams({
-            event: 'incoming_message',
-            id: 'SMsignals1',
-            secret: SECRET,
-          }),
+        const stop = await stopDuringJob(server.proc, {
+          port: server.port,
+          secret: SECRET,
+          id: 'SMsignals1',
+          started,
         })
-        expect(r.status).toBe(200)
-        while (!(await Bun.file(started).exists())) await Bun.sleep(20)
-        const stopping = performance.now()
-        server.proc.kill('SIGTERM')
-        expect(await server.proc.exited).toBe(0)
-        const took = performance.now() - stopping
+        expect(stop).toMatchObject({ status: 200, exitCode: 0 })
+        const took = stop.tookMs
         // Its grace (750 ms of 3000), then the requeue; the old grace alone was 10 s.
         expect(took).toBeGreaterThanOrEqual(700)
         expect(took).toBeLessThan(3000)
@@ -143,25 +127,13 @@ export default {
       const server = await serve(driver)
       try {
         // A delivery whose body stops arriving holds the drain (until its 8 s deadline).
-        const socket = connect(server.port, '127.0.0.1')
-        await new Promise((resolve) => socket.on('connect', resolve))
-        socket.on('error', () => {})
-        socket.write(
-          `POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\nContent-Length: 1000\r\n\r\nevent=`,
-        )
+        const socket = await stalledDelivery(server.port)
         await Bun.sleep(100)
-        server.proc.kill('SIGTERM')
-        // Past the 2 s in which repeats are the same request (one Ctrl-C relayed by bun run).
-        await Bun.sleep(2300)
-        expect(server.proc.exitCode).toBeNull()
-        const again = performance.now()
-        server.proc.kill('SIGTERM')
-        expect(await server.proc.exited).toBe(143)
-        expect(performance.now() - again).toBeLessThan(1000)
+        const two = await signalTwice(server.proc)
+        expect(two).toMatchObject({ runningAtSecond: true, exitCode: 143 })
+        expect(two.exitAfterMs).toBeLessThan(1000)
         const lines = (await server.output()).trim().split('\n')
-        expect(lines.at(-1)).toStartWith(
-          'telehook: SIGTERM while stopping: stop cut short, exit 143 now; running jobs not given back are left to their leases',
-        )
+        expect(lines.at(-1)).toStartWith(cutShortLine('telehook'))
         socket.destroy()
       } finally {
         await server.end()

@@ -4,11 +4,17 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDb } from '@telehook/db'
 import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS, type TestDriver } from '@telehook/db/testing'
+import {
+  cutShortLine,
+  neverEndingHandlers,
+  signalTwice,
+  stalledDelivery,
+  stopDuringJob,
+} from '@telehook/engine/testing'
 import { defineHandlers, reply } from '@telehook/protocol'
 import { sql } from 'drizzle-orm'
 import { loadWebhookConfig } from '../src/config'
@@ -296,37 +302,20 @@ describe('main.ts stopping', () => {
 
   for (const driver of TEST_DRIVERS) {
     test(`${driver}: a job that never ends is given back, the stop within TELEHOOK_STOP_TIMEOUT_MS`, async () => {
-      const started = join(dir, `job-started-${driver}`)
-      const module = join(dir, `never-ending-${driver}.ts`)
-      await writeFile(
-        module,
-        `import { writeFileSync } from 'node:fs'
-export default {
-  async: {
-    incoming_message: async () => {
-      writeFileSync(${JSON.stringify(started)}, 'started')
-      await new Promise(() => {})
-    },
-  },
-}
-`,
-      )
+      const { module, started } = await neverEndingHandlers(dir, `never-ending-${driver}`)
       const main = await startMain(driver, {
         TELEHOOK_HANDLERS: module,
         TELEHOOK_STOP_TIMEOUT_MS: '3000',
       })
       try {
-        const r = await fetch(`http://127.0.0.1:${main.port}/webhook`, {
-          method: 'POST',
-          headers: { 'content-type': FORM },
-          body: form({ event: 'incoming_message', id: newId('SM'), secret: STOP_SECRET }),
+        const stop = await stopDuringJob(main.proc, {
+          port: main.port,
+          secret: STOP_SECRET,
+          id: newId('SM'),
+          started,
         })
-        expect(r.status).toBe(200)
-        while (!(await Bun.file(started).exists())) await Bun.sleep(20)
-        const stopping = performance.now()
-        main.proc.kill('SIGTERM')
-        expect(await main.proc.exited).toBe(0)
-        const took = performance.now() - stopping
+        expect(stop).toMatchObject({ status: 200, exitCode: 0 })
+        const took = stop.tookMs
         // Its grace (750 ms of 3000), then the requeue; the old grace alone was 10 s.
         expect(took).toBeGreaterThanOrEqual(700)
         expect(took).toBeLessThan(3000)
@@ -341,25 +330,13 @@ export default {
       const main = await startMain(driver)
       try {
         // A delivery whose body stops arriving holds the drain (until its 8 s deadline).
-        const socket = connect(main.port, '127.0.0.1')
-        await new Promise((resolve) => socket.on('connect', resolve))
-        socket.on('error', () => {})
-        socket.write(
-          `POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\nContent-Length: 1000\r\n\r\nevent=`,
-        )
+        const socket = await stalledDelivery(main.port)
         await Bun.sleep(100)
-        main.proc.kill('SIGTERM')
-        // Past the 2 s in which repeats are the same request (one Ctrl-C relayed by bun run).
-        await Bun.sleep(2300)
-        expect(main.proc.exitCode).toBeNull()
-        const again = performance.now()
-        main.proc.kill('SIGTERM')
-        expect(await main.proc.exited).toBe(143)
-        expect(performance.now() - again).toBeLessThan(1000)
+        const two = await signalTwice(main.proc)
+        expect(two).toMatchObject({ runningAtSecond: true, exitCode: 143 })
+        expect(two.exitAfterMs).toBeLessThan(1000)
         const lines = (await main.rest()).trim().split('\n')
-        expect(lines.at(-1)).toStartWith(
-          'telehook-webhook: SIGTERM while stopping: stop cut short, exit 143 now; running jobs not given back are left to their leases',
-        )
+        expect(lines.at(-1)).toStartWith(cutShortLine('telehook-webhook'))
         socket.destroy()
       } finally {
         await main.end()
