@@ -78,8 +78,14 @@ export async function launchChromium(
     browser,
     context,
     async close() {
+      // Browser.close ends Chromium as its own window would: it removes its singleton socket
+      // folder in /tmp (left behind by a kill). Playwright's browser.close() only disconnects
+      // from a browser it did not launch.
+      const cdp = await browser.newBrowserCDPSession().catch(() => null)
+      await cdp?.send('Browser.close').catch(() => {})
       await browser.close().catch(() => {})
-      proc.kill()
+      const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000)])
+      if (exited !== true) proc.kill('SIGKILL')
       await proc.exited
     },
   }
