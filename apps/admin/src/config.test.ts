@@ -2,10 +2,9 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openDb, projects, queryRows } from '@telehook/db'
-import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
+import { openDb, projects } from '@telehook/db'
+import { openTestDb, TEST_DRIVERS } from '@telehook/db/testing'
 import { cutShortLine, signalTwice, stalledRequest } from '@telehook/engine/testing'
-import { sql } from 'drizzle-orm'
 import { AdminConfigError, loadAdminConfig, publicUrlProblem } from './config'
 import {
   DecryptError,
@@ -241,16 +240,7 @@ describe('main.ts stopping', () => {
       probe.stop(true)
       const dataDir = await mkdtemp(join(tmpdir(), 'telehook-admin-stop-'))
       const owner = driver === 'postgres' ? await openTestDb('postgres') : null
-      let databaseUrl = ''
-      if (owner) {
-        const [row] = await queryRows<{ name: string }>(
-          owner.db,
-          sql`select current_database() as name`,
-        )
-        const url = new URL(TEST_DATABASE_URL)
-        url.pathname = `/${row?.name}`
-        databaseUrl = url.toString()
-      }
+      const databaseUrl = owner?.url ?? ''
       const token = 'stop-test-token-0123456789'
       const proc = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
         env: {

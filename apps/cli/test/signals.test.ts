@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { jobs, openDb } from '@telehook/db'
-import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS, type TestDriver } from '@telehook/db/testing'
+import { openTestDb, TEST_DRIVERS, type TestDriver } from '@telehook/db/testing'
 import {
   cutShortLine,
   neverEndingHandlers,
@@ -31,15 +31,7 @@ async function serve(driver: TestDriver, argv: string[] = []) {
   const [port, adminPort] = await freePorts(2)
   const dataDir = join(dir, `${driver}-${++n}`)
   const owner = driver === 'postgres' ? await openTestDb('postgres') : null
-  let databaseUrl = ''
-  if (owner) {
-    const [row] = (await owner.db.execute('select current_database() as name')) as unknown as {
-      name: string
-    }[]
-    const url = new URL(TEST_DATABASE_URL)
-    url.pathname = `/${row?.name}`
-    databaseUrl = url.toString()
-  }
+  const databaseUrl = owner?.url ?? ''
   const proc = Bun.spawn(['bun', join(import.meta.dir, '../src/main.ts'), 'serve', ...argv], {
     env: {
       ...process.env,

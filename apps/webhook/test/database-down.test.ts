@@ -8,9 +8,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
 import { type Database, openDb } from '@telehook/db'
 import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS } from '@telehook/db/testing'
 import { createEngine, ensureSingleEndpoint } from '@telehook/engine'
-import { sql } from 'drizzle-orm'
 import { createWebhookApp } from '../src/app'
-import { captureLogger, eventsOf, form, newId, post, rows } from './helpers'
+import { captureLogger, eventsOf, form, newId, post } from './helpers'
 
 // bun's 5 s default is too short for database suites on a busy 2-core machine (and bunfig's
 // [test] timeout is not applied by this Bun).
@@ -90,12 +89,10 @@ describe.skipIf(!TEST_DRIVERS.includes('postgres'))('database unreachable (postg
   beforeAll(async () => {
     owner = await openTestDb('postgres')
     await ensureSingleEndpoint(owner, SECRET)
-    const [row] = await rows<{ name: string }>(owner, sql`select current_database() as name`)
     const target = new URL(TEST_DATABASE_URL)
     proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) })
-    const url = new URL(TEST_DATABASE_URL)
+    const url = new URL(owner.url ?? '')
     url.host = `127.0.0.1:${proxy.port}`
-    url.pathname = `/${row?.name}`
     proxied = await openDb({
       databaseUrl: url.toString(),
       migrate: false,

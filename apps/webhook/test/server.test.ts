@@ -7,7 +7,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDb } from '@telehook/db'
-import { openTestDb, TEST_DATABASE_URL, TEST_DRIVERS, type TestDriver } from '@telehook/db/testing'
+import { openTestDb, TEST_DRIVERS, type TestDriver } from '@telehook/db/testing'
 import {
   cutShortLine,
   neverEndingHandlers,
@@ -114,9 +114,7 @@ describe.skipIf(!TEST_DRIVERS.includes('postgres'))('bootWebhook on PostgreSQL',
   test('serves the single-project endpoint, then drains a request in flight on stop', async () => {
     const owner = await openTestDb('postgres')
     try {
-      const [row] = await rows<{ name: string }>(owner, sql`select current_database() as name`)
-      const url = new URL(TEST_DATABASE_URL)
-      url.pathname = `/${row?.name}`
+      const url = new URL(owner.url ?? '')
       let release: () => void = () => {}
       const gate = new Promise<void>((resolve) => {
         release = resolve
@@ -205,9 +203,7 @@ describe('main.ts as a process', () => {
     async () => {
       const owner = await openTestDb('postgres')
       try {
-        const [row] = await rows<{ name: string }>(owner, sql`select current_database() as name`)
-        const url = new URL(TEST_DATABASE_URL)
-        url.pathname = `/${row?.name}`
+        const url = new URL(owner.url ?? '')
         const dataDir = join(dir, 'main')
         const proc = Bun.spawn(['bun', 'run', 'src/main.ts'], {
           cwd: join(import.meta.dir, '..'),
@@ -252,13 +248,7 @@ describe('main.ts stopping', () => {
   async function startMain(driver: TestDriver, extra: Record<string, string> = {}) {
     const dataDir = join(dir, `stop-${driver}-${++n}`)
     const owner = driver === 'postgres' ? await openTestDb('postgres') : null
-    let databaseUrl = ''
-    if (owner) {
-      const [row] = await rows<{ name: string }>(owner, sql`select current_database() as name`)
-      const url = new URL(TEST_DATABASE_URL)
-      url.pathname = `/${row?.name}`
-      databaseUrl = url.toString()
-    }
+    const databaseUrl = owner?.url ?? ''
     const proc = Bun.spawn(['bun', 'run', 'src/main.ts'], {
       cwd: join(import.meta.dir, '..'),
       env: {

@@ -17,17 +17,18 @@ export const TEST_DATABASE_URL =
 
 /**
  * Opens a fresh migrated database: PGlite in memory, or a new `telehook_test_<random>` database on
- * `TEST_DATABASE_URL`. `drop()` closes it and (PostgreSQL) drops the database.
+ * `TEST_DATABASE_URL`. `drop()` closes it and (PostgreSQL) drops the database; `url` is the
+ * PostgreSQL database's URL (for a process the test spawns on it), null for PGlite.
  * @example
  * const database = await openTestDb('postgres')
  * afterAll(() => database.drop())
  */
 export async function openTestDb(
   driver: TestDriver,
-): Promise<Database & { drop(): Promise<void> }> {
+): Promise<Database & { drop(): Promise<void>; url: string | null }> {
   if (driver === 'pglite') {
     const database = await openDb({ memory: true })
-    return { ...database, drop: () => database.close() }
+    return { ...database, url: null, drop: () => database.close() }
   }
   const name = `telehook_test_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
@@ -47,6 +48,7 @@ export async function openTestDb(
   }
   return {
     ...database,
+    url: url.toString(),
     async drop() {
       await database.close()
       await dropDatabase(name)

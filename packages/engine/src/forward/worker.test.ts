@@ -128,6 +128,17 @@ for (const driver of TEST_DRIVERS) {
       return { eventId: r.eventId, jobs: row?.n ?? -1, outcome: r.outcome }
     }
 
+    /** A fresh scope with one destination that answers 200, and one delivery stored for it. */
+    async function okDestinationWithDelivery() {
+      const { projectId, endpoint, key } = await scope()
+      const { destination } = await createDestination(database, masterKey, {
+        projectId,
+        url: `${base}/ok/-/${key}`,
+      })
+      await store(endpoint)
+      return { destination, key }
+    }
+
     const jobsOf = (destinationId: string) =>
       database.db
         .select()
@@ -353,12 +364,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('a job whose worker died is claimed again once its lease expired', async () => {
-      const { projectId, endpoint, key } = await scope()
-      const { destination } = await createDestination(database, masterKey, {
-        projectId,
-        url: `${base}/ok/-/${key}`,
-      })
-      await store(endpoint)
+      const { destination } = await okDestinationWithDelivery()
       await database.db
         .update(forwardJobs)
         .set({ status: 'running', attempts: 1, lockedUntil: new Date(Date.now() + 60_000) })
@@ -504,12 +510,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('an outcome written again after a lost answer is recorded once', async () => {
-      const { projectId, endpoint, key } = await scope()
-      const { destination } = await createDestination(database, masterKey, {
-        projectId,
-        url: `${base}/ok/-/${key}`,
-      })
-      await store(endpoint)
+      const { destination, key } = await okDestinationWithDelivery()
       // The first write commits but its answer is lost; the next one is refused; the third runs.
       const cut = loseAnswer(database.db, SETTLE, { refuse: { match: SETTLE, times: 1 } })
       const lines: string[] = []
@@ -536,12 +537,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('stop() writes at once an outcome still waiting to be written again', async () => {
-      const { projectId, endpoint, key } = await scope()
-      const { destination } = await createDestination(database, masterKey, {
-        projectId,
-        url: `${base}/ok/-/${key}`,
-      })
-      await store(endpoint)
+      const { destination, key } = await okDestinationWithDelivery()
       // The outcome is refused once; its next try would be a minute later, after a 5-minute lease.
       const outage = loseAnswer(database.db, null, { refuse: { match: SETTLE, times: 1 } })
       const lines: string[] = []
@@ -563,12 +559,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('a database that stays down: stop() gives up at stopSettleMs, naming the job', async () => {
-      const { projectId, endpoint, key } = await scope()
-      const { destination } = await createDestination(database, masterKey, {
-        projectId,
-        url: `${base}/ok/-/${key}`,
-      })
-      await store(endpoint)
+      const { destination, key } = await okDestinationWithDelivery()
       const outage = loseAnswer(database.db, null, { refuse: { match: SETTLE, times: 1e9 } })
       const lines: Record<string, unknown>[] = []
       const f = forwarder({
