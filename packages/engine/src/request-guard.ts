@@ -7,9 +7,10 @@
  * Elysia (on Bun) routes on `url.substring(url.indexOf('/', 11))`, not on `new URL(url).pathname`.
  * The two differ for short Hosts (`Host: a` makes `/xxx/webhook` route as `/webhook`) and wherever
  * the URL is not written in the form `new URL` gives it (a doubled slash, a fragment, dot segments);
- * with an empty Host, Bun hands over a relative URL that `new URL` cannot parse. A request whose two paths disagree, or
- * without a usable Host, is refused: it has no single meaning, and no later code parses a URL that
- * could throw. Web-standard APIs only, and nothing else of the engine: both apps run it under Deno too.
+ * with an empty Host, Bun hands over a relative URL that `new URL` cannot parse. A request whose
+ * two paths disagree, or without a usable Host, is refused: it has no single meaning, and no later
+ * code parses a URL that could throw. Web-standard APIs only, and nothing else of the engine: both
+ * apps run it under Deno too.
  */
 
 /** The path Elysia's router matches for `url` (same rule as Elysia 1.4's `getPath`). */
