@@ -232,6 +232,27 @@ describe('main.ts', () => {
   })
 })
 
+/**
+ * Starts `main.ts` with `env` (and PATH) and resolves once it logs that it listens; its stderr
+ * stays unread for the test.
+ */
+async function spawnAdminMain(env: Record<string, string>) {
+  const proc = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const reader = proc.stdout.getReader()
+  let out = ''
+  while (!out.includes('admin API listening')) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`main.ts exited: ${out} ${await new Response(proc.stderr).text()}`)
+    out += new TextDecoder().decode(value)
+  }
+  reader.releaseLock()
+  return proc
+}
+
 describe('main.ts stopping', () => {
   for (const driver of TEST_DRIVERS) {
     test(`${driver}: a second SIGTERM during the stop exits at once with 143, after one line`, async () => {
@@ -242,26 +263,14 @@ describe('main.ts stopping', () => {
       const owner = driver === 'postgres' ? await openTestDb('postgres') : null
       const databaseUrl = owner?.url ?? ''
       const token = 'stop-test-token-0123456789'
-      const proc = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
-        env: {
-          PATH: process.env.PATH ?? '',
+      let proc: Awaited<ReturnType<typeof spawnAdminMain>> | undefined
+      try {
+        proc = await spawnAdminMain({
           ADMIN_PORT: String(port),
           DATABASE_URL: databaseUrl,
           TELEHOOK_DATA_DIR: dataDir,
           TELEHOOK_ADMIN_TOKEN: token,
-        },
-        stdout: 'pipe',
-        stderr: 'pipe',
-      })
-      try {
-        const reader = proc.stdout.getReader()
-        let out = ''
-        while (!out.includes('admin API listening')) {
-          const { value, done } = await reader.read()
-          if (done) throw new Error(`main.ts exited: ${out}`)
-          out += new TextDecoder().decode(value)
-        }
-        reader.releaseLock()
+        })
         // A request whose body stops arriving holds the drain.
         const socket = await stalledRequest(
           port,
@@ -279,8 +288,8 @@ describe('main.ts stopping', () => {
         expect(lines[1]).toStartWith(cutShortLine('telehook-admin'))
         socket.destroy()
       } finally {
-        if (proc.exitCode === null) proc.kill('SIGKILL')
-        await proc.exited
+        if (proc?.exitCode === null) proc.kill('SIGKILL')
+        await proc?.exited
         await owner?.drop()
         await rm(dataDir, { recursive: true, force: true })
       }
@@ -294,26 +303,14 @@ describe('main.ts serving', () => {
     const port = probe.port
     probe.stop(true)
     const dataDir = await mkdtemp(join(tmpdir(), 'telehook-admin-main-'))
-    const proc = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
-      env: {
-        PATH: process.env.PATH ?? '',
+    let proc: Awaited<ReturnType<typeof spawnAdminMain>> | undefined
+    try {
+      proc = await spawnAdminMain({
         ADMIN_PORT: String(port),
         TELEHOOK_DATA_DIR: dataDir,
         TELEHOOK_ADMIN_TOKEN: 'main-test-token-0123456789',
         TELEHOOK_PUBLIC_URL: 'https://hooks.example.com',
-      },
-      stdout: 'pipe',
-      stderr: 'pipe',
-    })
-    try {
-      const reader = proc.stdout.getReader()
-      let out = ''
-      while (!out.includes('admin API listening')) {
-        const { value, done } = await reader.read()
-        if (done)
-          throw new Error(`main.ts exited: ${out} ${await new Response(proc.stderr).text()}`)
-        out += new TextDecoder().decode(value)
-      }
+      })
       const base = `http://127.0.0.1:${port}`
       expect((await fetch(`${base}/docs/json`)).status).toBe(200)
       expect((await fetch(`${base}/v1/projects`)).status).toBe(401)
@@ -351,8 +348,8 @@ describe('main.ts serving', () => {
       expect(err.trim().split('\n')).toEqual([expect.stringContaining('PJfromelsewhere')])
       expect(err).toContain(masterKeyId(other))
     } finally {
-      proc.kill()
-      await proc.exited
+      proc?.kill()
+      await proc?.exited
       await rm(dataDir, { recursive: true, force: true })
     }
   }, 60_000)

@@ -6,6 +6,7 @@ import {
   drainServer,
   pgliteReportsTo,
   stopBudget,
+  stopEach,
   stopOnSignals,
 } from '@telehook/engine'
 import { verifyStoredApiKeys } from './api-keys'
@@ -79,10 +80,12 @@ console.error(
 )
 try {
   stopping.abort()
-  // What is still open at the end of the drain (a body that stops arriving) is closed then.
-  await drainServer(server, stopBudget(config.stopTimeoutMs).drainMs, { logger, what: 'admin' })
-  // A PGlite lock file a read-only disk keeps is a warning line, not a failure (openDb).
-  await database.close()
+  await stopEach([
+    // What is still open at the end of the drain (a body that stops arriving) is closed then.
+    () => drainServer(server, stopBudget(config.stopTimeoutMs).drainMs, { logger, what: 'admin' }),
+    // A PGlite lock file a read-only disk keeps is a warning line, not a failure (openDb).
+    () => database.close(),
+  ])
 } catch (error) {
   console.error(`telehook-admin: stop failed: ${error instanceof Error ? error.message : error}`)
   process.exit(1)

@@ -23,6 +23,8 @@ import {
   type Engine,
   pgliteReportsTo,
   stopBudget,
+  stopEach,
+  stopTogether,
 } from '@telehook/engine'
 import { generateSecret, type Handlers } from '@telehook/protocol'
 import {
@@ -144,34 +146,6 @@ function roleNames(config: ServeConfig): string {
     config.worker && 'worker',
   ]
   return names.filter(Boolean).join(', ')
-}
-
-/**
- * Runs every step in order, even when one before it fails (a server that would not stop must not
- * leave the database open and its data folder locked), then throws the first failure, if any.
- * @example await stopEach([() => server.stop(), () => database.close()])
- */
-export async function stopEach(steps: readonly (() => Promise<void> | void)[]): Promise<void> {
-  const failures: unknown[] = []
-  for (const step of steps) {
-    try {
-      await step()
-    } catch (error) {
-      failures.push(error)
-    }
-  }
-  if (failures.length > 0) throw failures[0]
-}
-
-/**
- * Runs every step at once and waits for all of them (a server draining and a worker in its grace
- * wait for nothing of each other), then throws the first failure in the order given, if any.
- * @example await stopTogether([() => server.stop(), () => worker.stop()])
- */
-export async function stopTogether(steps: readonly (() => unknown)[]): Promise<void> {
-  const results = await Promise.allSettled(steps.map(async (step) => step()))
-  const failed = results.find((r) => r.status === 'rejected')
-  if (failed) throw failed.reason
 }
 
 /**

@@ -42,22 +42,27 @@ const command = [
   'apps/cli/deno/serve.ts',
 ]
 
+/** The documented Deno command on `port`, over this file's database; stderr is piped. */
+const denoServe = (port: number | undefined, extra: Record<string, string> = {}) =>
+  Bun.spawn(command, {
+    cwd: root,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: url.toString(),
+      TELEHOOK_SECRET: 'a-secret-for-deno',
+      ...extra,
+    },
+  })
+
 test.skipIf(!enabled)(
   'SIGINT to the documented Deno command stops deno: exit 0, port closed',
   async () => {
     const [port] = await freePorts(1)
-    const proc = Bun.spawn(command, {
-      cwd: root,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: url.toString(),
-        TELEHOOK_SECRET: 'a-secret-for-deno',
-      },
-    })
+    const proc = denoServe(port)
     const base = `http://127.0.0.1:${port}`
     try {
       await waitUntilHealthy(base, { timeoutMs: 90_000, exitCode: () => proc.exitCode })
@@ -79,19 +84,7 @@ test.skipIf(!enabled)(
     // A job that never ends holds the stop for its grace (4.5 s of the default 8 s).
     const dir = await mkdtemp(join(tmpdir(), 'telehook-deno-stop-'))
     const { module, started } = await neverEndingHandlers(dir)
-    const proc = Bun.spawn(command, {
-      cwd: root,
-      stdout: 'ignore',
-      stderr: 'pipe',
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: url.toString(),
-        TELEHOOK_SECRET: 'a-secret-for-deno',
-        TELEHOOK_HANDLERS: module,
-      },
-    })
+    const proc = denoServe(port, { TELEHOOK_HANDLERS: module })
     try {
       await waitUntilHealthy(`http://127.0.0.1:${port}`, {
         timeoutMs: 90_000,

@@ -9,6 +9,8 @@ import {
   type Logger,
   pgliteReportsTo,
   stopBudget,
+  stopEach,
+  stopTogether,
 } from '@telehook/engine'
 import type { Handlers } from '@telehook/protocol'
 import { rememberClientAddress, type WebhookApp } from './app'
@@ -129,13 +131,13 @@ export async function bootWebhook(
       metrics: parts.metrics,
       secret: parts.secret,
       stop() {
-        stopping ??= (async () => {
-          // Side by side: the worker's grace runs while deliveries in flight are answered.
-          const { drainMs } = stopBudget(config.stopTimeoutMs)
-          const [drained, worker] = await Promise.allSettled([server.stop(drainMs), started.stop()])
-          await database.close()
-          for (const r of [drained, worker]) if (r.status === 'rejected') throw r.reason
-        })()
+        // Side by side: the worker's grace runs while deliveries in flight are answered; then the
+        // database closes, whatever failed before it.
+        const { drainMs } = stopBudget(config.stopTimeoutMs)
+        stopping ??= stopEach([
+          () => stopTogether([() => server.stop(drainMs), () => started.stop()]),
+          () => database.close(),
+        ])
         return stopping
       },
     }

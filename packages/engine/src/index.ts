@@ -61,7 +61,9 @@ export {
   type StopSignal,
   signalExitCode,
   stopBudget,
+  stopEach,
   stopOnSignals,
+  stopTogether,
 } from './stop'
 export {
   type BatchOptions,

@@ -53,6 +53,34 @@ export function stopBudget(totalMs: number = DEFAULT_STOP_TIMEOUT_MS): StopBudge
   return { totalMs, stopGraceMs: rest - stopSettleMs, stopSettleMs, drainMs: rest }
 }
 
+/**
+ * Runs every step in order, even when one before it fails (a server that would not stop must not
+ * leave the database open and its data folder locked), then throws the first failure, if any.
+ * @example await stopEach([() => server.stop(), () => database.close()])
+ */
+export async function stopEach(steps: readonly (() => unknown)[]): Promise<void> {
+  const failures: unknown[] = []
+  for (const step of steps) {
+    try {
+      await step()
+    } catch (error) {
+      failures.push(error)
+    }
+  }
+  if (failures.length > 0) throw failures[0]
+}
+
+/**
+ * Runs every step at once and waits for all of them (a server draining and a worker in its grace
+ * wait for nothing of each other), then throws the first failure in the order given, if any.
+ * @example await stopTogether([() => server.stop(), () => worker.stop()])
+ */
+export async function stopTogether(steps: readonly (() => unknown)[]): Promise<void> {
+  const results = await Promise.allSettled(steps.map(async (step) => step()))
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
 /** An HTTP server as `Bun.serve` returns it: `stop()` drains, `stop(true)` closes what is open. */
 export interface DrainableServer {
   stop(closeActiveConnections?: boolean): Promise<unknown> | unknown

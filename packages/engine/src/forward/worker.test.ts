@@ -128,12 +128,15 @@ for (const driver of TEST_DRIVERS) {
       return { eventId: r.eventId, jobs: row?.n ?? -1, outcome: r.outcome }
     }
 
-    /** A fresh scope with one destination that answers 200, and one delivery stored for it. */
-    async function okDestinationWithDelivery() {
+    /**
+     * A fresh scope with one destination at `${base}/<route>/<key>` (the test server's behaviour
+     * for that route: `ok/-` answers 200), and one delivery stored for it.
+     */
+    async function destinationWithDelivery(route: string) {
       const { projectId, endpoint, key } = await scope()
       const { destination } = await createDestination(database, masterKey, {
         projectId,
-        url: `${base}/ok/-/${key}`,
+        url: `${base}/${route}/${key}`,
       })
       await store(endpoint)
       return { destination, key }
@@ -364,7 +367,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('a job whose worker died is claimed again once its lease expired', async () => {
-      const { destination } = await okDestinationWithDelivery()
+      const { destination } = await destinationWithDelivery('ok/-')
       await database.db
         .update(forwardJobs)
         .set({ status: 'running', attempts: 1, lockedUntil: new Date(Date.now() + 60_000) })
@@ -380,12 +383,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('a worker that lost its lease cannot settle the job another worker finished', async () => {
-      const { projectId, endpoint, key } = await scope()
-      const { destination } = await createDestination(database, masterKey, {
-        projectId,
-        url: `${base}/hang/once/${key}`,
-      })
-      await store(endpoint)
+      const { destination, key } = await destinationWithDelivery('hang/once')
       const slow = forwarder({ leaseMs: 100 }).runOnce()
       await until(() => of(key).length === 1, 'first request')
       await until(async () => {
@@ -437,12 +435,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('giving back a lost claim leaves a job another worker claimed since', async () => {
-      const { projectId, endpoint, key } = await scope()
-      const { destination } = await createDestination(database, masterKey, {
-        projectId,
-        url: `${base}/hang/once/${key}`,
-      })
-      await store(endpoint)
+      const { destination, key } = await destinationWithDelivery('hang/once')
       let other: Promise<number> = Promise.resolve(0)
       const cut = loseAnswer(database.db, /set status = 'running'/, {
         // Before the lost answer's error reaches the worker, its lease runs out and another
@@ -510,7 +503,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('an outcome written again after a lost answer is recorded once', async () => {
-      const { destination, key } = await okDestinationWithDelivery()
+      const { destination, key } = await destinationWithDelivery('ok/-')
       // The first write commits but its answer is lost; the next one is refused; the third runs.
       const cut = loseAnswer(database.db, SETTLE, { refuse: { match: SETTLE, times: 1 } })
       const lines: string[] = []
@@ -537,7 +530,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('stop() writes at once an outcome still waiting to be written again', async () => {
-      const { destination, key } = await okDestinationWithDelivery()
+      const { destination, key } = await destinationWithDelivery('ok/-')
       // The outcome is refused once; its next try would be a minute later, after a 5-minute lease.
       const outage = loseAnswer(database.db, null, { refuse: { match: SETTLE, times: 1 } })
       const lines: string[] = []
@@ -559,7 +552,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('a database that stays down: stop() gives up at stopSettleMs, naming the job', async () => {
-      const { destination, key } = await okDestinationWithDelivery()
+      const { destination, key } = await destinationWithDelivery('ok/-')
       const outage = loseAnswer(database.db, null, { refuse: { match: SETTLE, times: 1e9 } })
       const lines: Record<string, unknown>[] = []
       const f = forwarder({
@@ -620,12 +613,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('stop() requeues a request that outlasts the grace, without counting it', async () => {
-      const { projectId, endpoint, key } = await scope()
-      const { destination } = await createDestination(database, masterKey, {
-        projectId,
-        url: `${base}/hang/once/${key}`,
-      })
-      await store(endpoint)
+      const { destination, key } = await destinationWithDelivery('hang/once')
       const f = forwarder({ stopGraceMs: 50, pollMs: 50 })
       f.start()
       await until(() => of(key).length === 1, 'request in flight')
@@ -639,12 +627,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('stop() requeues a request that outlasts the grace even if the database refuses it at first', async () => {
-      const { projectId, endpoint, key } = await scope()
-      const { destination } = await createDestination(database, masterKey, {
-        projectId,
-        url: `${base}/hang/once/${key}`,
-      })
-      await store(endpoint)
+      const { destination, key } = await destinationWithDelivery('hang/once')
       const outage = loseAnswer(database.db, null, {
         refuse: { match: /attempts = attempts - 1/, times: 2 },
       })
@@ -672,12 +655,7 @@ for (const driver of TEST_DRIVERS) {
     })
 
     test('a request that never ends over a database that stays down: stop() fits its budget', async () => {
-      const { projectId, endpoint, key } = await scope()
-      const { destination } = await createDestination(database, masterKey, {
-        projectId,
-        url: `${base}/hang/once/${key}`,
-      })
-      await store(endpoint)
+      const { destination, key } = await destinationWithDelivery('hang/once')
       const outage = loseAnswer(database.db, null, {
         refuse: { match: /attempts = attempts - 1/, times: 1e9 },
       })

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test'
-import { stopEach, stopTogether } from '../src/serve'
+import { stopEach, stopTogether } from './stop'
 
 test('stopEach runs every step after a failure, in order, and throws the first failure', async () => {
   const ran: string[] = []
